@@ -36,7 +36,9 @@ export interface Kernels {
   /**
    * Embedding bag: out[b, outOffset .. outOffset+dim) = Σ_{i ∈ bag b} w_i · table[indices[i], :],
    * where bag b is indices[offsets[b] .. offsets[b+1]) and w_i = weights[i], or 1/|bag| (the mean)
-   * when weights is null. An empty bag writes zeros. numBags = offsets.length - 1.
+   * when weights is null. An empty bag contributes zeros. numBags = offsets.length - 1. With
+   * `accumulate` the result is added to what out holds (several bags summed into one slot, e.g. an
+   * item's id + genre + year embeddings), otherwise it overwrites.
    */
   embeddingBagForward(
     table: Float32Array,
@@ -47,6 +49,7 @@ export interface Kernels {
     out: Float32Array,
     ldOut: number,
     outOffset: number,
+    accumulate: boolean,
   ): void;
 
   /** Sparse backward of embeddingBagForward: gradTable[indices[i], :] += w_i · gradOut[b, gradOffset .. +dim). */
