@@ -38,6 +38,11 @@ export interface Split {
   readonly train: Dataset;
   readonly valid: QuerySet;
   readonly test: QuerySet;
+  /**
+   * The data to fit on before scoring `valid`, when it differs from `train` (temporal: the events
+   * up to the validation cut, so validation never sees its own targets). Absent: fit on `train`.
+   */
+  readonly validTrain?: Dataset;
   /** Protocol parameters to report (cut time, window, ...). */
   readonly params: Readonly<Record<string, unknown>>;
 }

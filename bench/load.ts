@@ -1,0 +1,161 @@
+/**
+ * Loading benchmark: writes an ml-32m-sized `ratings.csv` (32M rows by default; users in order,
+ * ~160 ratings each, Zipf-like item popularity, half-star ratings, increasing timestamps) into a
+ * temporary directory, loads it with `loadDataset` in a fresh child process, and records rows/s
+ * and the child's peak RSS. The directory is deleted afterwards.
+ *
+ *   node dist/bench/load.js [--rows N] [--seed S] [--json]
+ *
+ * Results go to bench/results/load.json (full size) or bench/results/load-<N>.json (other sizes).
+ */
+import { execFileSync } from "node:child_process";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadDataset } from "../src/data/load.js";
+
+const FULL_ROWS = 32_000_000;
+
+interface ChildResult {
+  rows: number;
+  users: number;
+  items: number;
+  seconds: number;
+  peakRssMB: number;
+}
+
+/** Mulberry32: a small seeded generator, enough for synthetic benchmark data. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Writes `rows` ratings in the ml-latest CSV layout; returns the byte size. */
+function writeRatings(path: string, rows: number, seed: number): number {
+  const next = rng(seed);
+  const numItems = Math.max(100, Math.round(rows / 365)); // ml-32m: 87,585 movies for 32M ratings
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, "userId,movieId,rating,timestamp\n");
+    let written = 0;
+    let user = 0;
+    let time = 822_873_600; // 1996-01-29
+    let parts: string[] = [];
+    while (written < rows) {
+      user++;
+      // 20 + exponential tail: mean ~160 ratings per user, like ml-32m.
+      const n = Math.min(rows - written, 20 + Math.floor(-140 * Math.log(1 - next())));
+      for (let k = 0; k < n; k++) {
+        const item = Math.floor(numItems * next() ** 3) * 3 + 1; // sparse ids, popular items first
+        const stars = 0.5 + Math.floor(next() * 10) / 2; // 0.5 .. 5.0
+        time += Math.floor(next() * 40);
+        parts.push(`${user},${item},${stars.toFixed(1)},${time}`);
+      }
+      written += n;
+      if (parts.length >= 65_536) {
+        writeSync(fd, parts.join("\n") + "\n");
+        parts = [];
+      }
+    }
+    if (parts.length > 0) writeSync(fd, parts.join("\n") + "\n");
+  } finally {
+    closeSync(fd);
+  }
+  return statSync(path).size;
+}
+
+async function child(dir: string): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  const d = await loadDataset(dir);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const result: ChildResult = {
+    rows: d.events.user.length,
+    users: d.users.ids.length,
+    items: d.items.ids.length,
+    seconds,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+  process.stdout.write(JSON.stringify(result));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: "string" },
+      seed: { type: "string" },
+      json: { type: "boolean" },
+      child: { type: "string" },
+    },
+  });
+  if (values.child) return child(values.child);
+  const rows = values.rows ? Number(values.rows) : FULL_ROWS;
+  const seed = values.seed ? Number(values.seed) : 1;
+  if (!Number.isInteger(rows) || rows < 1)
+    throw new Error(`--rows: expected a positive integer, got ${values.rows}`);
+
+  const dir = mkdtempSync(join(tmpdir(), "watchnext-bench-load-"));
+  try {
+    const g0 = Date.now();
+    const bytes = writeRatings(join(dir, "ratings.csv"), rows, seed);
+    const generateSeconds = (Date.now() - g0) / 1000;
+    if (!values.json)
+      console.error(
+        `generated ${rows} rows (${(bytes / 1e6).toFixed(0)} MB) in ${generateSeconds.toFixed(1)} s`,
+      );
+    const script = fileURLToPath(import.meta.url);
+    const out = execFileSync(process.execPath, [script, "--child", dir], {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    });
+    const r = JSON.parse(out) as ChildResult;
+    const result = {
+      benchmark: "load ratings.csv (ml-latest CSV layout)",
+      command: `node dist/bench/load.js${values.rows ? ` --rows ${rows}` : ""}${values.seed ? ` --seed ${seed}` : ""}`,
+      date: new Date().toISOString(),
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "",
+      rows: r.rows,
+      users: r.users,
+      items: r.items,
+      fileMB: Math.round(bytes / 1e5) / 10,
+      loadSeconds: Math.round(r.seconds * 1000) / 1000,
+      rowsPerSecond: Math.round(r.rows / r.seconds),
+      megabytesPerSecond: Math.round(bytes / 1e6 / r.seconds),
+      peakRssMB: Math.round(r.peakRssMB),
+      generateSeconds,
+    };
+    const name = rows === FULL_ROWS ? "load.json" : `load-${rows}.json`;
+    const target = fileURLToPath(new URL(`../../bench/results/${name}`, import.meta.url));
+    writeFileSync(`${target}.tmp`, JSON.stringify(result, null, 2) + "\n");
+    renameSync(`${target}.tmp`, target);
+    if (values.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(
+        `loaded ${r.rows} rows in ${result.loadSeconds} s: ${result.rowsPerSecond} rows/s, ` +
+          `${result.megabytesPerSecond} MB/s, peak RSS ${result.peakRssMB} MB -> ${target}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

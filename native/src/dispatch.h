@@ -1,0 +1,54 @@
+// Runtime SIMD dispatch: the tables of target-specific kernels and the choice among them.
+// Each table is defined in a translation unit compiled with its own -m flags (see binding.gyp);
+// this header and everything that includes it are compiled for baseline x86-64.
+#pragma once
+#include <cstddef>
+
+namespace wn {
+
+// Register-blocked GEMM micro-kernel and the cache blocking that suits it.
+struct GemmKernel {
+  const char* name;
+  int mr, nr;      // micro-tile: mr rows of A × nr columns of B
+  int kc, mc, nc;  // cache blocks (mc multiple of mr, nc multiple of nr)
+  // C[mv×nv] = beta·C + Σ_p Ap[p, 0..mr) ⊗ Bp[p, 0..nr) over kc steps, where Ap and Bp are packed
+  // panels (mr resp. nr floats per step). mv ≤ mr and nv ≤ nr clip the tile at the matrix edge.
+  // beta == 0 overwrites C without reading it.
+  void (*micro)(long kc, const float* ap, const float* bp, float* c, long ldc, float beta, int mv, int nv);
+};
+
+// Memory-bound vector loops used by the non-GEMM kernels.
+struct VecOps {
+  const char* name;
+  // y[i] += a·x[i]
+  void (*axpy)(long n, float a, const float* x, float* y);
+  // x[i] = x[i] + bias[i], then max(·, 0) when relu
+  void (*bias_act)(long n, float* x, const float* bias, bool relu);
+  // out[i] += x[i]
+  void (*add)(long n, const float* x, float* out);
+  // One Adam step over n entries (see elementwise.cc for the formula; c1 = 1 − b1 and c2 = 1 − b2
+  // are computed in double by the caller). When zero_grad the gradient
+  // entries are cleared after use (lazy Adam).
+  void (*adam)(long n, float* p, float* g, float* m, float* v, float b1, float c1, float b2, float c2, float step_size,
+               float inv_sqrt_bc2, float eps, float decay, bool zero_grad);
+};
+
+extern const GemmKernel gemm_portable;
+extern const VecOps vec_portable;
+#ifdef WATCHNEXT_X86
+extern const GemmKernel gemm_avx2;
+extern const GemmKernel gemm_avx512;
+extern const VecOps vec_avx2;
+extern const VecOps vec_avx512;
+#endif
+
+// The active tables (chosen at load, or forced with WATCHNEXT_SIMD / set_simd_level).
+const GemmKernel& gemm_kernel();
+const VecOps& vec_ops();
+// Highest level this CPU supports: "avx512", "avx2" or "portable".
+const char* best_simd_level();
+// Selects a level ≤ the CPU's best; returns false when the CPU lacks it or the name is unknown.
+bool set_simd_level(const char* name);
+const char* simd_level();
+
+}  // namespace wn

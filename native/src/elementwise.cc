@@ -1,0 +1,95 @@
+// Dense elementwise kernels: bias + ReLU, ReLU backward, column sums, Adam and lazy Adam. Large
+// inputs are split into contiguous ranges over the thread pool; the loops themselves are the
+// dispatched VecOps.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "dispatch.h"
+#include "kernels.h"
+#include "pool.h"
+
+namespace wn {
+namespace {
+
+// Work below this many elements stays on the calling thread: memory-bound loops gain little from
+// a second core until the data leaves L2.
+constexpr long kParallelElems = 1L << 16;
+
+int tasks_for(long work) {
+  if (work < kParallelElems) return 1;
+  return static_cast<int>(std::min<long>(pool_threads(), work / (kParallelElems / 2)));
+}
+
+}  // namespace
+
+void bias_act(float* x, long rows, long cols, long ld, const float* bias, bool relu) {
+  const VecOps& V = vec_ops();
+  const int tasks = std::max(1, std::min<int>(tasks_for(rows * cols), static_cast<int>(rows)));
+  parallel_for(tasks, [&](int t) {
+    for (long r = rows * t / tasks; r < rows * (t + 1) / tasks; r++) V.bias_act(cols, x + r * ld, bias, relu);
+  });
+}
+
+void relu_backward(float* grad, const float* out, long n) {
+  const int tasks = tasks_for(n);
+  parallel_for(tasks, [&](int t) {
+    for (long i = n * t / tasks; i < n * (t + 1) / tasks; i++) grad[i] = out[i] > 0.0f ? grad[i] : 0.0f;
+  });
+}
+
+void col_sums(const float* x, long rows, long cols, long ld, float* out, float beta) {
+  const VecOps& V = vec_ops();
+  if (beta == 0.0f) {
+    std::fill(out, out + cols, 0.0f);
+  } else if (beta != 1.0f) {
+    for (long c = 0; c < cols; c++) out[c] *= beta;
+  }
+  // Split by column ranges so threads never write the same output.
+  const int tasks = cols >= 64 ? std::min<int>(tasks_for(rows * cols), static_cast<int>(cols / 32)) : 1;
+  parallel_for(std::max(1, tasks), [&](int t) {
+    const int nt = std::max(1, tasks);
+    const long c0 = cols * t / nt / 16 * 16, c1 = t + 1 == nt ? cols : cols * (t + 1) / nt / 16 * 16;
+    for (long r = 0; r < rows; r++) V.add(c1 - c0, x + r * ld + c0, out + c0);
+  });
+}
+
+void adam(float* param, float* grad, float* m, float* v, long n, double lr, double beta1, double beta2, double eps,
+          double step, double weight_decay) {
+  const VecOps& V = vec_ops();
+  const double bc1 = 1.0 - std::pow(beta1, step), bc2 = 1.0 - std::pow(beta2, step);
+  const float step_size = static_cast<float>(lr / bc1);
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  const float decay = weight_decay > 0 ? static_cast<float>(1.0 - lr * weight_decay) : 1.0f;
+  const int tasks = tasks_for(n);
+  parallel_for(tasks, [&](int t) {
+    const long i0 = n * t / tasks / 16 * 16, i1 = t + 1 == tasks ? n : n * (t + 1) / tasks / 16 * 16;
+    V.adam(i1 - i0, param + i0, grad + i0, m + i0, v + i0, static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta2),
+           step_size, inv_sqrt_bc2, static_cast<float>(eps), decay, false);
+  });
+}
+
+void lazy_adam(float* table, float* grad, float* m, float* v, long dim, long table_rows, const int* rows,
+               long num_rows, double lr, double beta1, double beta2, double eps, double step) {
+  for (long r = 0; r < num_rows; r++) {
+    if (rows[r] < 0 || rows[r] >= table_rows) {
+      throw KernelError("lazyAdam: index " + std::to_string(rows[r]) + " is outside the table's " +
+                        std::to_string(table_rows) + " rows");
+    }
+  }
+  const VecOps& V = vec_ops();
+  const double bc1 = 1.0 - std::pow(beta1, step), bc2 = 1.0 - std::pow(beta2, step);
+  const float step_size = static_cast<float>(lr / bc1);
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  // Rows are unique, so threads updating different rows never touch the same memory.
+  const int tasks = std::max(1, std::min<int>(tasks_for(num_rows * dim), static_cast<int>(num_rows)));
+  parallel_for(tasks, [&](int t) {
+    for (long r = num_rows * t / tasks; r < num_rows * (t + 1) / tasks; r++) {
+      const long o = static_cast<long>(rows[r]) * dim;
+      V.adam(dim, table + o, grad + o, m + o, v + o, static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta2), step_size,
+             inv_sqrt_bc2, static_cast<float>(eps), 1.0f, true);
+    }
+  });
+}
+
+}  // namespace wn

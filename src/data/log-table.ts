@@ -1,0 +1,150 @@
+/**
+ * Row access for the small side files of generic logs, whatever their format: CSV and TSV with a
+ * header, or JSONL with one object per line. Each row is offered as `get(column)`, returning the
+ * raw value (a string for CSV/TSV; any JSON value for JSONL) or undefined when absent.
+ */
+import { extname } from "node:path";
+import { DataError, quoteValue } from "./errors.js";
+import type { LogFormat } from "./detect.js";
+import type { ReportBuilder } from "./report.js";
+import { readSideFile } from "./side-file.js";
+
+export type RowGetter = (column: string) => unknown;
+
+/** The format of a side file, from its extension (CSV when unknown). */
+export function tableFormat(path: string): LogFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".tsv" || ext === ".tab") return "tsv";
+  if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
+  return "csv";
+}
+
+/**
+ * Calls `onRow` for each data row. `onColumns` receives the header (CSV/TSV) before the first row,
+ * or, for JSONL, the keys of the first object.
+ */
+export async function readTable(
+  path: string,
+  format: LogFormat,
+  report: ReportBuilder,
+  onRow: (get: RowGetter, line: number) => void,
+  onColumns?: (names: string[], line: number) => void,
+): Promise<void> {
+  if (format === "jsonl") {
+    let first = true;
+    await readSideFile(
+      { path, delimiter: null, quotes: false, header: false, expected: "one JSON object per line" },
+      report,
+      (r) => {
+        const obj = parseJsonObject(path, r.line, r.text(0));
+        if (first) {
+          first = false;
+          onColumns?.(Object.keys(obj), r.line);
+        }
+        onRow((c) => obj[c], r.line);
+      },
+    );
+    return;
+  }
+  let header: string[] = [];
+  let index = new Map<string, number>();
+  await readSideFile(
+    {
+      path,
+      delimiter: format === "tsv" ? "\t" : ",",
+      quotes: format === "csv",
+      header: true,
+      expected: "a header line naming the columns",
+    },
+    report,
+    (r) => {
+      if (r.count !== header.length) {
+        throw new DataError(
+          path,
+          r.line,
+          r.count < header.length ? header[r.count] : null,
+          `expected ${header.length} fields as in the header, got ${r.count}: ${quoteValue(r.raw(format === "tsv" ? "\t" : ","))}`,
+        );
+      }
+      onRow((c) => {
+        const k = index.get(c);
+        return k === undefined ? undefined : r.text(k);
+      }, r.line);
+    },
+    (names, line) => {
+      header = names;
+      index = new Map(names.map((n, k) => [n, k]));
+      onColumns?.(names, line);
+    },
+  );
+}
+
+export function parseJsonObject(path: string, line: number, text: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(
+      path,
+      line,
+      null,
+      `expected a JSON object, got invalid JSON (${(err as Error).message}): ${quoteValue(text)}`,
+    );
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new DataError(path, line, null, `expected a JSON object, got ${quoteValue(text)}`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** An id value as text: a non-empty string or an integer; otherwise a DataError. */
+export function idValue(path: string, line: number, field: string, v: unknown): string {
+  if (typeof v === "string" && v !== "") return v;
+  if (typeof v === "number" && Number.isInteger(v)) return String(v);
+  if (v === undefined) throw new DataError(path, line, field, "missing");
+  throw new DataError(
+    path,
+    line,
+    field,
+    `expected an id (string or integer), got ${quoteValue(JSON.stringify(v) ?? String(v))}`,
+  );
+}
+
+/** A numeric value (number or numeric string); undefined/"" -> undefined; otherwise a DataError. */
+export function numberValue(path: string, line: number, field: string, v: unknown): number | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  const n =
+    typeof v === "number"
+      ? v
+      : typeof v === "string" && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)
+        ? Number(v)
+        : NaN;
+  if (!Number.isFinite(n)) {
+    throw new DataError(
+      path,
+      line,
+      field,
+      `expected a number, got ${quoteValue(typeof v === "string" ? v : (JSON.stringify(v) ?? ""))}`,
+    );
+  }
+  return n;
+}
+
+/** A text value; numbers become text, undefined/null become "". */
+export function textValue(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  return typeof v === "string"
+    ? v
+    : typeof v === "number" || typeof v === "boolean"
+      ? String(v)
+      : JSON.stringify(v);
+}
+
+/** First column name of `candidates` present in `names`, or undefined. */
+export function pickColumn(
+  names: readonly string[],
+  candidates: readonly (string | undefined)[],
+): string | undefined {
+  for (const c of candidates) if (c !== undefined && names.includes(c)) return c;
+  return undefined;
+}

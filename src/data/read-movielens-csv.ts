@@ -1,0 +1,198 @@
+/**
+ * The CSV releases — ml-20m, ml-25m, ml-32m, ml-latest, ml-latest-small — which share one layout:
+ * `ratings.csv` (userId,movieId,rating,timestamp), `movies.csv` (movieId,title,genres; titles
+ * quoted when they contain commas; genres `|`-separated), `tags.csv` (userId,movieId,tag,timestamp),
+ * all UTF-8 with a header, LF or CRLF. An optional `users.csv` (userId,gender,age,occupation,zip)
+ * is read when present (the synthetic generator writes one).
+ */
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { assembleDataset } from "./assemble.js";
+import type { Dataset, DatasetFormat, TagEvents, UserInfo } from "./dataset.js";
+import { DataError, quoteValue } from "./errors.js";
+import type { LoadOptions } from "./load-options.js";
+import { readEventFile } from "./read-events.js";
+import { ReportBuilder } from "./report.js";
+import { headerColumns, idField, intField, readSideFile, requireFields } from "./side-file.js";
+import {
+  ItemInfoBuilder,
+  TagEventsBuilder,
+  UserInfoBuilder,
+  emptyItemInfo,
+  fieldText,
+  parseGender,
+  yearFromTitle,
+} from "./side-info.js";
+
+export const RATINGS_CSV_HEADER = ["userId", "movieId", "rating", "timestamp"];
+const NO_GENRES = "(no genres listed)";
+
+/** The release name when the directory is named like one (e.g. "ml-25m"), else "movielens-csv". */
+export function csvFormatFromName(dir: string): DatasetFormat {
+  const m = /^(ml-(?:20m|25m|32m|latest-small|latest))(?:$|[^a-z])/i.exec(basename(dir));
+  return m ? (m[1].toLowerCase() as DatasetFormat) : "movielens-csv";
+}
+
+export async function readMovieLensCsv(dir: string, options: LoadOptions): Promise<Dataset> {
+  const report = new ReportBuilder(options.lenient ?? false);
+  const table = await readEventFile(
+    {
+      path: join(dir, "ratings.csv"),
+      delimiter: ",",
+      quotes: true,
+      header: true,
+      fieldCount: null,
+      user: { header: "userId" },
+      item: { header: "movieId" },
+      weight: { header: "rating" },
+      time: { header: "timestamp" },
+      timeFormat: "integer-seconds",
+      expected: `a header line "${RATINGS_CSV_HEADER.join(",")}" and one rating per line`,
+    },
+    report,
+    options.onProgress,
+  );
+
+  let itemInfo = emptyItemInfo(table.items.size);
+  const moviesPath = join(dir, "movies.csv");
+  if (existsSync(moviesPath)) {
+    const b = new ItemInfoBuilder(table.items);
+    let header: string[] = [];
+    let cols: number[] = [];
+    await readSideFile(
+      {
+        path: moviesPath,
+        delimiter: ",",
+        quotes: true,
+        header: true,
+        expected: 'a header line "movieId,title,genres"',
+      },
+      report,
+      (r) => {
+        requireFields(moviesPath, r, header.length, header.length, header);
+        const id = idField(moviesPath, r, cols[0], "movieId");
+        const title = fieldText(r, cols[1], "utf8").trim();
+        const g = fieldText(r, cols[2], "utf8").trim();
+        const idx = b.lookup(id);
+        if (idx < 0) return;
+        b.set(idx, title, yearFromTitle(title), g === "" || g === NO_GENRES ? [] : g.split("|"));
+      },
+      (names, line) => {
+        header = names;
+        cols = headerColumns(moviesPath, line, names, ["movieId", "title", "genres"]);
+      },
+    );
+    itemInfo = b.finish(report, "movies.csv");
+  } else {
+    report.warn(`${basename(dir)}: no movies.csv (no titles, genres or years)`);
+  }
+
+  let tags: TagEvents | null = null;
+  const tagsPath = join(dir, "tags.csv");
+  if (existsSync(tagsPath)) {
+    const b = new TagEventsBuilder(table.users, table.items);
+    let header: string[] = [];
+    let cols: number[] = [];
+    await readSideFile(
+      {
+        path: tagsPath,
+        delimiter: ",",
+        quotes: true,
+        header: true,
+        expected: 'a header line "userId,movieId,tag,timestamp"',
+      },
+      report,
+      (r) => {
+        requireFields(tagsPath, r, header.length, header.length, header);
+        const user = idField(tagsPath, r, cols[0], "userId");
+        const item = idField(tagsPath, r, cols[1], "movieId");
+        const time = intField(tagsPath, r, cols[3], "timestamp");
+        b.add(user, item, time, fieldText(r, cols[2], "utf8"));
+      },
+      (names, line) => {
+        header = names;
+        cols = headerColumns(tagsPath, line, names, ["userId", "movieId", "tag", "timestamp"]);
+      },
+    );
+    tags = b.finish(report, "tags.csv");
+  }
+
+  const usersPath = join(dir, "users.csv");
+  const userInfo = existsSync(usersPath) ? await readUsersCsv(usersPath, table.users, report) : null;
+
+  return assembleDataset({
+    name: basename(dir),
+    format: csvFormatFromName(dir),
+    source: dir,
+    eventsFile: "ratings.csv",
+    table,
+    itemInfo,
+    userInfo,
+    tags,
+    report,
+  });
+}
+
+/**
+ * users.csv: header with userId and any of gender, age, occupation, zip. Age is in years;
+ * occupation is free text (names are numbered in order of first appearance).
+ */
+async function readUsersCsv(
+  path: string,
+  users: ConstructorParameters<typeof UserInfoBuilder>[0],
+  report: ReportBuilder,
+): Promise<UserInfo> {
+  let cols: Record<string, number> = {};
+  let b: UserInfoBuilder | null = null;
+  let header: string[] = [];
+  await readSideFile(
+    {
+      path,
+      delimiter: ",",
+      quotes: true,
+      header: true,
+      expected: 'a header line "userId,gender,age,occupation,zip"',
+    },
+    report,
+    (r) => {
+      if (!b) return;
+      requireFields(path, r, header.length, header.length, header);
+      const id = idField(path, r, cols.userId, "userId");
+      let gender: number | undefined;
+      if (cols.gender >= 0) {
+        const text = r.text(cols.gender);
+        const g = parseGender(text);
+        if (g === null) b.otherGender++;
+        gender = g ?? 0;
+      }
+      const age =
+        cols.age >= 0 && r.end[cols.age] > r.start[cols.age] ? intField(path, r, cols.age, "age") : undefined;
+      if (age !== undefined && (age < 0 || age > 150)) {
+        throw new DataError(
+          path,
+          r.line,
+          "age",
+          `expected an age in years (0-150), got ${quoteValue(String(age))}`,
+        );
+      }
+      const occupation = cols.occupation >= 0 ? r.text(cols.occupation).trim() : undefined;
+      const zip = cols.zip >= 0 ? r.text(cols.zip).trim() : undefined;
+      const idx = b.lookup(id);
+      if (idx >= 0) b.set(idx, { gender, age, occupation, zip });
+    },
+    (names, line) => {
+      header = names;
+      [cols.userId] = headerColumns(path, line, names, ["userId"]);
+      for (const f of ["gender", "age", "occupation", "zip"]) cols[f] = names.indexOf(f);
+      cols = { ...cols };
+      b = new UserInfoBuilder(users, {
+        gender: cols.gender >= 0,
+        age: cols.age >= 0 ? "years" : null,
+        occupation: cols.occupation >= 0,
+        zip: cols.zip >= 0,
+      });
+    },
+  );
+  if (!b) throw new DataError(path, null, null, "the file has no header");
+  return (b as UserInfoBuilder).finish(report, basename(path));
+}

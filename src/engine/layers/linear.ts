@@ -1,0 +1,137 @@
+/**
+ * A fully connected layer Y = X·W + b (optionally followed by ReLU), with W stored [in×out] so
+ * the forward pass is one GEMM over a batch. Output and input-gradient buffers are allocated once
+ * for a maximum batch size; forward/backward only run kernels over them.
+ */
+import { initialize, type Initializer } from "../init.js";
+import type { Kernels } from "../kernels/kernels.js";
+import type { Rng } from "../rng.js";
+import { Parameter } from "./parameter.js";
+
+export interface LinearOptions {
+  /** ReLU after the affine map (fused into the bias kernel). */
+  relu?: boolean;
+  /** Weight initializer; default He uniform with ReLU, Glorot uniform without. */
+  init?: Initializer;
+}
+
+export class Linear {
+  readonly inDim: number;
+  readonly outDim: number;
+  readonly maxBatch: number;
+  readonly relu: boolean;
+  /** [inDim×outDim]. */
+  readonly weight: Parameter;
+  /** [outDim], initialised to zero. */
+  readonly bias: Parameter;
+  /** maxBatch×outDim: the activations of the last forward pass. */
+  readonly output: Float32Array;
+  /** maxBatch×inDim: dLoss/dX of the last backward pass. */
+  readonly gradInput: Float32Array;
+  private readonly kernels: Kernels;
+
+  constructor(
+    kernels: Kernels,
+    name: string,
+    inDim: number,
+    outDim: number,
+    maxBatch: number,
+    rng: Rng,
+    options: LinearOptions = {},
+  ) {
+    this.kernels = kernels;
+    this.inDim = inDim;
+    this.outDim = outDim;
+    this.maxBatch = maxBatch;
+    this.relu = options.relu ?? false;
+    this.weight = new Parameter(`${name}.weight`, [inDim, outDim]);
+    this.bias = new Parameter(`${name}.bias`, [outDim]);
+    initialize(
+      this.weight.data,
+      options.init ?? (this.relu ? "he-uniform" : "glorot-uniform"),
+      inDim,
+      outDim,
+      rng,
+    );
+    this.output = new Float32Array(maxBatch * outDim);
+    this.gradInput = new Float32Array(maxBatch * inDim);
+  }
+
+  parameters(): Parameter[] {
+    return [this.weight, this.bias];
+  }
+
+  /** Computes output[0..batch) from x (batch×inDim, row stride inDim) and returns `output`. */
+  forward(x: Float32Array, batch: number): Float32Array {
+    this.checkBatch(batch);
+    const { inDim, outDim } = this;
+    this.kernels.gemm(
+      false,
+      false,
+      batch,
+      outDim,
+      inDim,
+      1,
+      x,
+      inDim,
+      this.weight.data,
+      outDim,
+      0,
+      this.output,
+      outDim,
+    );
+    this.kernels.biasAct(this.output, batch, outDim, outDim, this.bias.data, this.relu);
+    return this.output;
+  }
+
+  /**
+   * Given x (the forward input) and gradOut = dLoss/dY (batch×outDim; modified in place by the
+   * ReLU mask), adds dW = Xᵀ·dY and db = colSums(dY) into the parameter gradients and, unless
+   * `needGradInput` is false (first layer over raw inputs), writes dX = dY·Wᵀ into gradInput.
+   */
+  backward(x: Float32Array, gradOut: Float32Array, batch: number, needGradInput = true): Float32Array {
+    this.checkBatch(batch);
+    const { inDim, outDim, kernels } = this;
+    if (this.relu) kernels.reluBackward(gradOut, this.output, batch * outDim);
+    kernels.gemm(
+      true,
+      false,
+      inDim,
+      outDim,
+      batch,
+      1,
+      x,
+      inDim,
+      gradOut,
+      outDim,
+      1,
+      this.weight.grad,
+      outDim,
+    );
+    kernels.colSums(gradOut, batch, outDim, outDim, this.bias.grad, 1);
+    if (needGradInput) {
+      kernels.gemm(
+        false,
+        true,
+        batch,
+        inDim,
+        outDim,
+        1,
+        gradOut,
+        outDim,
+        this.weight.data,
+        outDim,
+        0,
+        this.gradInput,
+        inDim,
+      );
+    }
+    return this.gradInput;
+  }
+
+  private checkBatch(batch: number): void {
+    if (!(batch >= 0 && batch <= this.maxBatch)) {
+      throw new RangeError(`Linear ${this.weight.name}: batch ${batch} exceeds the maximum ${this.maxBatch}`);
+    }
+  }
+}

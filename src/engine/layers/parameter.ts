@@ -1,0 +1,112 @@
+/**
+ * A trainable tensor: its values, its gradient, and the optimizer's moments. Dense parameters
+ * (weights, biases) receive a full gradient every step; sparse-row parameters (embedding tables)
+ * receive gradient on a few rows per step and keep the list of those rows, each once, so the
+ * optimizer and gradient clipping touch only them (lazy Adam: untouched rows do not change).
+ *
+ * Convention: backward passes ADD into `grad` (a table shared by several inputs, or a layer used
+ * twice, simply accumulates); the optimizer's step applies the gradient and leaves it zeroed.
+ */
+
+export type ParameterKind = "dense" | "sparse-rows";
+
+export class Parameter {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly kind: ParameterKind;
+  readonly data: Float32Array;
+  readonly grad: Float32Array;
+  /** Row width for sparse-row parameters (the last dimension); 1 for a vector. */
+  readonly rowDim: number;
+  readonly numRows: number;
+  /** Adam first and second moments, allocated on first use by an optimizer. */
+  private moment1: Float32Array | null = null;
+  private moment2: Float32Array | null = null;
+  /** Unique touched rows since the last optimizer step (sparse-row parameters only). */
+  readonly touchedRows: Int32Array;
+  numTouched = 0;
+  private readonly rowMarked: Uint8Array;
+  /** A row that must stay as initialised (the out-of-vocabulary zero row), or −1. */
+  readonly frozenRow: number;
+
+  constructor(name: string, shape: readonly number[], kind: ParameterKind = "dense", frozenRow = -1) {
+    if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new RangeError(`Parameter ${name}: shape must be positive integers, got [${shape.join(", ")}]`);
+    }
+    this.name = name;
+    this.shape = [...shape];
+    this.kind = kind;
+    const size = shape.reduce((a, b) => a * b, 1);
+    this.data = new Float32Array(size);
+    this.grad = new Float32Array(size);
+    this.rowDim = shape.length > 1 ? shape[shape.length - 1] : 1;
+    this.numRows = size / this.rowDim;
+    this.frozenRow = frozenRow;
+    const sparse = kind === "sparse-rows";
+    this.touchedRows = new Int32Array(sparse ? this.numRows : 0);
+    this.rowMarked = new Uint8Array(sparse ? this.numRows : 0);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The Adam moments [m, v], zero-filled on first call. */
+  moments(): [Float32Array, Float32Array] {
+    if (this.moment1 === null || this.moment2 === null) {
+      this.moment1 = new Float32Array(this.data.length);
+      this.moment2 = new Float32Array(this.data.length);
+    }
+    return [this.moment1, this.moment2];
+  }
+
+  /** Records rows[start..end) as touched (sparse-row parameters); the frozen row is never recorded. */
+  markRows(rows: Int32Array, start = 0, end = rows.length): void {
+    const marked = this.rowMarked;
+    for (let i = start; i < end; i++) {
+      const r = rows[i];
+      if (marked[r] === 0 && r !== this.frozenRow) {
+        marked[r] = 1;
+        this.touchedRows[this.numTouched++] = r;
+      }
+    }
+  }
+
+  /** Records every row as touched (a full-softmax output table gets gradient on all rows). */
+  markAllRows(): void {
+    for (let r = 0; r < this.numRows; r++) {
+      if (this.rowMarked[r] === 0 && r !== this.frozenRow) {
+        this.rowMarked[r] = 1;
+        this.touchedRows[this.numTouched++] = r;
+      }
+    }
+  }
+
+  /** Clears the gradient of the frozen row, which a scatter kernel may have written. */
+  clearFrozenGrad(): void {
+    if (this.frozenRow < 0) return;
+    const o = this.frozenRow * this.rowDim;
+    this.grad.fill(0, o, o + this.rowDim);
+  }
+
+  /** Forgets the touched rows (after their gradient rows were applied and zeroed). */
+  resetTouched(): void {
+    for (let i = 0; i < this.numTouched; i++) this.rowMarked[this.touchedRows[i]] = 0;
+    this.numTouched = 0;
+  }
+
+  /** Zeroes the gradient (touched rows only for sparse-row parameters) and forgets touched rows. */
+  zeroGrad(): void {
+    if (this.kind === "dense") {
+      this.grad.fill(0);
+      return;
+    }
+    const dim = this.rowDim;
+    for (let i = 0; i < this.numTouched; i++) {
+      const o = this.touchedRows[i] * dim;
+      this.grad.fill(0, o, o + dim);
+    }
+    this.clearFrozenGrad();
+    this.resetTouched();
+  }
+}

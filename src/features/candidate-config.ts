@@ -1,0 +1,287 @@
+/**
+ * The candidate generator's feature configuration: which input groups of the paper's Section 3
+ * network are on (watch vector, item side info, search vector, demographics + geography, example
+ * age, continuous user features), their sizes, and how training examples are chosen. Every group can
+ * be switched off (the paper's Figure 6 compares feature sets), and `resolveCandidateConfig` turns
+ * off groups the dataset cannot feed (no tags file, no users file), recording why.
+ */
+import type { Dataset } from "../data/dataset.js";
+
+/** How training examples are drawn from each user's training history. */
+export interface ExampleConfig {
+  /** At most this many examples per user (0 = no cap), so heavy users do not dominate the loss. */
+  readonly perUserCap: number;
+  /** Which labels a capped user keeps: the most recent ones, or a seeded uniform sample over the history. */
+  readonly selection: "recent" | "uniform";
+  /**
+   * "rollback" (the paper's choice): label = one watch, inputs = only the events before it.
+   * "heldout" (the paper's Figure 5 alternative): label = a random watch, inputs = all the user's
+   * other watches, future ones included — kept to show why rollback matters.
+   */
+  readonly mode: "rollback" | "heldout";
+  /** Rollback labels need at least this many earlier events (0 allows empty-history examples). */
+  readonly minHistory: number;
+  readonly seed: number;
+}
+
+export interface CandidateFeatureConfig {
+  /** Watch vector: mean of the embeddings of the ≤ maxLen most recent watches. Always on. */
+  readonly watches: { readonly maxLen: number };
+  /** A watched item's input embedding = id + mean of genre embeddings + release-year-bucket embedding. */
+  readonly itemSideInfo: {
+    readonly enabled: boolean;
+    readonly genres: boolean;
+    readonly year: boolean;
+    /** Years per bucket (e.g. 5 → 1990–1994 share an embedding). */
+    readonly yearBucketSize: number;
+  };
+  /** Search vector: unigrams + bigrams of the tags the user applied before the label. */
+  readonly search: {
+    readonly enabled: boolean;
+    /** Bag of at most this many most recent tokens. */
+    readonly maxTokens: number;
+    /** Vocabulary: the top vocabSize tokens by count with count ≥ minCount; the rest are out of vocabulary. */
+    readonly vocabSize: number;
+    readonly minCount: number;
+  };
+  /** Demographics and geography (users file of ml-100k / ml-1m). */
+  readonly demographics: {
+    readonly enabled: boolean;
+    readonly gender: boolean;
+    /** ml-100k: age in years → dense value in [0, 1]; ml-1m: age code → bucket embedding. */
+    readonly age: boolean;
+    readonly occupation: boolean;
+    readonly zip: boolean;
+    /** Leading characters of the zip code that form the geography embedding (1..5). */
+    readonly zipPrefix: number;
+  };
+  /** Example age (t_max − t_label) / (t_max − t_min) during training; 0 at serving. */
+  readonly exampleAge: { readonly enabled: boolean };
+  /** Number of previous watches, time since the first and since the last watch: x̃, x̃², √x̃ each. */
+  readonly userContinuous: {
+    readonly enabled: boolean;
+    /** Quantiles gathered for the x̃ = F(x) normalization. */
+    readonly numQuantiles: number;
+  };
+  /** Embedding widths. Genre and year tables use `item` (they are summed into the item's slot). */
+  readonly embeddingDim: {
+    readonly item: number;
+    readonly token: number;
+    /** Other categorical tables: round(perLog2Rows · log2(rows)), clamped to [minOther, maxOther]. */
+    readonly perLog2Rows: number;
+    readonly minOther: number;
+    readonly maxOther: number;
+  };
+  readonly examples: ExampleConfig;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+/** What callers pass: any subset of the config; the rest comes from the defaults. */
+export type CandidateFeatureConfigInput = DeepPartial<CandidateFeatureConfig>;
+
+export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
+  watches: { maxLen: 50 },
+  itemSideInfo: { enabled: true, genres: true, year: true, yearBucketSize: 5 },
+  search: { enabled: true, maxTokens: 50, vocabSize: 100_000, minCount: 2 },
+  demographics: { enabled: true, gender: true, age: true, occupation: true, zip: true, zipPrefix: 2 },
+  exampleAge: { enabled: true },
+  userContinuous: { enabled: true, numQuantiles: 1000 },
+  embeddingDim: { item: 64, token: 32, perLog2Rows: 2, minOther: 2, maxOther: 16 },
+  examples: { perUserCap: 200, selection: "recent", mode: "rollback", minHistory: 1, seed: 1 },
+};
+
+/** The config after defaults and dataset checks: groups the data lacks are off, with the reason. */
+export interface ResolvedCandidateConfig extends CandidateFeatureConfig {
+  /** Group or sub-feature path (e.g. "search", "demographics.age") -> why it was turned off automatically. */
+  readonly autoOff: Readonly<Record<string, string>>;
+}
+
+/** The paper's Figure 6 feature sets, cumulative: watches only; + searches; + example age; all features. */
+export type Figure6FeatureSet = "watches" | "watches+search" | "watches+search+age" | "all";
+
+export const FIGURE6_FEATURE_SETS: readonly Figure6FeatureSet[] = [
+  "watches",
+  "watches+search",
+  "watches+search+age",
+  "all",
+];
+
+/** A config overlay that selects one Figure 6 feature set (merge it over the rest of the config). */
+export function figure6FeatureSet(set: Figure6FeatureSet): CandidateFeatureConfigInput {
+  const search = set !== "watches";
+  const age = set === "watches+search+age" || set === "all";
+  const all = set === "all";
+  return {
+    itemSideInfo: { enabled: all },
+    search: { enabled: search },
+    exampleAge: { enabled: age },
+    demographics: { enabled: all },
+    userContinuous: { enabled: all },
+  };
+}
+
+/** Deep-merges config overlays left to right (later wins), e.g. a Figure 6 feature set over a tuned config. */
+export function combineCandidateConfigs(
+  ...inputs: CandidateFeatureConfigInput[]
+): CandidateFeatureConfigInput {
+  const merge = (a: unknown, b: unknown): unknown => {
+    if (!isPlainObject(a) || !isPlainObject(b)) return b === undefined ? a : b;
+    const out: Record<string, unknown> = { ...a };
+    for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
+    return out;
+  };
+  return inputs.reduce<CandidateFeatureConfigInput>(
+    (acc, x) => merge(acc, x) as CandidateFeatureConfigInput,
+    {},
+  );
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Deep-merges `over` onto `base`, rejecting unknown keys and wrong value types with the key path. */
+function mergeChecked(base: unknown, over: unknown, path: string): unknown {
+  if (over === undefined) return base;
+  if (isPlainObject(base)) {
+    if (!isPlainObject(over)) throw new TypeError(`candidate feature config: ${path} must be an object`);
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) {
+      if (!(k in base)) {
+        throw new TypeError(
+          `candidate feature config: unknown key ${path ? path + "." : ""}${k} (expected one of ${Object.keys(base).join(", ")})`,
+        );
+      }
+      out[k] = mergeChecked(base[k], v, path ? `${path}.${k}` : k);
+    }
+    return out;
+  }
+  if (typeof over !== typeof base) {
+    throw new TypeError(
+      `candidate feature config: ${path} must be a ${typeof base}, got ${JSON.stringify(over)}`,
+    );
+  }
+  return over;
+}
+
+function checkInt(path: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(
+      `candidate feature config: ${path} must be an integer in [${min}, ${max}], got ${v}`,
+    );
+  }
+}
+
+/** Defaults + overrides, validated (no dataset checks). */
+export function mergeCandidateConfig(input: CandidateFeatureConfigInput = {}): CandidateFeatureConfig {
+  const c = mergeChecked(DEFAULT_CANDIDATE_CONFIG, input, "") as CandidateFeatureConfig;
+  checkInt("watches.maxLen", c.watches.maxLen, 1);
+  checkInt("itemSideInfo.yearBucketSize", c.itemSideInfo.yearBucketSize, 1);
+  checkInt("search.maxTokens", c.search.maxTokens, 1);
+  checkInt("search.vocabSize", c.search.vocabSize, 1);
+  checkInt("search.minCount", c.search.minCount, 1);
+  checkInt("demographics.zipPrefix", c.demographics.zipPrefix, 1, 5);
+  checkInt("userContinuous.numQuantiles", c.userContinuous.numQuantiles, 2, 100_000);
+  checkInt("embeddingDim.item", c.embeddingDim.item, 1);
+  checkInt("embeddingDim.token", c.embeddingDim.token, 1);
+  checkInt("embeddingDim.minOther", c.embeddingDim.minOther, 1);
+  checkInt("embeddingDim.maxOther", c.embeddingDim.maxOther, c.embeddingDim.minOther);
+  if (!(c.embeddingDim.perLog2Rows > 0)) {
+    throw new RangeError(
+      `candidate feature config: embeddingDim.perLog2Rows must be > 0, got ${c.embeddingDim.perLog2Rows}`,
+    );
+  }
+  checkInt("examples.perUserCap", c.examples.perUserCap, 0);
+  checkInt("examples.minHistory", c.examples.minHistory, 0);
+  if (c.examples.selection !== "recent" && c.examples.selection !== "uniform") {
+    throw new RangeError(
+      `candidate feature config: examples.selection must be "recent" or "uniform", got ${String(c.examples.selection)}`,
+    );
+  }
+  if (c.examples.mode !== "rollback" && c.examples.mode !== "heldout") {
+    throw new RangeError(
+      `candidate feature config: examples.mode must be "rollback" or "heldout", got ${String(c.examples.mode)}`,
+    );
+  }
+  if (!Number.isFinite(c.examples.seed))
+    throw new RangeError(`candidate feature config: examples.seed must be finite`);
+  return c;
+}
+
+/**
+ * Defaults + overrides, then every group the dataset cannot feed is turned off: no tags → search
+ * off; no users file → demographics off (and each missing demographic field individually); no
+ * genres / years → that part of the item side info off.
+ */
+export function resolveCandidateConfig(
+  data: Dataset,
+  input: CandidateFeatureConfigInput = {},
+): ResolvedCandidateConfig {
+  const c = mergeCandidateConfig(input);
+  const autoOff: Record<string, string> = {};
+  const off = (key: string, why: string): false => {
+    autoOff[key] = why;
+    return false;
+  };
+
+  let search = c.search.enabled;
+  if (search && (data.tags === null || data.tags.user.length === 0))
+    search = off("search", `${data.name} has no tag events`);
+
+  const info = data.itemInfo;
+  let genres = c.itemSideInfo.enabled && c.itemSideInfo.genres;
+  if (genres && (info.genreIds.length === 0 || info.genreNames.length === 0)) {
+    genres = off("itemSideInfo.genres", `${data.name} has no item genres`);
+  }
+  let year = c.itemSideInfo.enabled && c.itemSideInfo.year;
+  if (year && !info.year.some((y) => y > 0))
+    year = off("itemSideInfo.year", `${data.name} has no release years`);
+  let sideInfo = c.itemSideInfo.enabled;
+  if (sideInfo && !genres && !year)
+    sideInfo = off("itemSideInfo", `${data.name} has no usable item side info`);
+
+  const u = data.userInfo;
+  let demo = c.demographics.enabled;
+  let gender = demo && c.demographics.gender;
+  let age = demo && c.demographics.age;
+  let occupation = demo && c.demographics.occupation;
+  let zip = demo && c.demographics.zip;
+  if (demo && u === null) {
+    demo = off("demographics", `${data.name} has no users file`);
+    gender = age = occupation = zip = false;
+  } else if (demo && u !== null) {
+    if (gender && (u.gender === null || !u.gender.some((g) => g > 0)))
+      gender = off("demographics.gender", "no gender");
+    if (age && (u.age === null || u.ageKind === null || !u.age.some((a) => a > 0)))
+      age = off("demographics.age", "no age");
+    if (
+      occupation &&
+      (u.occupation === null || u.occupationNames === null || !u.occupation.some((o) => o >= 0))
+    ) {
+      occupation = off("demographics.occupation", "no occupation");
+    }
+    if (zip && (u.zip === null || !u.zip.some((z) => z !== "")))
+      zip = off("demographics.zip", "no zip codes");
+    if (!gender && !age && !occupation && !zip)
+      demo = off("demographics", `${data.name} has no usable user fields`);
+  }
+
+  return {
+    ...c,
+    itemSideInfo: {
+      ...c.itemSideInfo,
+      enabled: sideInfo,
+      genres: sideInfo && genres,
+      year: sideInfo && year,
+    },
+    search: { ...c.search, enabled: search },
+    demographics: { ...c.demographics, enabled: demo, gender, age, occupation, zip },
+    autoOff,
+  };
+}
+
+/** Embedding width of a small categorical table: proportional to log2 of its cardinality. */
+export function categoricalDim(rows: number, dims: CandidateFeatureConfig["embeddingDim"]): number {
+  const d = Math.round(dims.perLog2Rows * Math.log2(Math.max(2, rows)));
+  return Math.min(dims.maxOther, Math.max(dims.minOther, d));
+}

@@ -1,0 +1,66 @@
+/**
+ * Saving and loading a trained candidate generator through the engine's model files: the config,
+ * the fitted feature state and the training summary go into the manifest, every weight into the
+ * safetensors file. Loading needs the dataset the model was trained on (same item and user
+ * dictionaries): side information and user histories come from it.
+ */
+import type { Dataset } from "../../data/dataset.js";
+import type { Kernels } from "../../engine/kernels/kernels.js";
+import { getKernels } from "../../engine/kernels/index.js";
+import { loadModel, saveModel, type JsonValue, type Tensor } from "../../engine/model-file/index.js";
+import { candidateFeaturesFromJSON, type CandidateFeaturesJSON } from "../../features/candidate-features.js";
+import { resolveCandidateModelConfig, type CandidateConfigInput } from "./config.js";
+import { CandidateModel } from "./model.js";
+import type { TrainingSummary } from "./train.js";
+
+export const CANDIDATE_MODEL_KIND = "candidates";
+
+interface SavedConfig {
+  model: CandidateConfigInput;
+  features: CandidateFeaturesJSON;
+}
+
+export function saveCandidateModel(model: CandidateModel, dir: string, extra: Record<string, JsonValue> = {}): void {
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, t] of model.network.namedTensors()) tensors[name] = { shape: t.shape, data: t.data };
+  const config: SavedConfig = {
+    model: { features: model.config.features, network: model.config.network, train: model.config.train },
+    features: model.features.toJSON(),
+  };
+  saveModel(dir, {
+    kind: CANDIDATE_MODEL_KIND,
+    config: toJson(config),
+    vocabularies: {},
+    metadata: { seed: model.seed, numItems: model.numItems, summary: toJson(model.summary), ...extra },
+    tensors,
+  });
+}
+
+export function loadCandidateModel(dir: string, data: Dataset, kernels: Kernels = getKernels()): CandidateModel {
+  const loaded = loadModel(dir, CANDIDATE_MODEL_KIND);
+  const saved = loaded.config as unknown as SavedConfig;
+  const config = resolveCandidateModelConfig(saved.model, `${dir}: manifest config.model`);
+  if (saved.features.numItems !== data.items.ids.length || saved.features.numUsers !== data.users.ids.length) {
+    throw new Error(
+      `${dir}: the model was trained on ${saved.features.numItems} items / ${saved.features.numUsers} users, ` +
+        `but ${data.source} has ${data.items.ids.length} / ${data.users.ids.length}: pass the data it was trained on`,
+    );
+  }
+  const features = candidateFeaturesFromJSON(saved.features, data);
+  const seed = typeof loaded.metadata.seed === "number" ? loaded.metadata.seed : 1;
+  const model = CandidateModel.create(config, features, seed, kernels);
+  for (const [name, t] of model.network.namedTensors()) {
+    const stored = loaded.tensors[name];
+    if (!stored) throw new Error(`${dir}: tensor "${name}" is missing from the model file`);
+    if (stored.data.length !== t.data.length || stored.shape.join("x") !== t.shape.join("x")) {
+      throw new Error(`${dir}: tensor "${name}" has shape [${stored.shape.join(", ")}], expected [${t.shape.join(", ")}]`);
+    }
+    t.data.set(stored.data);
+  }
+  model.summary = (loaded.metadata.summary ?? null) as unknown as TrainingSummary | null;
+  return model;
+}
+
+function toJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}

@@ -1,0 +1,210 @@
+/**
+ * CandidateModel: the paper's candidate generator as a library object. `fit` builds the features
+ * from the training split, the network from the feature schema, and trains it; the trained model
+ * encodes users (u), exposes the item vectors (v), recommends by dot product with seen items
+ * excluded, and serves as a Scorer for the shared evaluation protocols.
+ */
+import type { Dataset } from "../../data/dataset.js";
+import { getKernels } from "../../engine/kernels/index.js";
+import type { Kernels } from "../../engine/kernels/kernels.js";
+import { Rng } from "../../engine/rng.js";
+import type { QueryBatch, QuerySet, Scorer } from "../../eval/types.js";
+import type { CandidateBatch } from "../../features/batch.js";
+import { buildCandidateFeatures, CANDIDATE_FEATURES, ITEM_TABLE, type CandidateFeatures } from "../../features/candidate-features.js";
+import type { CandidateFeatureConfigInput } from "../../features/candidate-config.js";
+import { resolveCandidateModelConfig, type CandidateConfig, type CandidateConfigInput } from "./config.js";
+import type { JsonValue } from "../../engine/model-file/index.js";
+import { loadCandidateModel, saveCandidateModel } from "./model-io.js";
+import { NegativeSampler } from "./negative-sampler.js";
+import { CandidateNetwork, type ItemIdInput } from "./network.js";
+import { trainLoop, type TrainingEvent, type TrainingSummary } from "./train.js";
+
+export interface FitOptions {
+  /** Partial config merged over the tuned defaults. */
+  readonly config?: CandidateConfigInput;
+  /** Validation queries for early stopping on NDCG@10 (e.g. a loo split's `valid`). */
+  readonly valid?: QuerySet;
+  readonly seed?: number;
+  readonly onProgress?: (event: TrainingEvent) => void;
+  /** Abort to stop after the current step, keeping the best model so far. */
+  readonly signal?: AbortSignal;
+  readonly kernels?: Kernels;
+}
+
+export interface Recommendations {
+  /** [numQueries × k] item indices, best first (−1 past the end of a short list). */
+  readonly items: Int32Array;
+  readonly scores: Float32Array;
+  readonly k: number;
+}
+
+export class CandidateModel {
+  private readonly batch: CandidateBatch;
+  private readonly users: Float32Array;
+
+  constructor(
+    readonly config: CandidateConfig,
+    readonly features: CandidateFeatures,
+    readonly network: CandidateNetwork,
+    readonly seed: number,
+    public summary: TrainingSummary | null,
+    private readonly kernels: Kernels = getKernels(),
+  ) {
+    this.batch = features.allocBatch(network.shape.capacity);
+    this.users = new Float32Array(network.shape.capacity * network.userDim);
+  }
+
+  /** Builds features on `train`, the network from their schema, and trains it. */
+  static async fit(train: Dataset, opts: FitOptions = {}): Promise<CandidateModel> {
+    const config = resolveCandidateModelConfig(opts.config ?? {});
+    const seed = opts.seed ?? 1;
+    const featureConfig = withSeed(config.features as CandidateFeatureConfigInput, seed);
+    const features = buildCandidateFeatures(train, featureConfig);
+    const k = opts.kernels ?? getKernels();
+    const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
+    model.network.init(new Rng(seed));
+    model.summary = await trainLoop(k, model.network, features, config, seed + 1, {
+      valid: opts.valid,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      scoreQueries: (q, start, end, out) => model.scoreRange(q, start, end, out),
+    });
+    return model;
+  }
+
+  /** An untrained model around fitted features (also used when loading a saved model). */
+  static create(
+    config: CandidateConfig,
+    features: CandidateFeatures,
+    seed: number,
+    k: Kernels = getKernels(),
+    counts: Float64Array | null = null,
+  ): CandidateModel {
+    const t = config.train;
+    const mode = softmaxMode(config, features.numItems);
+    const sampler = mode === "sampled" ? new NegativeSampler(counts ?? new Float64Array(features.numItems), t.samplingAlpha, t.numNegatives) : null;
+    const network = new CandidateNetwork(
+      config,
+      { schema: features.schema, numItems: features.numItems, capacity: t.batchSize, mode, itemIds: itemIdInput(features) },
+      sampler,
+    );
+    return new CandidateModel(config, features, network, seed, null, k);
+  }
+
+  get userDim(): number {
+    return this.network.userDim;
+  }
+
+  get numItems(): number {
+    return this.features.numItems;
+  }
+
+  /** User vectors [batch.size × userDim] of a filled candidate batch. */
+  encodeUser(batch: CandidateBatch): Float32Array {
+    const out = new Float32Array(batch.size * this.userDim);
+    this.network.encode(this.kernels, batch, out);
+    return out;
+  }
+
+  /** User vectors [numQueries × userDim] for evaluation/serving queries. */
+  encodeQueries(queries: QueryBatch): Float32Array {
+    const n = queries.users.length;
+    const d = this.userDim;
+    const out = new Float32Array(n * d);
+    const cap = this.network.shape.capacity;
+    for (let start = 0; start < n; start += cap) {
+      const end = Math.min(n, start + cap);
+      this.features.fillQueryBatch(queries, start, end, this.batch);
+      this.network.encode(this.kernels, this.batch, this.users);
+      out.set(this.users.subarray(0, (end - start) * d), start * d);
+    }
+    return out;
+  }
+
+  /** The item output vectors [numItems × userDim], row i = dataset item i. */
+  itemVectors(): Float32Array {
+    return Float32Array.from(this.network.output.itemMatrix());
+  }
+
+  /** The per-item logit bias, or null when the model has none. */
+  itemBias(): Float32Array | null {
+    return this.network.output.bias ? Float32Array.from(this.network.output.bias.value) : null;
+  }
+
+  /** Scores of queries start..end against every item into out ([end − start × numItems]). */
+  scoreRange(queries: QueryBatch, start: number, end: number, out: Float32Array): void {
+    const cap = this.network.shape.capacity;
+    const N = this.numItems;
+    for (let s = start; s < end; s += cap) {
+      const e = Math.min(end, s + cap);
+      this.features.fillQueryBatch(queries, s, e, this.batch);
+      this.network.encode(this.kernels, this.batch, this.users);
+      this.network.output.score(this.kernels, this.users, e - s, out.subarray((s - start) * N, (e - start) * N));
+    }
+  }
+
+  /** Top-k items for each query by u·v (+ bias), excluding the query's history when excludeSeen. */
+  recommend(queries: QueryBatch, k: number, excludeSeen = true): Recommendations {
+    const n = queries.users.length;
+    const u = this.encodeQueries(queries);
+    const items = new Int32Array(n * k);
+    const scores = new Float32Array(n * k);
+    this.kernels.topK(
+      u,
+      n,
+      this.network.output.itemMatrix(),
+      this.numItems,
+      this.userDim,
+      this.network.output.bias?.value ?? null,
+      k,
+      excludeSeen ? queries.historyOffsets : null,
+      excludeSeen ? queries.historyItems : null,
+      items,
+      scores,
+    );
+    return { items, scores, k };
+  }
+
+  /** Writes the model directory (manifest + safetensors) atomically; `metadata` adds to the manifest. */
+  save(dir: string, metadata: Record<string, JsonValue> = {}): void {
+    saveCandidateModel(this, dir, metadata);
+  }
+
+  /** Loads a saved model; `data` must be the dataset it was trained on (same dictionaries). */
+  static load(dir: string, data: Dataset, kernels?: Kernels): CandidateModel {
+    return loadCandidateModel(dir, data, kernels);
+  }
+
+  /** The model as a Scorer for src/eval's protocols. */
+  asScorer(name = "candidates"): Scorer {
+    return {
+      name,
+      params: { ...this.config.network, ...this.config.train, features: this.config.features, seed: this.seed },
+      score: (batch: QueryBatch, out: Float32Array) => this.scoreRange(batch, 0, batch.users.length, out),
+    };
+  }
+}
+
+/** Full softmax for catalogs up to fullSoftmaxMaxItems under "auto". */
+export function softmaxMode(config: CandidateConfig, numItems: number): "full" | "sampled" {
+  const s = config.train.softmax;
+  if (s === "auto") return numItems <= config.train.fullSoftmaxMaxItems ? "full" : "sampled";
+  return s;
+}
+
+function withSeed(input: CandidateFeatureConfigInput, seed: number): CandidateFeatureConfigInput {
+  if (input.examples?.seed !== undefined) return input;
+  return { ...input, examples: { ...input.examples, seed } };
+}
+
+function itemIdInput(features: CandidateFeatures): ItemIdInput | null {
+  const f = features.schema.features.find((x) => x.kind === "bag" && x.name === CANDIDATE_FEATURES.watches);
+  return f && f.kind === "bag" && f.table === ITEM_TABLE ? { feature: f.name, table: f.table } : null;
+}
+
+/** How often each item was watched in training (the negative sampler's unigram counts). */
+export function watchCounts(features: CandidateFeatures): Float64Array {
+  const counts = new Float64Array(features.numItems);
+  for (let i = 0; i < features.seqItems.length; i++) counts[features.seqItems[i]]++;
+  return counts;
+}

@@ -1,0 +1,205 @@
+/**
+ * The training loop of the candidate generator: epochs over shuffled rollback examples, one
+ * network step per batch, validation HR/NDCG@10 after each epoch, early stopping on NDCG@10 with
+ * the best epoch's weights restored, progress events, and a clean stop on an abort signal (the
+ * current step finishes, the best weights so far are kept).
+ */
+import type { Kernels } from "../../engine/kernels/kernels.js";
+import { Rng } from "../../engine/rng.js";
+import type { QuerySet } from "../../eval/types.js";
+import type { CandidateFeatures } from "../../features/candidate-features.js";
+import type { CandidateConfig } from "./config.js";
+import type { CandidateNetwork } from "./network.js";
+import { validationMetrics, type ValidationMetrics } from "./validation.js";
+
+export type TrainingEvent =
+  | {
+      readonly kind: "step";
+      readonly epoch: number;
+      readonly epochs: number;
+      readonly step: number;
+      readonly stepsPerEpoch: number;
+      readonly examplesPerSecond: number;
+      readonly loss: number;
+      /** Seconds left in this epoch at the current speed. */
+      readonly etaSeconds: number;
+    }
+  | {
+      readonly kind: "epoch";
+      readonly epoch: number;
+      readonly epochs: number;
+      readonly loss: number;
+      readonly valid: ValidationMetrics | null;
+      readonly best: boolean;
+      readonly seconds: number;
+      readonly examplesPerSecond: number;
+    }
+  | { readonly kind: "stop"; readonly reason: StopReason; readonly bestEpoch: number; readonly seconds: number };
+
+export type StopReason = "early-stop" | "max-epochs" | "interrupted";
+
+export interface TrainingSummary {
+  readonly epochs: number;
+  readonly bestEpoch: number;
+  readonly bestValid: ValidationMetrics | null;
+  readonly stopReason: StopReason;
+  readonly seconds: number;
+  /** Wall-clock seconds from the start until the end of the best epoch. */
+  readonly secondsToBest: number;
+  readonly examples: number;
+  readonly history: ReadonlyArray<{ epoch: number; loss: number; hr10: number | null; ndcg10: number | null; seconds: number }>;
+}
+
+export interface TrainLoopOptions {
+  readonly valid?: QuerySet;
+  readonly onProgress?: (event: TrainingEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Scores validation queries (start..end) into out; provided by the model. */
+  readonly scoreQueries: (queries: QuerySet, start: number, end: number, out: Float32Array) => void;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/** Lets pending events (SIGINT, timers) run between steps. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function trainLoop(
+  k: Kernels,
+  net: CandidateNetwork,
+  features: CandidateFeatures,
+  config: CandidateConfig,
+  seed: number,
+  opts: TrainLoopOptions,
+): Promise<TrainingSummary> {
+  const t = config.train;
+  const rng = new Rng(seed);
+  const batch = features.allocBatch(t.batchSize);
+  const started = performance.now();
+  let bestScore = -Infinity;
+  let bestEpoch = 0;
+  let bestValid: ValidationMetrics | null = null;
+  let bestWeights: Map<string, Float32Array> | null = null;
+  let secondsToBest = 0;
+  let sinceBest = 0;
+  let stopReason: StopReason = "max-epochs";
+  let examples = 0;
+  let epoch = 0;
+  const history: Array<{ epoch: number; loss: number; hr10: number | null; ndcg10: number | null; seconds: number }> = [];
+  const aborted = () => opts.signal?.aborted === true;
+
+  for (epoch = 1; epoch <= t.epochs && !aborted(); epoch++) {
+    const set = features.examples(epoch);
+    const order = new Int32Array(set.size);
+    for (let i = 0; i < set.size; i++) order[i] = i;
+    rng.shuffle(order);
+    const steps = Math.ceil(set.size / t.batchSize);
+    const epochStart = performance.now();
+    let lastReport = epochStart;
+    let lossSum = 0;
+    let lossCount = 0;
+    let done = 0;
+    for (let s = 0; s < steps; s++) {
+      const start = s * t.batchSize;
+      const end = Math.min(set.size, start + t.batchSize);
+      features.fillTrainBatch(set, order, start, end, batch);
+      const loss = net.trainStep(k, batch, rng);
+      if (!Number.isFinite(loss)) {
+        throw new Error(`training diverged at epoch ${epoch}, step ${s + 1}: loss ${loss} (try a lower train.lr)`);
+      }
+      lossSum += loss * (end - start);
+      lossCount += end - start;
+      done += end - start;
+      const now = performance.now();
+      if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+        lastReport = now;
+        const rate = done / ((now - epochStart) / 1000);
+        opts.onProgress?.({
+          kind: "step",
+          epoch,
+          epochs: t.epochs,
+          step: s + 1,
+          stepsPerEpoch: steps,
+          examplesPerSecond: rate,
+          loss: lossSum / lossCount,
+          etaSeconds: (set.size - done) / rate,
+        });
+        await yieldToEventLoop();
+        if (aborted()) break;
+      }
+    }
+    examples += done;
+    const epochSeconds = (performance.now() - epochStart) / 1000;
+    const meanLoss = lossSum / Math.max(1, lossCount);
+    if (aborted() && done < set.size) {
+      // An interrupted epoch is not validated: the best completed epoch is kept.
+      history.push({ epoch, loss: meanLoss, hr10: null, ndcg10: null, seconds: epochSeconds });
+      break;
+    }
+    let valid: ValidationMetrics | null = null;
+    if (opts.valid) {
+      const v = opts.valid;
+      valid = validationMetrics(v, features.numItems, t.batchSize, (a, b, out) => opts.scoreQueries(v, a, b, out), t.validSample);
+    }
+    const score = valid ? valid.ndcg10 : -meanLoss;
+    const best = score > bestScore;
+    if (best) {
+      bestScore = score;
+      bestEpoch = epoch;
+      bestValid = valid;
+      secondsToBest = (performance.now() - started) / 1000;
+      bestWeights = snapshot(net.tensors(), bestWeights);
+      sinceBest = 0;
+    } else {
+      sinceBest++;
+    }
+    history.push({ epoch, loss: meanLoss, hr10: valid?.hr10 ?? null, ndcg10: valid?.ndcg10 ?? null, seconds: epochSeconds });
+    opts.onProgress?.({
+      kind: "epoch",
+      epoch,
+      epochs: t.epochs,
+      loss: meanLoss,
+      valid,
+      best,
+      seconds: epochSeconds,
+      examplesPerSecond: done / epochSeconds,
+    });
+    await yieldToEventLoop();
+    if (opts.valid && sinceBest >= t.patience) {
+      stopReason = "early-stop";
+      break;
+    }
+  }
+  if (aborted()) stopReason = "interrupted";
+  if (bestWeights) restore(net.tensors(), bestWeights);
+  const seconds = (performance.now() - started) / 1000;
+  opts.onProgress?.({ kind: "stop", reason: stopReason, bestEpoch, seconds });
+  return {
+    epochs: history.length,
+    bestEpoch,
+    bestValid,
+    stopReason,
+    seconds,
+    secondsToBest,
+    examples,
+    history,
+  };
+}
+
+function snapshot(tensors: Map<string, Float32Array>, into: Map<string, Float32Array> | null): Map<string, Float32Array> {
+  const out = into ?? new Map<string, Float32Array>();
+  for (const [name, value] of tensors) {
+    const copy = out.get(name);
+    if (copy) copy.set(value);
+    else out.set(name, Float32Array.from(value));
+  }
+  return out;
+}
+
+function restore(tensors: Map<string, Float32Array>, saved: Map<string, Float32Array>): void {
+  for (const [name, value] of tensors) {
+    const s = saved.get(name);
+    if (s) value.set(s);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Retrieval: top-N items by inner product for user vectors, with seen-item exclusion. One
+ * VectorIndex interface; ExactIndex (brute force on the engine's topK kernel) for catalogs below
+ * ~100k items, HnswIndex (norm-ranged HNSW graphs) above; createIndex picks.
+ */
+export type { Exclusion, SearchResult, VectorIndex } from "./vector-index.js";
+export { ExactIndex } from "./exact-index.js";
+export { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from "./hnsw-index.js";
+export { loadHnswIndex, saveHnswIndex } from "./hnsw-file.js";
+export { createIndex, DEFAULT_EXACT_BELOW, type CreateIndexOptions } from "./create-index.js";
+export { recallAtK } from "./recall.js";
+export { syntheticVectors, type SyntheticVectorOptions, type SyntheticVectors } from "./synthetic-vectors.js";
