@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { benchGemm, type GemmResult } from "./gemm.js";
+import { benchTrain } from "./train.js";
 
 export interface EngineBenchResult {
   readonly gemm: GemmResult[];
@@ -31,7 +32,7 @@ function writeAtomic(path: string, text: string): void {
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
-  const result: EngineBenchResult = { gemm: await benchGemm(), train: null };
+  const result: EngineBenchResult = { gemm: await benchGemm(), train: benchTrain() };
   const path = resultsPath();
   writeAtomic(path, `${JSON.stringify({ ...result, recordedAt: new Date().toISOString() }, null, 2)}\n`);
   if (json) {
@@ -39,7 +40,9 @@ async function main(): Promise<void> {
     return;
   }
   for (const r of result.gemm) {
-    console.log(`gemm ${r.op} ${r.shape.padEnd(22)} threads=${r.threads}  ${r.gflops.toFixed(1).padStart(6)} GFLOPS`);
+    console.log(
+      `gemm ${r.op} ${r.shape.padEnd(22)} threads=${r.threads}  ${r.gflops.toFixed(1).padStart(6)} GFLOPS`,
+    );
   }
   console.log(`results written to ${path}`);
 }

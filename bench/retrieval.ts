@@ -8,7 +8,7 @@
  * Also checks recall with seen-item exclusion. Writes bench/results/retrieval.json.
  *
  *   node dist/bench/retrieval.js [--items 100000] [--queries 1000] [--dims 64,256] [--k 100]
- *     [--ef 50,100,200,400] [--ranges 1,8] [--ip-space true] [--M 16] [--efc 200] [--seed 1]
+ *     [--ef 100,200,400,800] [--ranges 1,8] [--ip-space true] [--M 16] [--efc 200] [--seed 1]
  *     [--out bench/results/retrieval.json]
  */
 import { mkdirSync } from "node:fs";
@@ -18,7 +18,13 @@ import hnswlib from "hnswlib-node";
 import { getKernels } from "../src/engine/kernels/index.js";
 import { writeFileAtomic } from "../src/engine/model-file/atomic-write.js";
 import { Rng } from "../src/engine/rng.js";
-import { ExactIndex, HnswIndex, recallAtK, syntheticVectors, type Exclusion } from "../src/retrieval/index.js";
+import {
+  ExactIndex,
+  HnswIndex,
+  recallAtK,
+  syntheticVectors,
+  type Exclusion,
+} from "../src/retrieval/index.js";
 
 interface Options {
   items: number;
@@ -62,7 +68,7 @@ function parseOptions(args: string[]): Options {
     queries: 1000,
     dims: [64, 256],
     k: 100,
-    ef: [50, 100, 200, 400],
+    ef: [100, 200, 400, 800],
     ranges: [1, 8],
     ipSpace: true,
     M: 16,
@@ -73,25 +79,49 @@ function parseOptions(args: string[]): Options {
   const list = (name: string, v: string): number[] =>
     v.split(",").map((x) => {
       const n = Number(x);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`bench retrieval: --${name} expects positive integers, got "${v}"`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`bench retrieval: --${name} expects positive integers, got "${v}"`);
       return n;
     });
   for (let i = 0; i < args.length; i += 2) {
     const [flag, value] = [args[i], args[i + 1]];
     if (value === undefined) throw new Error(`bench retrieval: ${flag} needs a value`);
     switch (flag) {
-      case "--items": o.items = list("items", value)[0]; break;
-      case "--queries": o.queries = list("queries", value)[0]; break;
-      case "--dims": o.dims = list("dims", value); break;
-      case "--k": o.k = list("k", value)[0]; break;
-      case "--ef": o.ef = list("ef", value); break;
-      case "--ranges": o.ranges = list("ranges", value); break;
-      case "--ip-space": o.ipSpace = value === "true"; break;
-      case "--M": o.M = list("M", value)[0]; break;
-      case "--efc": o.efc = list("efc", value)[0]; break;
-      case "--seed": o.seed = list("seed", value)[0]; break;
-      case "--out": o.out = resolve(value); break;
-      default: throw new Error(`bench retrieval: unknown option ${flag}`);
+      case "--items":
+        o.items = list("items", value)[0];
+        break;
+      case "--queries":
+        o.queries = list("queries", value)[0];
+        break;
+      case "--dims":
+        o.dims = list("dims", value);
+        break;
+      case "--k":
+        o.k = list("k", value)[0];
+        break;
+      case "--ef":
+        o.ef = list("ef", value);
+        break;
+      case "--ranges":
+        o.ranges = list("ranges", value);
+        break;
+      case "--ip-space":
+        o.ipSpace = value === "true";
+        break;
+      case "--M":
+        o.M = list("M", value)[0];
+        break;
+      case "--efc":
+        o.efc = list("efc", value)[0];
+        break;
+      case "--seed":
+        o.seed = list("seed", value)[0];
+        break;
+      case "--out":
+        o.out = resolve(value);
+        break;
+      default:
+        throw new Error(`bench retrieval: unknown option ${flag}`);
     }
   }
   return o;
@@ -117,7 +147,13 @@ function seenItems(truth200: Int32Array, numQueries: number, seed: number): Excl
 }
 
 /** Baseline: hnswlib's own inner-product space on the raw vectors. */
-function benchIpSpace(items: Float32Array, queries: Float32Array, o: Options, dim: number, truth: Int32Array): VariantResult {
+function benchIpSpace(
+  items: Float32Array,
+  queries: Float32Array,
+  o: Options,
+  dim: number,
+  truth: Int32Array,
+): VariantResult {
   const graph = new hnswlib.HierarchicalNSW("ip", dim);
   const row = new Array<number>(dim);
   let start = performance.now();
@@ -186,9 +222,16 @@ function log(message: string): void {
 export async function run(args: string[]): Promise<unknown> {
   const o = parseOptions(args);
   const kernels = getKernels();
+  if (kernels.backend !== "native")
+    log("WARNING: exact search runs on the TypeScript reference kernels; its timings are not representative");
   const results: DimResult[] = [];
   for (const dim of o.dims) {
-    const { items, queries } = syntheticVectors({ numItems: o.items, numQueries: o.queries, dim, seed: o.seed });
+    const { items, queries } = syntheticVectors({
+      numItems: o.items,
+      numQueries: o.queries,
+      dim,
+      seed: o.seed,
+    });
     const exact = new ExactIndex(items, o.items, dim, kernels);
     let start = performance.now();
     const truth = exact.search(queries, o.queries, o.k).items;
@@ -196,18 +239,22 @@ export async function run(args: string[]): Promise<unknown> {
     start = performance.now();
     for (let q = 0; q < o.queries; q++) exact.search(queries.subarray(q * dim, (q + 1) * dim), 1, o.k);
     const qpsOne = o.queries / seconds(start);
-    log(`${dim}-d exact (${kernels.backend}): ${qpsBatched.toFixed(0)} q/s batched, ${qpsOne.toFixed(0)} q/s one by one`);
+    log(
+      `${dim}-d exact (${kernels.backend}): ${qpsBatched.toFixed(0)} q/s batched, ${qpsOne.toFixed(0)} q/s one by one`,
+    );
     const seen = seenItems(exact.search(queries, o.queries, 200).items, o.queries, o.seed + 1);
     const truthSeen = exact.search(queries, o.queries, o.k, seen).items;
     const hnsw: VariantResult[] = [];
     const variants: (() => VariantResult)[] = [];
     if (o.ipSpace) variants.push(() => benchIpSpace(items, queries, o, dim, truth));
-    for (const r of o.ranges) variants.push(() => benchRanges(items, queries, o, dim, r, truth, seen, truthSeen));
+    for (const r of o.ranges)
+      variants.push(() => benchRanges(items, queries, o, dim, r, truth, seen, truthSeen));
     for (const variant of variants) {
       const result = variant();
       hnsw.push(result);
       for (const s of result.searches) {
-        const ex = s.recallWithExclusion === undefined ? "" : `, with exclusion ${s.recallWithExclusion.toFixed(4)}`;
+        const ex =
+          s.recallWithExclusion === undefined ? "" : `, with exclusion ${s.recallWithExclusion.toFixed(4)}`;
         log(
           `${dim}-d ${result.variant} (build ${result.buildSeconds.toFixed(1)} s) ef ${s.efSearch}: ` +
             `recall@${o.k} ${s.recall.toFixed(4)}${ex}, ${s.queriesPerSecond.toFixed(0)} q/s`,
@@ -216,7 +263,11 @@ export async function run(args: string[]): Promise<unknown> {
     }
     results.push({
       dim,
-      exact: { queriesPerSecondBatched: qpsBatched, queriesPerSecondOneByOne: qpsOne, backend: kernels.backend },
+      exact: {
+        queriesPerSecondBatched: qpsBatched,
+        queriesPerSecondOneByOne: qpsOne,
+        backend: kernels.backend,
+      },
       hnsw,
     });
   }
@@ -226,14 +277,16 @@ export async function run(args: string[]): Promise<unknown> {
     command: `node dist/bench/retrieval.js ${args.join(" ")}`.trim(),
     library: "hnswlib-node 3.0.0 (hnswlib, built from source by node-gyp)",
     data: {
-      generator: "syntheticVectors (src/retrieval/synthetic-vectors.ts): 256 clusters, spread 0.5, log-normal norm sigma 0.4",
+      generator:
+        "syntheticVectors (src/retrieval/synthetic-vectors.ts): 256 clusters, spread 0.5, log-normal norm sigma 0.4",
       items: o.items,
       queries: o.queries,
       seed: o.seed,
     },
     k: o.k,
     hnswParams: { M: o.M, efConstruction: o.efc },
-    notes: "queries/s are single-process wall clock on a shared 2-core machine; HNSW searches one query at a time on one thread",
+    notes:
+      "queries/s are single-process wall clock on a shared 2-core machine; HNSW searches one query at a time on one thread",
     results,
   };
   mkdirSync(dirname(o.out), { recursive: true });

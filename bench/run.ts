@@ -51,7 +51,9 @@ async function main(argv: string[]): Promise<void> {
       await mod.run(passThrough);
       console.log(`bench ${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     } catch (error) {
-      console.error(`bench ${name}: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      console.error(
+        `bench ${name}: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       failures++;
     }
   }

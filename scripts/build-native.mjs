@@ -28,7 +28,9 @@ const bundled = [
   join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
   join(prefix, "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
 ];
-const gypJs = [process.env.npm_config_node_gyp, ...bundled].find((p) => p && p.endsWith(".js") && existsSync(p));
+const gypJs = [process.env.npm_config_node_gyp, ...bundled].find(
+  (p) => p && p.endsWith(".js") && existsSync(p),
+);
 const command = gypJs ? process.execPath : "node-gyp";
 const args = gypJs ? [gypJs] : [];
 
@@ -38,7 +40,8 @@ const nodedir = process.env.npm_config_nodedir;
 args.push("rebuild", "--release", `--jobs=${Math.max(1, availableParallelism())}`);
 if (nodedir) args.push(`--nodedir=${nodedir}`);
 else if (existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
-else console.warn(`watchnext: no Node headers under ${prefix}/include/node; node-gyp may try to download them`);
+else
+  console.warn(`watchnext: no Node headers under ${prefix}/include/node; node-gyp may try to download them`);
 
 console.log(`watchnext: building the native engine (${[command, ...args].join(" ")})`);
 const build = spawnSync(command, args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
@@ -48,8 +51,12 @@ if (build.status !== 0) finish(`the native engine did not build (node-gyp exit $
 // Load it once in a child process so a broken binary is reported here, not at first use.
 const probe = spawnSync(
   process.execPath,
-  ["-e", `const a = require(${JSON.stringify(addon)}); const s = a.simdInfo(); console.log(s.level + " " + s.gemm + ", " + a.threads() + " threads")`],
+  [
+    "-e",
+    `const a = require(${JSON.stringify(addon)}); const s = a.simdInfo(); console.log(s.level + " " + s.gemm + ", " + a.threads() + " threads")`,
+  ],
   { encoding: "utf8" },
 );
-if (probe.status !== 0) finish(`the native engine built but does not load: ${probe.stderr.trim().split("\n")[0]}`);
+if (probe.status !== 0)
+  finish(`the native engine built but does not load: ${probe.stderr.trim().split("\n")[0]}`);
 console.log(`watchnext: native engine ready (${probe.stdout.trim()})`);

@@ -66,6 +66,13 @@ describe("CSV logs", () => {
     );
   });
 
+  it("rejects epoch microseconds instead of reading them as milliseconds", async () => {
+    const p = await file("micro.csv", "user,item,timestamp\n1,2,1700000000000000\n");
+    await expect(loadDataset(p)).rejects.toThrow(
+      `micro.csv:2: field 'timestamp': expected epoch seconds or milliseconds, got "1700000000000000" (too large: microseconds or nanoseconds?)`,
+    );
+  });
+
   it("rejects an invalid time, or skips it in lenient mode", async () => {
     const p = await file(
       "badtime.csv",

@@ -95,6 +95,25 @@ describe("ml-100k", () => {
     expect(d.events.user.length).toBe(3);
   });
 
+  it("in lenient mode counts bad side-file lines and unknown genders", async () => {
+    const dir = await makeDir("ml-100k-f", {
+      ...files,
+      "u.item": latin1(item(10, "Café au Lait (1993)", "01-Jan-1993", "0|0|1") + "30|Heat|broken\n"),
+      "u.user": "5|24|X|technician|85711\n7|old|M|other|94043\n",
+    });
+    const d = await loadDataset(dir, { lenient: true });
+    expect(d.itemInfo.title).toEqual(["", "Café au Lait (1993)"]);
+    expect(d.report.skipped.map((s) => [s.file, s.count])).toEqual([
+      ["u.item", 1],
+      ["u.user", 1],
+    ]);
+    expect(d.report.skipped[1].examples[0]).toBe(`u.user:2: field 'age': expected an integer, got "old"`);
+    expect(Array.from(d.userInfo!.gender!)).toEqual([0, 0]);
+    const w = d.report.warnings.join("\n");
+    expect(w).toMatch(/u\.item: 1 catalog item has no row/);
+    expect(w).toMatch(/u\.user: 1 gender value other than F\/M recorded as unknown/);
+  });
+
   it("names the field of a bad genre flag", async () => {
     const dir = await makeDir("ml-100k-e", { ...files, "u.item": latin1(item(10, "X (1990)", "", "0|2|0")) });
     await expect(loadDataset(dir)).rejects.toThrow(
@@ -127,6 +146,13 @@ describe("ml-1m", () => {
     expect(u.occupationNames![u.occupation![0]]).toBe("K-12 student");
     expect(u.occupationNames![u.occupation![1]]).toBe("self-employed");
     expect(d.report.warnings.join("\n")).toMatch(/users\.dat: 1 user has no events/);
+  });
+
+  it("accepts the path of ratings.dat itself", async () => {
+    const dir = await makeDir("ml-1m-file", files);
+    const d = await loadDataset(join(dir, "ratings.dat"));
+    expect(d.format).toBe("ml-1m");
+    expect(d.userInfo?.ageKind).toBe("code");
   });
 
   it("rejects an age that is not one of the codes", async () => {
@@ -230,6 +256,15 @@ describe("CSV releases (ml-20m/25m/32m/latest)", () => {
     expect(s.examples[1]).toBe(`ratings.csv:4: field 'rating': expected a number, got "x"`);
     expect(s.examples[2]).toMatch(
       /^ratings\.csv:5: field 'timestamp': expected 4 fields as in the header, got 3/,
+    );
+  });
+
+  it("fails with the first example when every line is bad, even in lenient mode", async () => {
+    const dir = await makeDir("all-bad", {
+      "ratings.csv": "userId,movieId,rating,timestamp\n1,1,4,x\n1,2,4,y\n",
+    });
+    await expect(loadDataset(dir, { lenient: true })).rejects.toThrow(
+      `no events: all 2 data lines were bad; first: ratings.csv:2: field 'timestamp': expected an integer, got "x"`,
     );
   });
 

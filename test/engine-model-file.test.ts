@@ -4,7 +4,15 @@
  * either file, an oversized or malformed header, inconsistent offsets, an unknown format version.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -189,6 +197,23 @@ describe("model directories", () => {
     saveModel(dir, second);
     expect(loadModel(dir).metadata).toEqual({ epochs: 9 });
     expect(readdirSync(root).filter((f) => f.startsWith("."))).toEqual([]);
+  });
+
+  it("refuses to replace a directory or file that is not a model", () => {
+    const dir = freshPath("project");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "notes.txt"), "keep me");
+    expect(modelFileError(() => saveModel(dir, sampleModel())).message).toMatch(
+      /not a watchnext model directory/,
+    );
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("keep me");
+    const file = freshPath("plain-file");
+    writeFileSync(file, "x");
+    expect(modelFileError(() => saveModel(file, sampleModel())).message).toMatch(/not a directory/);
+    const empty = freshPath("empty-dir");
+    mkdirSync(empty);
+    saveModel(empty, sampleModel());
+    expect(loadModel(empty).kind).toBe("candidates");
   });
 
   it("reports a missing model directory clearly", () => {

@@ -39,7 +39,13 @@ function randomInts(rng: Rng, n: number, bound: number): Int32Array {
 }
 
 /** Largest |a[i] − b[i]| / (abs + rel·scale[i]) over i; ≤ 1 means within tolerance. */
-function worstRatio(a: ArrayLike<number>, b: ArrayLike<number>, abs: number, rel: number, scale?: ArrayLike<number>): number {
+function worstRatio(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  abs: number,
+  rel: number,
+  scale?: ArrayLike<number>,
+): number {
   expect(a.length).toBe(b.length);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
@@ -156,7 +162,9 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
     [100, 50, 1031],
   ];
   // Every level with 2 threads, the best one also with 1.
-  const gemmRuns = levels.flatMap((level) => (level === best ? [1, 2] : [2]).map((threads) => [level, threads] as const));
+  const gemmRuns = levels.flatMap((level) =>
+    (level === best ? [1, 2] : [2]).map((threads) => [level, threads] as const),
+  );
   for (const [level, threads] of gemmRuns) {
     {
       it(`gemm NN/NT/TN/TT with alpha/beta and padded strides (${level}, ${threads} thread(s))`, () => {
@@ -185,7 +193,10 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
                 for (let i = 0; i < m * ldc; i++) scale[i] = beta === 0 ? 0 : Math.abs(beta * c0[i]);
                 ref.gemm(ta, tb, m, n, k, Math.abs(alpha), absolute(a), lda, absolute(b), ldb, 1, scale, ldc);
                 const ratio = worstRatio(cNat, cRef, 1e-30, 2 * (k + 2) * F32_EPS, scale);
-                expect(ratio, `gemm ${ta ? "T" : "N"}${tb ? "T" : "N"} ${m}x${n}x${k} α=${alpha} β=${beta}`).toBeLessThanOrEqual(1);
+                expect(
+                  ratio,
+                  `gemm ${ta ? "T" : "N"}${tb ? "T" : "N"} ${m}x${n}x${k} α=${alpha} β=${beta}`,
+                ).toBeLessThanOrEqual(1);
               }
             }
           }
@@ -242,7 +253,9 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
           const oRef = o.slice();
           ref.colSums(x, rows, cols, ld, oRef, beta);
           nat.colSums(x, rows, cols, ld, o, beta);
-          expect(worstRatio(o, oRef, 1e-30, (rows + 2) * F32_EPS, new Float64Array(cols).fill(rows + 1))).toBeLessThanOrEqual(1);
+          expect(
+            worstRatio(o, oRef, 1e-30, (rows + 2) * F32_EPS, new Float64Array(cols).fill(rows + 1)),
+          ).toBeLessThanOrEqual(1);
         }
       }
     });
@@ -267,7 +280,17 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
           const outOffset = 3;
           const out = randomArray(rng, numBags * ldOut);
           const outRef = out.slice();
-          ref.embeddingBagForward(table, dim, offsets, indices, weights, outRef, ldOut, outOffset, accumulate);
+          ref.embeddingBagForward(
+            table,
+            dim,
+            offsets,
+            indices,
+            weights,
+            outRef,
+            ldOut,
+            outOffset,
+            accumulate,
+          );
           nat.embeddingBagForward(table, dim, offsets, indices, weights, out, ldOut, outOffset, accumulate);
           // Σ of ≤ 50 terms of magnitude ≤ 2: bound 1e-5 absolute + 1e-5 relative.
           expect(worstRatio(out, outRef, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
@@ -317,7 +340,8 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
       expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
       expect(worstRatio(logits, lr, 5e-7, 1e-5)).toBeLessThanOrEqual(1);
       for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < numNeg; j++) if (negIds[j] === labels[r]) expect(logits[r * (1 + numNeg) + 1 + j]).toBe(0);
+        for (let j = 0; j < numNeg; j++)
+          if (negIds[j] === labels[r]) expect(logits[r * (1 + numNeg) + 1 + j]).toBe(0);
       }
     }
   });
@@ -478,12 +502,24 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
     const table = new Float32Array(8);
     const out = new Float32Array(4);
     expect(() =>
-      nat.embeddingBagForward(table, 4, Int32Array.from([0, 1]), Int32Array.from([2]), null, out, 4, 0, false),
+      nat.embeddingBagForward(
+        table,
+        4,
+        Int32Array.from([0, 1]),
+        Int32Array.from([2]),
+        null,
+        out,
+        4,
+        0,
+        false,
+      ),
     ).toThrow(/index 2 is outside the table's 2 rows/);
-    expect(() => nat.softmaxCrossEntropy(new Float32Array(3), 1, 3, Int32Array.from([3]), 1)).toThrow(RangeError);
-    expect(() => nat.lazyAdam(table, table, table, table, 4, Int32Array.from([5]), 1, 0.1, 0.9, 0.99, 1e-8, 1)).toThrow(
-      /lazyAdam: index 5/,
+    expect(() => nat.softmaxCrossEntropy(new Float32Array(3), 1, 3, Int32Array.from([3]), 1)).toThrow(
+      RangeError,
     );
+    expect(() =>
+      nat.lazyAdam(table, table, table, table, 4, Int32Array.from([5]), 1, 0.1, 0.9, 0.99, 1e-8, 1),
+    ).toThrow(/lazyAdam: index 5/);
     const notPd = Float32Array.from([1, 2, 2, 1]);
     expect(() => nat.spdInverse(notPd, 2)).toThrow(/not positive definite/);
   });

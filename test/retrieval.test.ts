@@ -28,7 +28,9 @@ function bruteForce(
   const items: number[][] = [];
   const scores: number[][] = [];
   for (let q = 0; q < numQueries; q++) {
-    const skip = new Set(exclude ? Array.from(exclude.items.subarray(exclude.offsets[q], exclude.offsets[q + 1])) : []);
+    const skip = new Set(
+      exclude ? Array.from(exclude.items.subarray(exclude.offsets[q], exclude.offsets[q + 1])) : [],
+    );
     const all: [number, number][] = [];
     for (let j = 0; j < size; j++) {
       if (skip.has(j)) continue;
@@ -184,7 +186,9 @@ describe("HnswIndex", () => {
 
       const bad = join(dir, "bad.hnsw");
       writeFileSync(bad, readFileSync(path).subarray(0, 2000));
-      expect(() => loadHnswIndex(bad)).toThrow(/bad\.hnsw: not a valid watchnext HNSW index file: range 0 runs past/);
+      expect(() => loadHnswIndex(bad)).toThrow(
+        /bad\.hnsw: not a valid watchnext HNSW index file: range 0 runs past/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -11,6 +11,10 @@
 #include "dispatch.h"
 #include "pool.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>  // baseline on x86-64: no runtime check needed
+#endif
+
 namespace wn {
 namespace {
 
@@ -32,32 +36,57 @@ struct Scratch {
 thread_local Scratch t_pack_a;
 thread_local Scratch t_pack_b;
 
+// dst[p·ld_dst + r] = alpha·src[r·ld_src + p] for r < rows, p < kc: the transposing copy both
+// packers need when the packed dimension is the strided one. 4×4 SSE transposes on x86-64.
+void transpose_pack(const float* src, long ld_src, int rows, long kc, float* dst, int ld_dst, float alpha) {
+  int r = 0;
+#if defined(__SSE2__)
+  const __m128 va = _mm_set1_ps(alpha);
+  for (; r + 4 <= rows; r += 4) {
+    const float* s0 = src + r * ld_src;
+    long p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      __m128 x0 = _mm_loadu_ps(s0 + p), x1 = _mm_loadu_ps(s0 + ld_src + p);
+      __m128 x2 = _mm_loadu_ps(s0 + 2 * ld_src + p), x3 = _mm_loadu_ps(s0 + 3 * ld_src + p);
+      _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+      _mm_storeu_ps(dst + p * ld_dst + r, _mm_mul_ps(va, x0));
+      _mm_storeu_ps(dst + (p + 1) * ld_dst + r, _mm_mul_ps(va, x1));
+      _mm_storeu_ps(dst + (p + 2) * ld_dst + r, _mm_mul_ps(va, x2));
+      _mm_storeu_ps(dst + (p + 3) * ld_dst + r, _mm_mul_ps(va, x3));
+    }
+    for (; p < kc; p++)
+      for (int i = 0; i < 4; i++) dst[p * ld_dst + r + i] = alpha * s0[i * ld_src + p];
+  }
+#endif
+  for (; r < rows; r++) {
+    const float* sr = src + r * ld_src;
+    for (long p = 0; p < kc; p++) dst[p * ld_dst + r] = alpha * sr[p];
+  }
+}
+
 // Packs op(A)[i0 .. i0+mc, p0 .. p0+kc) · alpha into mr-row panels: panel[p·mr + r]; rows past mc
 // are zero so edge tiles need no special case in the micro-kernel's inner loop.
 void pack_a(const float* a, long lda, bool ta, long i0, long mc, long p0, long kc, float alpha, int mr,
             float* out) {
-  for (long ir = 0; ir < mc; ir += mr) {
-    const int rows = static_cast<int>(std::min<long>(mr, mc - ir));
-    float* dst = out + ir * kc;
-    if (!ta) {
-      for (int r = 0; r < rows; r++) {
-        const float* src = a + (i0 + ir + r) * lda + p0;
-        if (alpha == 1.0f) {
-          for (long p = 0; p < kc; p++) dst[p * mr + r] = src[p];
-        } else {
-          for (long p = 0; p < kc; p++) dst[p * mr + r] = alpha * src[p];
-        }
-      }
-      for (int r = rows; r < mr; r++)
-        for (long p = 0; p < kc; p++) dst[p * mr + r] = 0.0f;
-    } else {
-      for (long p = 0; p < kc; p++) {
-        const float* src = a + (p0 + p) * lda + i0 + ir;
-        float* d = dst + p * mr;
-        for (int r = 0; r < rows; r++) d[r] = alpha * src[r];
+  if (ta) {
+    // op(A) = Aᵀ: row p of the stored A holds column p of op(A); read each row once, left to right.
+    for (long p = 0; p < kc; p++) {
+      const float* src = a + (p0 + p) * lda + i0;
+      for (long ir = 0; ir < mc; ir += mr) {
+        const int rows = static_cast<int>(std::min<long>(mr, mc - ir));
+        float* d = out + ir * kc + p * mr;
+        for (int r = 0; r < rows; r++) d[r] = alpha * src[ir + r];
         for (int r = rows; r < mr; r++) d[r] = 0.0f;
       }
     }
+    return;
+  }
+  for (long ir = 0; ir < mc; ir += mr) {
+    const int rows = static_cast<int>(std::min<long>(mr, mc - ir));
+    float* dst = out + ir * kc;
+    transpose_pack(a + (i0 + ir) * lda + p0, lda, rows, kc, dst, mr, alpha);
+    for (int r = rows; r < mr; r++)
+      for (long p = 0; p < kc; p++) dst[p * mr + r] = 0.0f;
   }
 }
 
@@ -74,10 +103,7 @@ void pack_b(const float* b, long ldb, bool tb, long p0, long kc, long j0, long n
         for (int c = cols; c < nr; c++) d[c] = 0.0f;
       }
     } else {
-      for (int c = 0; c < cols; c++) {
-        const float* src = b + (j0 + jr + c) * ldb + p0;
-        for (long p = 0; p < kc; p++) dst[p * nr + c] = src[p];
-      }
+      transpose_pack(b + (j0 + jr) * ldb + p0, ldb, cols, kc, dst, nr, 1.0f);
       for (int c = cols; c < nr; c++)
         for (long p = 0; p < kc; p++) dst[p * nr + c] = 0.0f;
     }
@@ -96,17 +122,8 @@ void scale_c(long m, long n, float beta, float* c, long ldc) {
   }
 }
 
-static GemmKernel tuned(const GemmKernel& K0) {
-  GemmKernel K = K0;
-  if (const char* e = std::getenv("TUNE_KC")) K.kc = std::atoi(e);
-  if (const char* e = std::getenv("TUNE_MC")) K.mc = std::atoi(e);
-  if (const char* e = std::getenv("TUNE_NC")) K.nc = std::atoi(e);
-  return K;
-}
-
-void gemm_block(const GemmKernel& K0, bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
+void gemm_block(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
                 long lda, const float* b, long ldb, float beta, float* c, long ldc) {
-  const GemmKernel K = tuned(K0);
   const int mr = K.mr, nr = K.nr;
   const long kc_max = std::min<long>(K.kc, k);
   const long mc_max = std::min<long>(K.mc, (m + mr - 1) / mr * mr);

@@ -53,6 +53,6 @@ void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float 
 
 }  // namespace
 
-extern const GemmKernel gemm_avx512 = {"avx512-12x32", MR, NR, 256, 144, 4096, micro};
+extern const GemmKernel gemm_avx512 = {"avx512-12x32", MR, NR, 512, 144, 4096, micro};
 
 }  // namespace wn

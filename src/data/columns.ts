@@ -108,56 +108,81 @@ function numericKeyOfText(id: string): number {
   return v;
 }
 
-/** Append-only event columns. */
+/** Rows per storage chunk once a file is large; small files start with small chunks. */
+const MAX_CHUNK = 1 << 20;
+const FIRST_CHUNK = 1 << 12;
+
+/**
+ * Append-only event columns, stored in chunks so growing never copies (or doubles) what is
+ * already stored; `finish` concatenates one column at a time, releasing that column's chunks, so
+ * peak memory stays near one copy of the data plus one column.
+ */
 export class EventColumns {
   length = 0;
-  user: Int32Array;
-  item: Int32Array;
-  time: Float64Array;
-  weight: Float32Array;
-
-  constructor(capacity = 1 << 16) {
-    this.user = new Int32Array(capacity);
-    this.item = new Int32Array(capacity);
-    this.time = new Float64Array(capacity);
-    this.weight = new Float32Array(capacity);
-  }
-
-  /** Makes room for at least `n` rows in total (used with an estimate from the file size). */
-  reserve(n: number): void {
-    if (n <= this.user.length) return;
-    const grow = <T extends Int32Array | Float64Array | Float32Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n);
-      b.set(a.subarray(0, this.length));
-      return b;
-    };
-    this.user = grow(this.user, (k) => new Int32Array(k));
-    this.item = grow(this.item, (k) => new Int32Array(k));
-    this.time = grow(this.time, (k) => new Float64Array(k));
-    this.weight = grow(this.weight, (k) => new Float32Array(k));
-  }
+  private readonly users: Int32Array[] = [];
+  private readonly items: Int32Array[] = [];
+  private readonly times: Float64Array[] = [];
+  private readonly weights: Float32Array[] = [];
+  private readonly sizes: number[] = [];
+  private u = new Int32Array(0);
+  private i = new Int32Array(0);
+  private t = new Float64Array(0);
+  private w = new Float32Array(0);
+  private pos = 0;
 
   push(user: number, item: number, time: number, weight: number): void {
-    const k = this.length;
-    if (k === this.user.length) this.reserve(Math.ceil(k * 1.5) + 1024);
-    this.user[k] = user;
-    this.item[k] = item;
-    this.time[k] = time;
-    this.weight[k] = weight;
-    this.length = k + 1;
+    let p = this.pos;
+    if (p === this.u.length) {
+      this.newChunk();
+      p = 0;
+    }
+    this.u[p] = user;
+    this.i[p] = item;
+    this.t[p] = time;
+    this.w[p] = weight;
+    this.pos = p + 1;
+    this.length++;
   }
 
-  /**
-   * The filled part as Events. Small slack is kept as a view (no copy, so peak memory stays low
-   * for huge files); large slack is copied away so it is not held forever.
-   */
+  private newChunk(): void {
+    if (this.sizes.length > 0) this.sizes[this.sizes.length - 1] = this.pos;
+    const n = Math.min(MAX_CHUNK, this.u.length === 0 ? FIRST_CHUNK : this.u.length * 2);
+    this.u = new Int32Array(n);
+    this.i = new Int32Array(n);
+    this.t = new Float64Array(n);
+    this.w = new Float32Array(n);
+    this.users.push(this.u);
+    this.items.push(this.i);
+    this.times.push(this.t);
+    this.weights.push(this.w);
+    this.sizes.push(0);
+    this.pos = 0;
+  }
+
+  /** The rows as exact-length Events. The builder is empty afterwards. */
   finish(): Events {
+    if (this.sizes.length > 0) this.sizes[this.sizes.length - 1] = this.pos;
     const n = this.length;
-    const cap = this.user.length;
-    if (n === cap) return { user: this.user, item: this.item, time: this.time, weight: this.weight };
-    const copy = cap - n > cap / 8;
-    const cut = <T extends Int32Array | Float64Array | Float32Array>(a: T): T =>
-      (copy ? a.slice(0, n) : a.subarray(0, n)) as T;
-    return { user: cut(this.user), item: cut(this.item), time: cut(this.time), weight: cut(this.weight) };
+    const sizes = this.sizes;
+    this.u = new Int32Array(0);
+    this.i = new Int32Array(0);
+    this.t = new Float64Array(0);
+    this.w = new Float32Array(0);
+    const concat = <T extends Int32Array | Float64Array | Float32Array>(chunks: T[], out: T): T => {
+      let o = 0;
+      for (let c = 0; c < chunks.length; c++) {
+        out.set(chunks[c].subarray(0, sizes[c]), o);
+        o += sizes[c];
+      }
+      chunks.length = 0; // release this column's chunks before the next column is allocated
+      return out;
+    };
+    const user = concat(this.users, new Int32Array(n));
+    const item = concat(this.items, new Int32Array(n));
+    const time = concat(this.times, new Float64Array(n));
+    const weight = concat(this.weights, new Float32Array(n));
+    this.length = 0;
+    this.sizes.length = 0;
+    return { user, item, time, weight };
   }
 }

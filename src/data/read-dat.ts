@@ -123,10 +123,6 @@ export async function readDat(
       (r) => {
         requireFields(usersPath, r, 5, 5, names);
         const id = idField(usersPath, r, 0, "UserID");
-        const g = r.text(1, "latin1");
-        const gender = g === "F" ? 1 : g === "M" ? 2 : -1;
-        if (gender < 0)
-          throw new DataError(usersPath, r.line, "Gender", `expected M or F, got ${quoteValue(g)}`);
         const age = intField(usersPath, r, 2, "Age");
         if (!ML1M_AGE_CODES.includes(age)) {
           throw new DataError(
@@ -146,6 +142,7 @@ export async function readDat(
           );
         }
         const zip = r.text(4, "latin1").trim();
+        const gender = b.genderOf(r.text(1, "latin1"));
         const idx = b.lookup(id);
         if (idx >= 0) b.set(idx, { gender, age, occupation: ML1M_OCCUPATIONS[occ], zip });
       },

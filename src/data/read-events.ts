@@ -12,9 +12,6 @@ import { scanRecords, type ScannedRecord } from "./record-scanner.js";
 import type { ReportBuilder } from "./report.js";
 import { TimeParser, TimeValueError } from "./time-parser.js";
 
-/** Lines measured to estimate the row count from the file size. */
-const SAMPLE_LINES = 4096;
-
 /** Where a column is: a fixed position, or a header name to look up. */
 export type ColumnRef = { readonly position: number; readonly name: string } | { readonly header: string };
 
@@ -43,10 +40,6 @@ export interface EventTable {
   readonly users: IdDictionaryBuilder;
   readonly items: IdDictionaryBuilder;
   readonly events: EventColumns;
-  /** The header fields, when the file has one. */
-  readonly headerNames: string[] | null;
-  /** How timestamps were written (for logs). */
-  readonly timeKind: string;
 }
 
 export async function readEventFile(
@@ -73,9 +66,6 @@ export async function readEventFile(
   let tname = "";
   let wname = "";
   let fieldCount = spec.fieldCount ?? -1;
-  let sampled = 0;
-  let sampledBytes = 0;
-  let firstDataLine = 0;
 
   const resolveFixed = (): void => {
     const pos = (c: ColumnRef): [number, string] => {
@@ -190,12 +180,6 @@ export async function readEventFile(
       resolveHeader(r);
       return;
     }
-    if (firstDataLine === 0) firstDataLine = r.line;
-    if (sampled < SAMPLE_LINES) {
-      // Size the columns from the mean length of the first lines; they grow if the guess is short.
-      sampledBytes += r.end[r.count - 1] - r.start[0] + 1;
-      if (++sampled === SAMPLE_LINES) events.reserve(Math.ceil((size / sampledBytes) * SAMPLE_LINES * 1.05));
-    }
     try {
       parseRow(r);
     } catch (err) {
@@ -207,14 +191,15 @@ export async function readEventFile(
     throw new DataError(path, null, null, `the file is empty (expected ${spec.expected})`);
   }
   if (events.length === 0) {
-    const why = firstDataLine > 0 ? "every line was bad (see the skipped lines)" : "there are no data lines";
+    const bad = report.skippedIn(path);
+    const why = bad
+      ? `all ${bad.count} data lines were bad; first: ${bad.examples[0]}`
+      : "there are no data lines";
     throw new DataError(path, null, null, `no events: ${why} (expected ${spec.expected})`);
   }
   return {
     users,
     items,
     events,
-    headerNames,
-    timeKind: autoTime ? (timeParser.kind ?? "none") : "epoch seconds",
   };
 }

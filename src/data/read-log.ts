@@ -29,7 +29,6 @@ import {
   TagEventsBuilder,
   UserInfoBuilder,
   emptyItemInfo,
-  parseGender,
   yearFromTitle,
 } from "./side-info.js";
 import { TimeParser, TimeValueError } from "./time-parser.js";
@@ -109,9 +108,7 @@ async function readJsonlEvents(
   const items = new IdDictionaryBuilder();
   const events = new EventColumns();
   const times = new TimeParser();
-  let lines = 0;
   await scanRecords(path, { delimiter: null, quotes: false, onProgress }, (r) => {
-    lines++;
     try {
       const o = parseJsonObject(path, r.line, r.text(0));
       const u = idValue(path, r.line, cols.user, o[cols.user]);
@@ -139,10 +136,13 @@ async function readJsonlEvents(
     }
   });
   if (events.length === 0) {
-    const why = lines > 0 ? "every line was bad (see the skipped lines)" : "there are no data lines";
+    const bad = report.skippedIn(path);
+    const why = bad
+      ? `all ${bad.count} data lines were bad; first: ${bad.examples[0]}`
+      : "there are no data lines";
     throw new DataError(path, null, null, `no events: ${why} (expected ${expected})`);
   }
-  return { users, items, events, headerNames: null, timeKind: times.kind ?? "none" };
+  return { users, items, events };
 }
 
 /** Items file: id column (--item-col name, "item", "itemId" or "id"), title, genres/categories, year. */
@@ -207,12 +207,6 @@ async function readUsersFile(
     (get, line) => {
       if (!b) return;
       const id = idValue(path, line, idCol, get(idCol));
-      const genderText = textValue(get("gender"));
-      let gender = parseGender(genderText);
-      if (gender === null) {
-        b.otherGender++;
-        gender = 0;
-      }
       const age = numberValue(path, line, "age", get("age"));
       if (age !== undefined && (!Number.isInteger(age) || age < 0 || age > 150)) {
         throw new DataError(
@@ -222,6 +216,7 @@ async function readUsersFile(
           `expected an age in years (0-150), got ${quoteValue(String(age))}`,
         );
       }
+      const gender = b.genderOf(textValue(get("gender")));
       const idx = b.lookup(id);
       if (idx >= 0) {
         b.set(idx, {

@@ -13,14 +13,7 @@ import type { LoadOptions } from "./load-options.js";
 import { readEventFile } from "./read-events.js";
 import { ReportBuilder } from "./report.js";
 import { idField, intField, readSideFile, requireFields } from "./side-file.js";
-import {
-  ItemInfoBuilder,
-  UserInfoBuilder,
-  emptyItemInfo,
-  parseGender,
-  yearFromDate,
-  yearFromTitle,
-} from "./side-info.js";
+import { ItemInfoBuilder, UserInfoBuilder, emptyItemInfo, yearFromDate, yearFromTitle } from "./side-info.js";
 
 const DEFAULT_GENRES = [
   "unknown",
@@ -133,13 +126,9 @@ export async function readMl100k(dir: string, options: LoadOptions): Promise<Dat
         requireFields(userPath, r, 5, 5, USER_FIELDS);
         const id = idField(userPath, r, 0, "user id");
         const age = intField(userPath, r, 1, "age");
-        const genderText = r.text(2, "latin1");
-        const gender = parseGender(genderText);
-        if (gender === null) {
-          throw new DataError(userPath, r.line, "gender", `expected M or F, got ${quoteValue(genderText)}`);
-        }
         const occupation = r.text(3, "latin1").trim();
         const zip = r.text(4, "latin1").trim();
+        const gender = b.genderOf(r.text(2, "latin1"));
         const idx = b.lookup(id);
         if (idx < 0) return;
         b.set(idx, { gender, age, occupation, zip });

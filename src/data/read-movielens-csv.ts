@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { assembleDataset } from "./assemble.js";
+import type { IdDictionaryBuilder } from "./columns.js";
 import type { Dataset, DatasetFormat, TagEvents, UserInfo } from "./dataset.js";
 import { DataError, quoteValue } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
@@ -20,7 +21,6 @@ import {
   UserInfoBuilder,
   emptyItemInfo,
   fieldText,
-  parseGender,
   yearFromTitle,
 } from "./side-info.js";
 
@@ -139,10 +139,10 @@ export async function readMovieLensCsv(dir: string, options: LoadOptions): Promi
  */
 async function readUsersCsv(
   path: string,
-  users: ConstructorParameters<typeof UserInfoBuilder>[0],
+  users: IdDictionaryBuilder,
   report: ReportBuilder,
 ): Promise<UserInfo> {
-  let cols: Record<string, number> = {};
+  const cols: Record<string, number> = {};
   let b: UserInfoBuilder | null = null;
   let header: string[] = [];
   await readSideFile(
@@ -158,13 +158,6 @@ async function readUsersCsv(
       if (!b) return;
       requireFields(path, r, header.length, header.length, header);
       const id = idField(path, r, cols.userId, "userId");
-      let gender: number | undefined;
-      if (cols.gender >= 0) {
-        const text = r.text(cols.gender);
-        const g = parseGender(text);
-        if (g === null) b.otherGender++;
-        gender = g ?? 0;
-      }
       const age =
         cols.age >= 0 && r.end[cols.age] > r.start[cols.age] ? intField(path, r, cols.age, "age") : undefined;
       if (age !== undefined && (age < 0 || age > 150)) {
@@ -177,6 +170,7 @@ async function readUsersCsv(
       }
       const occupation = cols.occupation >= 0 ? r.text(cols.occupation).trim() : undefined;
       const zip = cols.zip >= 0 ? r.text(cols.zip).trim() : undefined;
+      const gender = cols.gender >= 0 ? b.genderOf(r.text(cols.gender)) : undefined;
       const idx = b.lookup(id);
       if (idx >= 0) b.set(idx, { gender, age, occupation, zip });
     },
@@ -184,7 +178,6 @@ async function readUsersCsv(
       header = names;
       [cols.userId] = headerColumns(path, line, names, ["userId"]);
       for (const f of ["gender", "age", "occupation", "zip"]) cols[f] = names.indexOf(f);
-      cols = { ...cols };
       b = new UserInfoBuilder(users, {
         gender: cols.gender >= 0,
         age: cols.age >= 0 ? "years" : null,

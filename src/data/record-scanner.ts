@@ -87,6 +87,10 @@ export async function scanRecords(
     const size = options.chunkBytes ?? Math.max(1024, Math.min(1 << 22, total + 1));
     let buf = Buffer.allocUnsafe(Math.max(2, size));
     const rec = new ScannedRecord();
+    // Local views of the record's field arrays (refreshed when a wide record grows them).
+    let starts = rec.start;
+    let ends = rec.end;
+    let escaped = rec.escaped;
     let filled = 0; // valid bytes in buf
     let bytesRead = 0;
     let eof = false;
@@ -120,7 +124,12 @@ export async function scanRecords(
         let blank = false;
         for (;;) {
           // One field starting at i.
-          if (n === rec.start.length) rec.grow();
+          if (n === starts.length) {
+            rec.grow();
+            starts = rec.start;
+            ends = rec.end;
+            escaped = rec.escaped;
+          }
           if (quotes && i < end && buf[i] === QUOTE) {
             let j = i + 1;
             let esc = 0;
@@ -145,9 +154,9 @@ export async function scanRecords(
               if (!eof) break; // need more bytes
               throw new DataError(path, recordLine, null, `unterminated quoted field`);
             }
-            rec.start[n] = i + 1;
-            rec.end[n] = j;
-            rec.escaped[n] = esc;
+            starts[n] = i + 1;
+            ends[n] = j;
+            escaped[n] = esc;
             n++;
             line += innerLines;
             i = j + 1;
@@ -197,9 +206,9 @@ export async function scanRecords(
           if (stop === 0 && !eof) break;
           let fieldEnd = j;
           if (stop !== 1 && fieldEnd > i && buf[fieldEnd - 1] === CR) fieldEnd--;
-          rec.start[n] = i;
-          rec.end[n] = fieldEnd;
-          rec.escaped[n] = 0;
+          starts[n] = i;
+          ends[n] = fieldEnd;
+          escaped[n] = 0;
           n++;
           if (stop === 1) {
             i = j + (d1 < 0 ? 1 : 2);

@@ -29,6 +29,11 @@ export class ReportBuilder {
     if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(err.message);
   }
 
+  /** What was skipped in a file so far (by base name), if anything. */
+  skippedIn(file: string): { count: number; examples: string[] } | undefined {
+    return this.skipped.get(basename(file));
+  }
+
   warn(message: string): void {
     this.warnings.push(message);
   }

@@ -170,6 +170,14 @@ export class UserInfoBuilder {
     this.seen = new Uint8Array(n);
   }
 
+  /** Gender code of a text value; values other than F/M/empty become 0 and are counted. */
+  genderOf(text: string): number {
+    const g = parseGender(text);
+    if (g !== null) return g;
+    this.otherGender++;
+    return 0;
+  }
+
   /** Fixes the occupation list up front (u.occupation, ml-1m's codes). */
   declareOccupations(names: readonly string[]): void {
     for (const o of names) this.occupationId(o);

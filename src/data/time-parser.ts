@@ -10,6 +10,8 @@ export type TimeKind = "epoch seconds" | "epoch milliseconds" | "ISO-8601";
 
 /** Epoch values at or above this are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */
 const MS_THRESHOLD = 1e11;
+/** Milliseconds past this (the year 5138) mean the values are in a finer unit. */
+const MAX_EPOCH_MS = 1e14;
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
@@ -44,6 +46,11 @@ export class TimeParser {
   }
 
   private numeric(v: number, line: number, raw: () => string): number {
+    if (Math.abs(v) >= MAX_EPOCH_MS) {
+      throw new TimeValueError(
+        `expected epoch seconds or milliseconds, got ${quoteValue(raw())} (too large: microseconds or nanoseconds?)`,
+      );
+    }
     const kind: TimeKind = Math.abs(v) >= MS_THRESHOLD ? "epoch milliseconds" : "epoch seconds";
     this.lock(kind, line, raw);
     return kind === "epoch milliseconds" ? v / 1000 : v;

@@ -56,11 +56,21 @@ export interface EvaluationReport {
   protocol: "loo" | "temporal";
   n_users: number;
   n_items: number;
+  /** The split's parameters (cut times, window, evaluated users, ...). */
+  protocol_params?: Record<string, unknown>;
+  /** Whether history items were removed from the rankings (default true). */
+  filter_seen?: boolean;
   results: Array<{
     model: string;
     params: Record<string, unknown>;
     valid: Metrics;
     test: Metrics;
     train_seconds?: number;
+    /** Seconds spent scoring and ranking the test queries. */
+    eval_seconds?: number;
+    /** Test users whose target was already in their input history (a miss when seen is filtered). */
+    target_in_history?: number;
+    /** Every hyper-parameter setting tried and its validation metrics, when the model was tuned. */
+    tuning?: Array<{ params: Record<string, unknown>; valid: Metrics }>;
   }>;
 }

@@ -26,5 +26,7 @@ export function createIndex(
     throw new RangeError(`createIndex: kind must be "auto", "exact" or "hnsw", got "${String(kind)}"`);
   }
   const useExact = kind === "exact" || (kind === "auto" && size < exactBelow);
-  return useExact ? new ExactIndex(vectors, size, dim) : HnswIndex.build(vectors, size, dim, { ...DEFAULT_HNSW_PARAMS, ...hnsw });
+  return useExact
+    ? new ExactIndex(vectors, size, dim)
+    : HnswIndex.build(vectors, size, dim, { ...DEFAULT_HNSW_PARAMS, ...hnsw });
 }

@@ -5,7 +5,14 @@
  * measured against.
  */
 import { getKernels, type Kernels } from "../engine/kernels/index.js";
-import { checkSearchArgs, checkVectors, emptyResult, type Exclusion, type SearchResult, type VectorIndex } from "./vector-index.js";
+import {
+  checkSearchArgs,
+  checkVectors,
+  emptyResult,
+  type Exclusion,
+  type SearchResult,
+  type VectorIndex,
+} from "./vector-index.js";
 
 export class ExactIndex implements VectorIndex {
   readonly kind = "exact" as const;

@@ -96,7 +96,8 @@ export function loadHnswIndex(path: string): HnswIndex {
       const items = new Int32Array(meta.count);
       for (let i = 0; i < meta.count; i++) {
         items[i] = bytes.readInt32LE(offset + 4 * i);
-        if (items[i] < 0 || items[i] >= size) fail(`range ${r} item ${i} is ${items[i]}, expected 0..${size - 1}`);
+        if (items[i] < 0 || items[i] >= size)
+          fail(`range ${r} item ${i} is ${items[i]}, expected 0..${size - 1}`);
       }
       offset += idBytes;
       const file = join(dir, `range-${r}.bin`);

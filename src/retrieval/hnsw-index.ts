@@ -34,7 +34,13 @@ export interface HnswParams {
   readonly normRanges: number;
 }
 
-export const DEFAULT_HNSW_PARAMS: HnswParams = { M: 16, efConstruction: 200, efSearch: 100, seed: 1, normRanges: 4 };
+export const DEFAULT_HNSW_PARAMS: HnswParams = {
+  M: 16,
+  efConstruction: 200,
+  efSearch: 100,
+  seed: 1,
+  normRanges: 8,
+};
 
 /** One norm range's graph; graph label i is item items[i]. */
 export interface HnswRange {
@@ -55,6 +61,10 @@ export class HnswIndex implements VectorIndex {
   private candItems = new Int32Array(0);
   private candScores = new Float32Array(0);
   private candOrder = new Int32Array(0);
+  private sortItems = new Int32Array(0);
+  private sortScores = new Float32Array(0);
+  /** Range indices by descending largest norm, the order in which a query visits them. */
+  private readonly rangesByNormDesc: Int32Array;
 
   /** Use HnswIndex.build or loadHnswIndex; this wires already-built graphs. */
   constructor(
@@ -73,10 +83,18 @@ export class HnswIndex implements VectorIndex {
     this.queryRow = new Array<number>(dim + 1).fill(0);
     this.excludedPerRange = new Int32Array(ranges.length);
     this.excludeStamp = new Int32Array(size);
+    this.rangesByNormDesc = Int32Array.from(ranges.keys()).sort(
+      (a, b) => ranges[b].maxSqNorm - ranges[a].maxSqNorm,
+    );
   }
 
   /** Builds the norm-range graphs over size×dim row-major item vectors. */
-  static build(vectors: Float32Array, size: number, dim: number, params: Partial<HnswParams> = {}): HnswIndex {
+  static build(
+    vectors: Float32Array,
+    size: number,
+    dim: number,
+    params: Partial<HnswParams> = {},
+  ): HnswIndex {
     const p = checkParams({ ...DEFAULT_HNSW_PARAMS, ...params });
     checkVectors(vectors, size, dim);
     const sqNorms = squaredNorms(vectors, size, dim);
@@ -112,11 +130,19 @@ export class HnswIndex implements VectorIndex {
     const dim = this.dim;
     const row = this.queryRow; // row[dim] stays 0: the query's augmented coordinate
     for (let q = 0; q < numQueries; q++) {
-      for (let d = 0; d < dim; d++) row[d] = queries[q * dim + d];
+      let sq = 0;
+      for (let d = 0; d < dim; d++) {
+        row[d] = queries[q * dim + d];
+        sq += row[d] * row[d];
+      }
+      const queryNorm = Math.sqrt(sq);
       const stamp = this.markExcluded(q, exclude);
       let n = 0;
-      for (let r = 0; r < this.ranges.length; r++) {
+      // Largest norms first: once k candidates beat |u|·max|v| of the next range (Cauchy–Schwarz),
+      // no item of that range or any later one can enter the top k, so the search stops exactly.
+      for (const r of this.rangesByNormDesc) {
         const range = this.ranges[r];
+        if (n >= k && this.candScores[k - 1] > queryNorm * Math.sqrt(range.maxSqNorm) * (1 + 1e-6)) break;
         const fetch = Math.min(range.items.length, k + this.excludedPerRange[r]);
         if (fetch === 0) continue;
         this.reserveCandidates(n + fetch);
@@ -132,8 +158,10 @@ export class HnswIndex implements VectorIndex {
           this.candScores[n] = score;
           n++;
         }
+        n = this.keepBest(n, k);
       }
-      this.writeTopK(n, k, out.items, out.scores, q * k);
+      out.items.set(this.candItems.subarray(0, n), q * k);
+      out.scores.set(this.candScores.subarray(0, n), q * k);
     }
     return out;
   }
@@ -176,20 +204,27 @@ export class HnswIndex implements VectorIndex {
     this.candItems = items;
     this.candScores = scores;
     this.candOrder = new Int32Array(cap);
+    this.sortItems = new Int32Array(cap);
+    this.sortScores = new Float32Array(cap);
   }
 
-  /** Writes the best min(k, n) candidates (score desc, then lower item) to out[base ..). */
-  private writeTopK(n: number, k: number, outItems: Int32Array, outScores: Float32Array, base: number): void {
+  /** Sorts the n candidates (score desc, then lower item) in place, keeps the best k; returns the count kept. */
+  private keepBest(n: number, k: number): number {
     const items = this.candItems;
     const scores = this.candScores;
     const order = this.candOrder.subarray(0, n);
     for (let i = 0; i < n; i++) order[i] = i;
     order.sort((a, b) => scores[b] - scores[a] || items[a] - items[b]);
     const m = Math.min(k, n);
+    const keptItems = this.sortItems.subarray(0, m);
+    const keptScores = this.sortScores.subarray(0, m);
     for (let i = 0; i < m; i++) {
-      outItems[base + i] = items[order[i]];
-      outScores[base + i] = scores[order[i]];
+      keptItems[i] = items[order[i]];
+      keptScores[i] = scores[order[i]];
     }
+    items.set(keptItems);
+    scores.set(keptScores);
+    return m;
   }
 }
 
@@ -204,7 +239,8 @@ export function checkParams(p: HnswParams): HnswParams {
       throw new RangeError(`HNSW parameter ${name} must be an integer >= ${min}, got ${p[name]}`);
     }
   }
-  if (p.normRanges > 65535) throw new RangeError(`HNSW parameter normRanges must be <= 65535, got ${p.normRanges}`);
+  if (p.normRanges > 65535)
+    throw new RangeError(`HNSW parameter normRanges must be <= 65535, got ${p.normRanges}`);
   if (!Number.isInteger(p.seed) || p.seed < 0) {
     throw new RangeError(`HNSW parameter seed must be a non-negative integer, got ${p.seed}`);
   }

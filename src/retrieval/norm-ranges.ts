@@ -33,7 +33,8 @@ export function squaredNorms(vectors: Float32Array, size: number, dim: number): 
  */
 export function splitByNorm(sqNorms: Float64Array, count: number): NormRange[] {
   const size = sqNorms.length;
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`normRanges must be an integer >= 1, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`normRanges must be an integer >= 1, got ${count}`);
   const order = new Int32Array(size);
   for (let i = 0; i < size; i++) order[i] = i;
   order.sort((a, b) => sqNorms[a] - sqNorms[b] || a - b);

@@ -42,7 +42,8 @@ export function checkSearchArgs(
   if (!Number.isInteger(numQueries) || numQueries < 0) {
     throw new RangeError(`search: numQueries must be a non-negative integer, got ${numQueries}`);
   }
-  if (!Number.isInteger(k) || k < 0) throw new RangeError(`search: k must be a non-negative integer, got ${k}`);
+  if (!Number.isInteger(k) || k < 0)
+    throw new RangeError(`search: k must be a non-negative integer, got ${k}`);
   if (queries.length < numQueries * dim) {
     throw new RangeError(
       `search: queries holds ${queries.length} floats, expected at least numQueries·dim = ${numQueries}·${dim}`,
@@ -51,7 +52,9 @@ export function checkSearchArgs(
   if (exclude !== undefined) {
     const { offsets, items } = exclude;
     if (offsets.length !== numQueries + 1) {
-      throw new RangeError(`search: exclude.offsets must have numQueries + 1 = ${numQueries + 1} entries, got ${offsets.length}`);
+      throw new RangeError(
+        `search: exclude.offsets must have numQueries + 1 = ${numQueries + 1} entries, got ${offsets.length}`,
+      );
     }
     if (offsets[0] !== 0 || offsets[numQueries] > items.length) {
       throw new RangeError(
@@ -60,7 +63,9 @@ export function checkSearchArgs(
     }
     for (let q = 0; q < numQueries; q++) {
       if (offsets[q + 1] < offsets[q]) {
-        throw new RangeError(`search: exclude.offsets must be non-decreasing, offsets[${q + 1}] < offsets[${q}]`);
+        throw new RangeError(
+          `search: exclude.offsets must be non-decreasing, offsets[${q + 1}] < offsets[${q}]`,
+        );
       }
     }
   }
@@ -76,12 +81,15 @@ export function emptyResult(numQueries: number, k: number): { items: Int32Array;
 
 /** Throws when vectors is not size×dim or holds a non-finite value (naming the item and coordinate). */
 export function checkVectors(vectors: Float32Array, size: number, dim: number): void {
-  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`vector index: dim must be an integer >= 1, got ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new RangeError(`vector index: dim must be an integer >= 1, got ${dim}`);
   if (!Number.isInteger(size) || size < 0) {
     throw new RangeError(`vector index: size must be a non-negative integer, got ${size}`);
   }
   if (vectors.length < size * dim) {
-    throw new RangeError(`vector index: vectors holds ${vectors.length} floats, expected size·dim = ${size}·${dim}`);
+    throw new RangeError(
+      `vector index: vectors holds ${vectors.length} floats, expected size·dim = ${size}·${dim}`,
+    );
   }
   for (let i = 0; i < size * dim; i++) {
     if (!Number.isFinite(vectors[i])) {

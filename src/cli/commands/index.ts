@@ -1,11 +1,19 @@
 /** The command table. Each command file exports one `Command`; register it here with one line. */
 import type { Command } from "./command.js";
+import { baselines } from "./baselines.js";
 import { dataFetch } from "./data-fetch.js";
 import { dataInfo } from "./data-info.js";
 import { dataSynth } from "./data-synth.js";
+import { trainCandidates } from "./train-candidates.js";
+import { evaluateCommand } from "./evaluate.js";
+import { recommendCommand } from "./recommend.js";
 
 export const commands: Record<string, Command> = {
+  baselines,
   "data fetch": dataFetch,
   "data info": dataInfo,
   "data synth": dataSynth,
+  "train candidates": trainCandidates,
+  evaluate: evaluateCommand,
+  recommend: recommendCommand,
 };

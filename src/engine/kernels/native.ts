@@ -44,7 +44,9 @@ function findAddon(): string {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`no ${ADDON_FILE} above ${fileURLToPath(import.meta.url)} (run \`node scripts/build-native.mjs\`)`);
+  throw new Error(
+    `no ${ADDON_FILE} above ${fileURLToPath(import.meta.url)} (run \`node scripts/build-native.mjs\`)`,
+  );
 }
 
 function loadAddon(): NativeAddon {

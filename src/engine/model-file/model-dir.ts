@@ -5,7 +5,7 @@
  * manifest, then the tensor file's size and SHA-256 against it, then the tensor header.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fsyncDirectory, tempSibling, writeFileSynced } from "./atomic-write.js";
 import { ModelFileError } from "./errors.js";
@@ -13,6 +13,7 @@ import {
   decodeManifest,
   encodeManifest,
   MANIFEST_FILE,
+  MAX_MANIFEST_BYTES,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   sha256Hex,
@@ -56,6 +57,7 @@ export function saveModel(dir: string, model: ModelContents): void {
     metadata: model.metadata,
     tensors: { file: TENSORS_FILE, bytes, sha256: hash.digest("hex") },
   });
+  checkReplaceable(target);
   const temp = tempSibling(target, "tmp");
   try {
     mkdirSync(temp);
@@ -78,21 +80,41 @@ export function saveModel(dir: string, model: ModelContents): void {
   fsyncDirectory(dirname(target));
 }
 
+/**
+ * Only a previous model may be replaced: a directory holding anything but manifest.json and a
+ * tensor file (say, a project folder passed by mistake) is refused rather than deleted.
+ */
+function checkReplaceable(target: string): void {
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) {
+    throw new ModelFileError(target, "exists and is not a directory; refusing to replace it with a model");
+  }
+  const entries = readdirSync(target);
+  const foreign = entries.filter((name) => name !== MANIFEST_FILE && !name.endsWith(".safetensors"));
+  if (foreign.length > 0 || (entries.length > 0 && !entries.includes(MANIFEST_FILE))) {
+    throw new ModelFileError(
+      target,
+      `exists and is not a watchnext model directory (holds ${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", ..." : ""}); refusing to replace it`,
+    );
+  }
+}
+
 /** Reads and verifies a model directory; `expectKind` rejects a model of another family. */
 export function loadModel(dir: string, expectKind?: string): LoadedModel {
   const manifestPath = join(dir, MANIFEST_FILE);
-  const manifest = decodeManifest(readBytes(manifestPath), manifestPath);
+  const manifestBytes = readBytes(manifestPath, (size) =>
+    size > MAX_MANIFEST_BYTES ? `${size} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit` : null,
+  );
+  const manifest = decodeManifest(manifestBytes, manifestPath);
   if (expectKind !== undefined && manifest.kind !== expectKind) {
     throw new ModelFileError(manifestPath, `holds a "${manifest.kind}" model, expected "${expectKind}"`);
   }
   const tensorsPath = join(dir, manifest.tensors.file);
-  const bytes = readBytes(tensorsPath);
-  if (bytes.length !== manifest.tensors.bytes) {
-    throw new ModelFileError(
-      tensorsPath,
-      `is ${bytes.length} bytes but the manifest records ${manifest.tensors.bytes} (truncated or replaced)`,
-    );
-  }
+  const bytes = readBytes(tensorsPath, (size) =>
+    size !== manifest.tensors.bytes
+      ? `is ${size} bytes but the manifest records ${manifest.tensors.bytes} (truncated or replaced)`
+      : null,
+  );
   if (sha256Hex(bytes) !== manifest.tensors.sha256) {
     throw new ModelFileError(tensorsPath, "SHA-256 does not match the manifest (corrupt or replaced)");
   }
@@ -107,9 +129,19 @@ export function loadModel(dir: string, expectKind?: string): LoadedModel {
   };
 }
 
-function readBytes(path: string): Uint8Array {
+/** Reads a regular file, refusing before the read when its size is not acceptable. */
+function readBytes(path: string, checkSize: (size: number) => string | null): Uint8Array {
+  let size: number;
   try {
-    if (!statSync(path).isFile()) throw new Error("not a regular file");
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error("not a regular file");
+    size = stat.size;
+  } catch (error) {
+    throw new ModelFileError(path, `cannot read (${(error as Error).message})`, { cause: error });
+  }
+  const problem = checkSize(size);
+  if (problem !== null) throw new ModelFileError(path, problem);
+  try {
     return readFileSync(path);
   } catch (error) {
     throw new ModelFileError(path, `cannot read (${(error as Error).message})`, { cause: error });

@@ -52,8 +52,6 @@ export interface CandidateTrainConfig {
   weightDecay: number;
   /** L2 penalty on the embedding rows touched by a batch (sparse weight decay). */
   embeddingL2: number;
-  /** Validation queries evaluated per epoch (0 or more than available = all). */
-  validSample: number;
 }
 
 export interface CandidateConfig {
@@ -71,7 +69,7 @@ export const defaultNetworkConfig: CandidateNetworkConfig = {
   itemBias: true,
   tieOutput: false,
   dropout: 0,
-  recentWatches: [],
+  recentWatches: [1, 3, 10],
   embeddingInitStd: 0.05,
 };
 
@@ -80,17 +78,16 @@ export const defaultTrainConfig: CandidateTrainConfig = {
   fullSoftmaxMaxItems: 20000,
   numNegatives: 2000,
   samplingAlpha: 0.75,
-  batchSize: 256,
+  batchSize: 512,
   epochs: 30,
   patience: 3,
-  lr: 1e-3,
+  lr: 3e-3,
   embeddingLr: null,
   beta1: 0.9,
   beta2: 0.999,
   eps: 1e-8,
   weightDecay: 0,
   embeddingL2: 0,
-  validSample: 0,
 };
 
 /** A partial configuration as read from JSON: every field optional, merged over the defaults. */

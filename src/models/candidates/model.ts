@@ -8,6 +8,7 @@ import type { Dataset } from "../../data/dataset.js";
 import { getKernels } from "../../engine/kernels/index.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
 import { Rng } from "../../engine/rng.js";
+import { evaluate } from "../../eval/evaluate.js";
 import type { QueryBatch, QuerySet, Scorer } from "../../eval/types.js";
 import type { CandidateBatch } from "../../features/batch.js";
 import { buildCandidateFeatures, CANDIDATE_FEATURES, ITEM_TABLE, type CandidateFeatures } from "../../features/candidate-features.js";
@@ -17,13 +18,15 @@ import type { JsonValue } from "../../engine/model-file/index.js";
 import { loadCandidateModel, saveCandidateModel } from "./model-io.js";
 import { NegativeSampler } from "./negative-sampler.js";
 import { CandidateNetwork, type ItemIdInput } from "./network.js";
-import { trainLoop, type TrainingEvent, type TrainingSummary } from "./train.js";
+import { trainLoop, type TrainingEvent, type TrainingSummary, type ValidationMetrics } from "./train.js";
 
 export interface FitOptions {
   /** Partial config merged over the tuned defaults. */
   readonly config?: CandidateConfigInput;
   /** Validation queries for early stopping on NDCG@10 (e.g. a loo split's `valid`). */
   readonly valid?: QuerySet;
+  /** Metric family of the validation queries (default "loo"). */
+  readonly validProtocol?: "loo" | "temporal";
   readonly seed?: number;
   readonly onProgress?: (event: TrainingEvent) => void;
   /** Abort to stop after the current step, keeping the best model so far. */
@@ -64,10 +67,9 @@ export class CandidateModel {
     const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
     model.network.init(new Rng(seed));
     model.summary = await trainLoop(k, model.network, features, config, seed + 1, {
-      valid: opts.valid,
+      validate: opts.valid ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo") : undefined,
       onProgress: opts.onProgress,
       signal: opts.signal,
-      scoreQueries: (q, start, end, out) => model.scoreRange(q, start, end, out),
     });
     return model;
   }
@@ -141,6 +143,12 @@ export class CandidateModel {
       this.network.encode(this.kernels, this.batch, this.users);
       this.network.output.score(this.kernels, this.users, e - s, out.subarray((s - start) * N, (e - start) * N));
     }
+  }
+
+  /** NDCG@10 and HR@10 (Recall@10 for temporal) on validation queries, through src/eval. */
+  validate(queries: QuerySet, protocol: "loo" | "temporal"): ValidationMetrics {
+    const r = evaluate(this.asScorer(), queries, { numItems: this.numItems, metrics: protocol, ks: [10] });
+    return { hr10: r.metrics[protocol === "loo" ? "HR@10" : "Recall@10"], ndcg10: r.metrics["NDCG@10"] };
   }
 
   /** Top-k items for each query by u·v (+ bias), excluding the query's history when excludeSeen. */

@@ -6,11 +6,15 @@
  */
 import type { Kernels } from "../../engine/kernels/kernels.js";
 import { Rng } from "../../engine/rng.js";
-import type { QuerySet } from "../../eval/types.js";
 import type { CandidateFeatures } from "../../features/candidate-features.js";
 import type { CandidateConfig } from "./config.js";
 import type { CandidateNetwork } from "./network.js";
-import { validationMetrics, type ValidationMetrics } from "./validation.js";
+
+/** Validation figures after an epoch (HR@10 is Recall@10 under the temporal protocol). */
+export interface ValidationMetrics {
+  readonly hr10: number;
+  readonly ndcg10: number;
+}
 
 export type TrainingEvent =
   | {
@@ -51,11 +55,10 @@ export interface TrainingSummary {
 }
 
 export interface TrainLoopOptions {
-  readonly valid?: QuerySet;
+  /** Validation of the current weights (early stopping on its NDCG@10); absent = no early stopping. */
+  readonly validate?: () => ValidationMetrics;
   readonly onProgress?: (event: TrainingEvent) => void;
   readonly signal?: AbortSignal;
-  /** Scores validation queries (start..end) into out; provided by the model. */
-  readonly scoreQueries: (queries: QuerySet, start: number, end: number, out: Float32Array) => void;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -137,11 +140,7 @@ export async function trainLoop(
       history.push({ epoch, loss: meanLoss, hr10: null, ndcg10: null, seconds: epochSeconds });
       break;
     }
-    let valid: ValidationMetrics | null = null;
-    if (opts.valid) {
-      const v = opts.valid;
-      valid = validationMetrics(v, features.numItems, t.batchSize, (a, b, out) => opts.scoreQueries(v, a, b, out), t.validSample);
-    }
+    const valid = opts.validate ? opts.validate() : null;
     const score = valid ? valid.ndcg10 : -meanLoss;
     const best = score > bestScore;
     if (best) {
@@ -166,7 +165,7 @@ export async function trainLoop(
       examplesPerSecond: done / epochSeconds,
     });
     await yieldToEventLoop();
-    if (opts.valid && sinceBest >= t.patience) {
+    if (opts.validate && sinceBest >= t.patience) {
       stopReason = "early-stop";
       break;
     }

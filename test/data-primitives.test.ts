@@ -1,5 +1,6 @@
 /**
- * The byte-level record scanner and number parsers under every layout quirk the readers meet:
+ * The readers' building blocks: the id dictionary, duplicate counting, and the byte-level record
+ * scanner and number parsers under every layout quirk the readers meet:
  * CRLF, BOM, blank lines, quoted fields with commas, "" escapes and newlines, two-byte
  * delimiters, and records split across chunk boundaries (tiny chunks force every split).
  */
@@ -7,6 +8,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IdDictionaryBuilder } from "../src/data/columns.js";
+import { countDuplicateEvents } from "../src/data/duplicates.js";
 import { parseDecimalBytes, parseIntBytes } from "../src/data/parse-bytes.js";
 import { scanRecords, type ScanOptions } from "../src/data/record-scanner.js";
 
@@ -92,5 +95,40 @@ describe("number parsing from bytes", () => {
       expect(parseDecimalBytes(...b(s))).toBe(Number(s));
     }
     for (const bad of ["", "x", "1..2", "1.2.3", "e5", "--1"]) expect(parseDecimalBytes(...b(bad))).toBeNaN();
+  });
+});
+
+describe("IdDictionaryBuilder", () => {
+  it("numbers ids densely in order of first appearance, keeping 017 and 17 apart", () => {
+    const b = new IdDictionaryBuilder();
+    const bytes = (s: string): [Buffer, number, number] => [Buffer.from(s), 0, s.length];
+    expect(b.internNumeric(IdDictionaryBuilder.numericKey(...bytes("17")))).toBe(0);
+    expect(IdDictionaryBuilder.numericKey(...bytes("017"))).toBe(-1);
+    expect(b.intern("017")).toBe(1);
+    expect(b.intern("17")).toBe(0);
+    expect(b.intern("99999999")).toBe(2); // beyond the dense table
+    expect(b.intern("abc")).toBe(3);
+    expect(b.find("99999999")).toBe(2);
+    expect(b.find("18")).toBe(-1);
+    const d = b.finish();
+    expect(d.ids).toEqual(["17", "017", "99999999", "abc"]);
+    expect(d.index.get("017")).toBe(1);
+  });
+});
+
+describe("countDuplicateEvents", () => {
+  it("counts repeats of (user, item, time) and gives the earliest examples in file order", () => {
+    const ev = {
+      user: Int32Array.from([0, 1, 0, 0, 1, 0, 1]),
+      item: Int32Array.from([0, 0, 1, 0, 0, 0, 0]),
+      time: Float64Array.from([5, 5, 5, 6, 5, 5, 7]),
+      weight: new Float32Array(7),
+    };
+    const r = countDuplicateEvents(ev, 2, 2);
+    expect(r.count).toBe(2);
+    expect(r.examples).toEqual([
+      [1, 4],
+      [0, 5],
+    ]);
   });
 });

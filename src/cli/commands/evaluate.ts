@@ -1,0 +1,83 @@
+/**
+ * `watchnext evaluate`: scores a trained candidate generator on a protocol's validation and test
+ * queries through the shared evaluation path, printing a table or the JSON of `baselines --json`.
+ */
+import { parseArgs } from "node:util";
+import { numItems, numUsers } from "../../data/dataset.js";
+import { evaluate } from "../../eval/evaluate.js";
+import { formatTable } from "../../eval/report.js";
+import { makeSplit } from "../../eval/run-baselines.js";
+import type { EvaluationReport } from "../../eval/types.js";
+import { loadModel } from "../../engine/model-file/index.js";
+import { CandidateModel } from "../../models/candidates/model.js";
+import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
+import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
+import { CliError } from "../errors.js";
+import type { Command } from "./command.js";
+import { parseProtocol } from "./train-candidates.js";
+
+const help = `Usage: watchnext evaluate --model <dir> --data <path> [--protocol loo|temporal] [--json]
+
+Evaluates a trained candidate generator on the protocol's validation and test queries (the same
+split and scoring path as \`watchnext baselines\`): HR/NDCG@10/50/100 and MRR for loo,
+Recall/NDCG/MAP@K for temporal. --data must be the dataset the model was trained on.
+
+  --model <dir>          model directory written by \`watchnext train candidates\`
+  --protocol <name>      loo or temporal (default: the protocol the model was trained with)
+  --no-filter-seen       keep the query's history items in the ranking
+  --json                 print the report as JSON (the shape of \`baselines --json\`)
+
+${dataHelp}`;
+
+export const evaluateCommand: Command = {
+  summary: "Evaluate a trained candidate generator (validation + test)",
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        ...dataOptions,
+        model: { type: "string" },
+        protocol: { type: "string" },
+        "no-filter-seen": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    if (values.help) {
+      console.log(help);
+      return 0;
+    }
+    if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
+    const trainedWith = loadModel(values.model, CANDIDATE_MODEL_KIND).metadata.protocol;
+    const protocol = parseProtocol(values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined));
+    const dataset = await loadFromArgs(values);
+    const split = makeSplit(dataset, protocol);
+    const model = CandidateModel.load(values.model, split.train);
+    const filterSeen = !values["no-filter-seen"];
+    const options = { numItems: numItems(dataset), metrics: protocol, filterSeen } as const;
+    const scorer = model.asScorer();
+    const valid = evaluate(scorer, split.valid, options);
+    const test = evaluate(scorer, split.test, options);
+    const report: EvaluationReport = {
+      dataset: dataset.name,
+      protocol,
+      n_users: numUsers(dataset),
+      n_items: numItems(dataset),
+      protocol_params: { ...split.params },
+      filter_seen: filterSeen,
+      results: [
+        {
+          model: scorer.name,
+          params: { ...scorer.params },
+          valid: valid.metrics,
+          test: test.metrics,
+          ...(model.summary ? { train_seconds: Math.round(model.summary.seconds * 1000) / 1000 } : {}),
+          eval_seconds: Math.round(test.seconds * 1000) / 1000,
+          target_in_history: test.targetInHistory,
+        },
+      ],
+    };
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatTable(report));
+    return 0;
+  },
+};
