@@ -4,7 +4,7 @@
 # copied to another x86-64 machine cannot die with SIGILL).
 {
   "target_defaults": {
-    "cflags_cc": ["-std=c++17", "-O3", "-fPIC", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fPIC", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-psabi"],
     "cflags_cc!": ["-fno-exceptions", "-O2", "-Os"],
     "cflags!": ["-fno-exceptions", "-O2", "-Os"],
     "include_dirs": ["native/src"],

@@ -98,7 +98,13 @@ export function benchOurStep(steps = 30, warmup = 5): number {
     denseWidth: 1,
   };
   const config = resolveCandidateModelConfig({
-    network: { widths: [1024, 512, 256], outputDim: 256, finalRelu: true, itemBias: false, recentWatches: [] },
+    network: {
+      widths: [1024, 512, 256],
+      outputDim: 256,
+      finalRelu: true,
+      itemBias: false,
+      recentWatches: [],
+    },
     train: { softmax: "sampled", numNegatives: NUM_NEG, samplingAlpha: 0.75, batchSize: BATCH, lr: 1e-3 },
   });
   const rng = new Rng(1);
@@ -108,7 +114,13 @@ export function benchOurStep(steps = 30, warmup = 5): number {
   const sampler = new NegativeSampler(counts, 0.75, NUM_NEG);
   const net = new CandidateNetwork(
     config,
-    { schema, numItems: NUM_ITEMS, capacity: BATCH, mode: "sampled", itemIds: { feature: "watches", table: "item" } },
+    {
+      schema,
+      numItems: NUM_ITEMS,
+      capacity: BATCH,
+      mode: "sampled",
+      itemIds: { feature: "watches", table: "item" },
+    },
     sampler,
   );
   net.init(rng);
@@ -129,11 +141,18 @@ export function benchTorch(steps = 30): Array<Record<string, unknown>> {
       const out = execFileSync(
         "/usr/bin/python3",
         [script, "--steps", String(steps), "--warmup", "5", "--torch-threads", String(threads)],
-        { env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) }, encoding: "utf8" },
+        {
+          env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
+          encoding: "utf8",
+        },
       );
       runs.push(JSON.parse(out.trim().split("\n").pop() as string) as Record<string, unknown>);
     } catch (err) {
-      runs.push({ examples_per_s: null, torch_threads: threads, skipped: (err as Error).message.split("\n")[0] });
+      runs.push({
+        examples_per_s: null,
+        torch_threads: threads,
+        skipped: (err as Error).message.split("\n")[0],
+      });
     }
   }
   return runs;
@@ -170,7 +189,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (process.argv.includes("--json")) console.log(JSON.stringify({ train }));
   else {
     console.log(`watchnext (${train.backend}): ${train.examples_per_s.toFixed(0)} examples/s`);
-    console.log(`PyTorch best: ${train.torch_examples_per_s ?? "n/a"} examples/s; ratio ${train.ratio ?? "n/a"}`);
+    console.log(
+      `PyTorch best: ${train.torch_examples_per_s ?? "n/a"} examples/s; ratio ${train.ratio ?? "n/a"}`,
+    );
     console.log(`results written to ${path}`);
   }
 }

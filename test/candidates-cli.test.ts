@@ -24,7 +24,8 @@ let dir: string;
 let data: string;
 
 beforeAll(async () => {
-  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx tsc -p tsconfig.json\` (npm test does)`);
+  if (!existsSync(main))
+    throw new Error(`${main} is missing: run \`npx tsc -p tsconfig.json\` (npm test does)`);
   dir = mkdtempSync(join(tmpdir(), "wn-cand-cli-"));
   data = join(dir, "data");
   await writeSynthetic(data, { users: 200, items: 300, events: 8000, seed: 5 });
@@ -35,7 +36,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("candidate CLI", () => {
   it("trains, evaluates with the baselines' JSON shape, and recommends unseen items", async () => {
     const out = join(dir, "model");
-    const train = await run("node", [main, "train", "candidates", "--data", data, "--out", out, "--config", config, "--seed", "3"]);
+    const train = await run("node", [
+      main,
+      "train",
+      "candidates",
+      "--data",
+      data,
+      "--out",
+      out,
+      "--config",
+      config,
+      "--seed",
+      "3",
+    ]);
     expect(train.stdout).toMatch(/saved .*model \(best epoch [12]/);
     expect(train.stderr).toMatch(/epoch 1\/2 .*valid HR@10 \d\.\d{4}/);
 
@@ -54,7 +67,19 @@ describe("candidate CLI", () => {
     }
     expect(report.results[0].test["HR@10"]).toBeGreaterThan(0);
 
-    const rec = await run("node", [main, "recommend", "--model", out, "--data", data, "--user", "1", "-k", "7", "--json"]);
+    const rec = await run("node", [
+      main,
+      "recommend",
+      "--model",
+      out,
+      "--data",
+      data,
+      "--user",
+      "1",
+      "-k",
+      "7",
+      "--json",
+    ]);
     const recs = JSON.parse(rec.stdout) as {
       history: number;
       recommendations: Array<{ rank: number; item: string; title: string; genres: string[]; score: number }>;
@@ -65,15 +90,28 @@ describe("candidate CLI", () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     expect(recs.recommendations[0].title.length).toBeGreaterThan(0);
 
-    await expect(run("node", [main, "recommend", "--model", out, "--data", data, "--user", "no-such-user"])).rejects.toThrow(
-      /no user "no-such-user"/,
-    );
+    await expect(
+      run("node", [main, "recommend", "--model", out, "--data", data, "--user", "no-such-user"]),
+    ).rejects.toThrow(/no user "no-such-user"/);
   });
 
   it("saves the best model so far on Ctrl-C", async () => {
     const out = join(dir, "interrupted");
-    const longConfig = JSON.stringify({ ...JSON.parse(config), train: { epochs: 500, patience: 500, batchSize: 64, lr: 0.005 } });
-    const child = spawn("node", [main, "train", "candidates", "--data", data, "--out", out, "--config", longConfig]);
+    const longConfig = JSON.stringify({
+      ...JSON.parse(config),
+      train: { epochs: 500, patience: 500, batchSize: 64, lr: 0.005 },
+    });
+    const child = spawn("node", [
+      main,
+      "train",
+      "candidates",
+      "--data",
+      data,
+      "--out",
+      out,
+      "--config",
+      longConfig,
+    ]);
     let stderr = "";
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

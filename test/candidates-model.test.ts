@@ -98,8 +98,8 @@ describe("CandidateModel on synthetic data", () => {
   });
 
   it("rejects unknown config keys with their path", async () => {
-    await expect(CandidateModel.fit(split.train, { config: { network: { depht: 2 } } as CandidateConfigInput })).rejects.toThrow(
-      /network: unknown key "depht"/,
-    );
+    await expect(
+      CandidateModel.fit(split.train, { config: { network: { depht: 2 } } as CandidateConfigInput }),
+    ).rejects.toThrow(/network: unknown key "depht"/);
   });
 });

@@ -70,8 +70,13 @@ function build(input: CandidateConfigInput, mode: "full" | "sampled"): Candidate
 }
 
 function allParams(net: CandidateNetwork): Array<{ name: string; value: Float32Array; grad: Float32Array }> {
-  const out = [...net.input.tables.values(), ...net.tower.params()].map((p) => ({ name: p.name, value: p.value, grad: p.grad }));
-  if (!net.config.network.tieOutput) out.push({ name: "out", value: net.output.embeddings.value, grad: net.output.embeddings.grad });
+  const out = [...net.input.tables.values(), ...net.tower.params()].map((p) => ({
+    name: p.name,
+    value: p.value,
+    grad: p.grad,
+  }));
+  if (!net.config.network.tieOutput)
+    out.push({ name: "out", value: net.output.embeddings.value, grad: net.output.embeddings.grad });
   if (net.output.bias) out.push({ name: "bias", value: net.output.bias.value, grad: net.output.bias.grad });
   return out;
 }
@@ -104,7 +109,8 @@ function gradCheck(net: CandidateNetwork, batch: CandidateBatch): number {
       const down = lossAt();
       p.value[i] = v;
       const numeric = (up - down) / (2 * h);
-      const err = Math.abs(numeric - analytic[pi][i]) / Math.max(1e-2, Math.abs(numeric) + Math.abs(analytic[pi][i]));
+      const err =
+        Math.abs(numeric - analytic[pi][i]) / Math.max(1e-2, Math.abs(numeric) + Math.abs(analytic[pi][i]));
       worst = Math.max(worst, err);
     }
   });
@@ -112,7 +118,9 @@ function gradCheck(net: CandidateNetwork, batch: CandidateBatch): number {
 }
 
 describe("candidate network gradients", () => {
-  const base: CandidateConfigInput = { network: { depth: 2, outputDim: 4, finalRelu: false, embeddingInitStd: 0.5 } };
+  const base: CandidateConfigInput = {
+    network: { depth: 2, outputDim: 4, finalRelu: false, embeddingInitStd: 0.5 },
+  };
   it("full softmax with shared slots, categorical, continuous and recency inputs", () => {
     const net = build({ network: { ...base.network, recentWatches: [2] } }, "full");
     expect(gradCheck(net, makeBatch(new Rng(5), 6))).toBeLessThan(2e-2);
@@ -122,7 +130,10 @@ describe("candidate network gradients", () => {
     expect(gradCheck(net, makeBatch(new Rng(6), 6))).toBeLessThan(2e-2);
   });
   it("tied output embeddings at depth 0", () => {
-    const net = build({ network: { depth: 0, outputDim: 4, tieOutput: true, embeddingInitStd: 0.5 } }, "full");
+    const net = build(
+      { network: { depth: 0, outputDim: 4, tieOutput: true, embeddingInitStd: 0.5 } },
+      "full",
+    );
     expect(gradCheck(net, makeBatch(new Rng(7), 6))).toBeLessThan(2e-2);
   });
 });

@@ -18,7 +18,10 @@ describe("candidate generator on ml-100k", () => {
     const data = await loadDataset(ml100k);
     const split = splitLoo(data);
     const model = await CandidateModel.fit(split.train, { valid: split.valid, seed: 1 });
-    const test = evaluate(model.asScorer(), split.test, { numItems: data.items.ids.length, metrics: "loo" }).metrics;
+    const test = evaluate(model.asScorer(), split.test, {
+      numItems: data.items.ids.length,
+      metrics: "loo",
+    }).metrics;
     expect(test["HR@10"]).toBeGreaterThanOrEqual(0.155);
     expect(test["NDCG@10"]).toBeGreaterThanOrEqual(0.077);
     // The budget is 60 s to the best epoch on an idle machine; a shared CI box gets slack.

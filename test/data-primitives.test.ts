@@ -12,6 +12,7 @@ import { IdDictionaryBuilder } from "../src/data/columns.js";
 import { countDuplicateEvents } from "../src/data/duplicates.js";
 import { parseDecimalBytes, parseIntBytes } from "../src/data/parse-bytes.js";
 import { scanRecords, type ScanOptions } from "../src/data/record-scanner.js";
+import { parseIsoBytes } from "../src/data/time-parser.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -130,5 +131,44 @@ describe("countDuplicateEvents", () => {
       [1, 4],
       [0, 5],
     ]);
+  });
+});
+
+describe("parseIsoBytes", () => {
+  const iso = (s: string): number => parseIsoBytes(Buffer.from(s), 0, Buffer.byteLength(s));
+  it("agrees with Date.parse on the forms it accepts", () => {
+    const cases: [string, string][] = [
+      ["2023-11-14", "2023-11-14T00:00:00Z"],
+      ["2023-11-14T22:13", "2023-11-14T22:13:00Z"],
+      ["2023-11-14 22:13:20", "2023-11-14T22:13:20Z"],
+      ["2023-11-14T22:13:20.125Z", "2023-11-14T22:13:20.125Z"],
+      ["2023-11-14T22:13:20z", "2023-11-14T22:13:20Z"],
+      ["2023-11-14T23:13:20+01:00", "2023-11-14T23:13:20+01:00"],
+      ["2023-11-14T17:13:20-0500", "2023-11-14T17:13:20-05:00"],
+      ["2023-11-15T03:43:20+05", "2023-11-15T03:43:20+05:00"],
+      ["2024-02-29T12:00:00Z", "2024-02-29T12:00:00Z"],
+      ["0050-06-01", "0050-06-01T00:00:00Z"],
+    ];
+    for (const [text, ref] of cases) expect(iso(text)).toBe(Date.parse(ref) / 1000);
+    expect(iso("2023-11-14T22:13:20.1234567Z")).toBeCloseTo(
+      Date.parse("2023-11-14T22:13:20Z") / 1000 + 0.1234567,
+      6,
+    );
+  });
+  it("rejects impossible dates and malformed text", () => {
+    for (const bad of [
+      "2023-02-29",
+      "2023-13-01",
+      "2023-04-31",
+      "2023-11-14T24:00",
+      "2023-11-14T22:60",
+      "2023-11-14T22:13:20.",
+      "2023-11-14T22:13:20+1",
+      "2023-11-14X",
+      "2023/11/14",
+      "yesterday",
+    ]) {
+      expect(iso(bad), bad).toBeNaN();
+    }
   });
 });

@@ -306,45 +306,49 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
     }
   });
 
-  it("full softmax cross-entropy: loss (rel 1e-5) and scaled gradients (abs 1e-6·scale)", () => {
-    const rng = new Rng(41);
-    for (const [rows, cols] of [...denseShapes, [64, 1]] as [number, number][]) {
-      const logits = randomArray(rng, rows * cols, -8, 8);
-      const labels = randomInts(rng, rows, cols);
-      const lr = logits.slice();
-      const scale = 1 / rows;
-      const lossRef = ref.softmaxCrossEntropy(lr, rows, cols, labels, scale);
-      const lossNat = nat.softmaxCrossEntropy(logits, rows, cols, labels, scale);
-      expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
-      expect(worstRatio(logits, lr, 1e-6 * scale, 1e-5)).toBeLessThanOrEqual(1);
-    }
-  });
-
-  it("sampled softmax with logQ correction and accidental-hit masking", () => {
-    const rng = new Rng(51);
-    for (const [rows, numNeg] of [
-      [1, 1],
-      [7, 13],
-      [257, 1031],
-    ]) {
-      const vocab = 40;
-      const logits = randomArray(rng, rows * (1 + numNeg), -6, 6);
-      const labels = randomInts(rng, rows, vocab);
-      const negIds = randomInts(rng, numNeg, vocab); // small vocabulary: many accidental hits
-      if (rows === 1) negIds[0] = labels[0];
-      const logQTrue = randomArray(rng, rows, -9, -1);
-      const logQNeg = randomArray(rng, numNeg, -9, -1);
-      const lr = logits.slice();
-      const lossRef = ref.sampledSoftmax(lr, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5);
-      const lossNat = nat.sampledSoftmax(logits, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5);
-      expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
-      expect(worstRatio(logits, lr, 5e-7, 1e-5)).toBeLessThanOrEqual(1);
-      for (let r = 0; r < rows; r++) {
-        for (let j = 0; j < numNeg; j++)
-          if (negIds[j] === labels[r]) expect(logits[r * (1 + numNeg) + 1 + j]).toBe(0);
+  for (const level of levels) {
+    it(`full softmax cross-entropy: loss (rel 1e-5) and scaled gradients (abs 1e-6·scale) (${level})`, () => {
+      setNativeSimdLevel(level);
+      const rng = new Rng(41);
+      for (const [rows, cols] of [...denseShapes, [64, 1]] as [number, number][]) {
+        const logits = randomArray(rng, rows * cols, -8, 8);
+        const labels = randomInts(rng, rows, cols);
+        const lr = logits.slice();
+        const scale = 1 / rows;
+        const lossRef = ref.softmaxCrossEntropy(lr, rows, cols, labels, scale);
+        const lossNat = nat.softmaxCrossEntropy(logits, rows, cols, labels, scale);
+        expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
+        expect(worstRatio(logits, lr, 1e-6 * scale, 1e-5)).toBeLessThanOrEqual(1);
       }
-    }
-  });
+    });
+
+    it(`sampled softmax with logQ correction and accidental-hit masking (${level})`, () => {
+      setNativeSimdLevel(level);
+      const rng = new Rng(51);
+      for (const [rows, numNeg] of [
+        [1, 1],
+        [7, 13],
+        [257, 1031],
+      ]) {
+        const vocab = 40;
+        const logits = randomArray(rng, rows * (1 + numNeg), -6, 6);
+        const labels = randomInts(rng, rows, vocab);
+        const negIds = randomInts(rng, numNeg, vocab); // small vocabulary: many accidental hits
+        if (rows === 1) negIds[0] = labels[0];
+        const logQTrue = randomArray(rng, rows, -9, -1);
+        const logQNeg = randomArray(rng, numNeg, -9, -1);
+        const lr = logits.slice();
+        const lossRef = ref.sampledSoftmax(lr, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5);
+        const lossNat = nat.sampledSoftmax(logits, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5);
+        expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
+        expect(worstRatio(logits, lr, 5e-7, 1e-5)).toBeLessThanOrEqual(1);
+        for (let r = 0; r < rows; r++) {
+          for (let j = 0; j < numNeg; j++)
+            if (negIds[j] === labels[r]) expect(logits[r * (1 + numNeg) + 1 + j]).toBe(0);
+        }
+      }
+    });
+  }
 
   it("weighted logistic loss (rel 1e-6) and gradients (abs 1e-7)", () => {
     const rng = new Rng(61);

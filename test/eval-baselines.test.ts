@@ -40,7 +40,10 @@ function invert(a: number[][]): number[][] {
 }
 
 function scoreAll(scorer: Scorer, histories: number[][], n: number): Float32Array {
-  const qs = querySet(histories, histories.map(() => [0]));
+  const qs = querySet(
+    histories,
+    histories.map(() => [0]),
+  );
   const out = new Float32Array(histories.length * n);
   scorer.score(qs, out);
   return out;
@@ -73,7 +76,10 @@ describe("ItemKNN", () => {
     );
     // Keep each row's k largest positive similarities, ties to the lower index.
     const kept = sim.map((row) => {
-      const order = row.map((s, j) => [s, j]).filter(([s]) => s > 0).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      const order = row
+        .map((s, j) => [s, j])
+        .filter(([s]) => s > 0)
+        .sort((a, b) => b[0] - a[0] || a[1] - b[1]);
       return new Map(order.slice(0, k).map(([s, j]) => [j, s]));
     });
     const histories = [[0, 1, 2], [5], [14, 3, 3], []];
@@ -93,12 +99,17 @@ describe("EASE", () => {
   const lambda = 3;
   const x = denseX(d);
   const g = Array.from({ length: n }, (_, i) =>
-    Array.from({ length: n }, (_, j) => x.reduce((s, row) => s + row[i] * row[j], 0) + (i === j ? lambda : 0)),
+    Array.from(
+      { length: n },
+      (_, j) => x.reduce((s, row) => s + row[i] * row[j], 0) + (i === j ? lambda : 0),
+    ),
   );
   const p = invert(g);
   const histories = [[0, 1, 2], [7, 7, 30], [39], []];
   const want = histories.map((h) =>
-    Array.from({ length: n }, (_, j) => [...new Set(h)].reduce((s, i) => s + (i === j ? 0 : -p[i][j] / p[j][j]), 0)),
+    Array.from({ length: n }, (_, j) =>
+      [...new Set(h)].reduce((s, i) => s + (i === j ? 0 : -p[i][j] / p[j][j]), 0),
+    ),
   );
 
   for (const form of ["items", "users"] as const) {
@@ -118,7 +129,15 @@ describe("runBaselines", () => {
     expect(report).toMatchObject({ dataset: "tiny", protocol: "loo", n_users: 60, n_items: 30 });
     expect(report.results.map((r) => r.model)).toEqual(["MostPop", "ItemKNN", "EASE"]);
     for (const r of report.results) {
-      expect(Object.keys(r.test)).toEqual(["HR@10", "NDCG@10", "HR@50", "NDCG@50", "HR@100", "NDCG@100", "MRR"]);
+      expect(Object.keys(r.test)).toEqual([
+        "HR@10",
+        "NDCG@10",
+        "HR@50",
+        "NDCG@50",
+        "HR@100",
+        "NDCG@100",
+        "MRR",
+      ]);
       expect(Object.keys(r.valid)).toEqual(Object.keys(r.test));
     }
     const ease = report.results[2];
@@ -134,10 +153,23 @@ describe("runBaselines", () => {
   it("runs the temporal protocol with validation fitted before the validation cut", () => {
     const rows: Array<[number, number, number]> = [];
     const day = 86_400;
-    for (let u = 0; u < 40; u++) for (let t = 0; t < 12; t++) rows.push([u, (u * 7 + t * 3) % 25, (t * 10 + (u % 5)) * day]);
-    const report = runBaselines(tinyDataset(40, 25, rows), { protocol: "temporal", models: ["mostpop", "ease"], lambdas: [10] });
+    for (let u = 0; u < 40; u++)
+      for (let t = 0; t < 12; t++) rows.push([u, (u * 7 + t * 3) % 25, (t * 10 + (u % 5)) * day]);
+    const report = runBaselines(tinyDataset(40, 25, rows), {
+      protocol: "temporal",
+      models: ["mostpop", "ease"],
+      lambdas: [10],
+    });
     expect(Object.keys(report.results[0].test)).toEqual([
-      "Recall@10", "NDCG@10", "MAP@10", "Recall@50", "NDCG@50", "MAP@50", "Recall@100", "NDCG@100", "MAP@100",
+      "Recall@10",
+      "NDCG@10",
+      "MAP@10",
+      "Recall@50",
+      "NDCG@50",
+      "MAP@50",
+      "Recall@100",
+      "NDCG@100",
+      "MAP@100",
     ]);
     expect(report.protocol_params?.validCutTime).toBeLessThan(report.protocol_params?.cutTime as number);
   });
@@ -147,20 +179,31 @@ describe("watchnext baselines", () => {
   it("prints one JSON object for a log file and writes the Markdown report", async () => {
     const dir = mkdtempSync(join(tmpdir(), "eval-cli-"));
     const lines = ["user,item,timestamp"];
-    for (let u = 0; u < 12; u++) for (let t = 0; t < 5; t++) lines.push(`u${u},m${(u + t * 2) % 9},${1000 + t * 10 + u}`);
+    for (let u = 0; u < 12; u++)
+      for (let t = 0; t < 5; t++) lines.push(`u${u},m${(u + t * 2) % 9},${1000 + t * 10 + u}`);
     writeFileSync(join(dir, "log.csv"), lines.join("\n") + "\n");
     const printed: string[] = [];
     const log = vi.spyOn(console, "log").mockImplementation((s: string) => void printed.push(s));
     const err = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       const md = join(dir, "report.md");
-      const code = await baselines.run(["--data", join(dir, "log.csv"), "--models", "mostpop,itemknn", "--json", "--markdown", md]);
+      const code = await baselines.run([
+        "--data",
+        join(dir, "log.csv"),
+        "--models",
+        "mostpop,itemknn",
+        "--json",
+        "--markdown",
+        md,
+      ]);
       expect(code).toBe(0);
       const report = JSON.parse(printed.join("\n"));
       expect(report).toMatchObject({ protocol: "loo", n_users: 12, n_items: 9 });
       expect(report.results.map((r: { model: string }) => r.model)).toEqual(["MostPop", "ItemKNN"]);
       expect(readFileSync(md, "utf8")).toContain("--models mostpop,itemknn");
-      await expect(baselines.run(["--data", join(dir, "log.csv"), "--models", "pop"])).rejects.toThrow(/unknown model "pop"/);
+      await expect(baselines.run(["--data", join(dir, "log.csv"), "--models", "pop"])).rejects.toThrow(
+        /unknown model "pop"/,
+      );
     } finally {
       log.mockRestore();
       err.mockRestore();

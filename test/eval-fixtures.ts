@@ -9,7 +9,11 @@ function dict(prefix: string, n: number): IdDictionary {
 }
 
 /** A dataset from [user, item, time] rows in file order. */
-export function tinyDataset(numUsers: number, numItems: number, rows: Array<[number, number, number]>): Dataset {
+export function tinyDataset(
+  numUsers: number,
+  numItems: number,
+  rows: Array<[number, number, number]>,
+): Dataset {
   return {
     name: "tiny",
     format: "log",

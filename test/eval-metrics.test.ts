@@ -9,7 +9,16 @@ import { fixedScorer, querySet } from "./eval-fixtures.js";
 function ranksOf(scores: number[], targets: number[], exclude: number[]): number[] {
   const r = new RankScratch(scores.length);
   const out = new Float64Array(targets.length);
-  r.ranks(Float32Array.from(scores), Int32Array.from(targets), 0, targets.length, Int32Array.from(exclude), 0, exclude.length, out);
+  r.ranks(
+    Float32Array.from(scores),
+    Int32Array.from(targets),
+    0,
+    targets.length,
+    Int32Array.from(exclude),
+    0,
+    exclude.length,
+    out,
+  );
   return [...out];
 }
 
@@ -102,14 +111,17 @@ describe("evaluate (loo metrics)", () => {
         expect(batch.historyOffsets[batch.users.length]).toBe(batch.historyItems.length);
         for (let q = 0; q < batch.users.length; q++) {
           for (let j = 0; j < 8; j++) out[q * 8 + j] = j / 100;
-          for (let h = batch.historyOffsets[q]; h < batch.historyOffsets[q + 1]; h++) out[q * 8 + ((batch.historyItems[h] + 1) % 8)] += 1;
+          for (let h = batch.historyOffsets[q]; h < batch.historyOffsets[q + 1]; h++)
+            out[q * 8 + ((batch.historyItems[h] + 1) % 8)] += 1;
         }
       },
     };
     const qs = querySet([[0], [1, 2], [5], [6, 7, 0], [3]], [[1], [4], [6], [1], [4]]);
     const a = evaluate(historyScorer, qs, { numItems: 8, filterSeen: false, ks: [1, 3] });
     for (const batchSize of [1, 2, 3]) {
-      expect(evaluate(historyScorer, qs, { numItems: 8, filterSeen: false, ks: [1, 3], batchSize }).metrics).toEqual(a.metrics);
+      expect(
+        evaluate(historyScorer, qs, { numItems: 8, filterSeen: false, ks: [1, 3], batchSize }).metrics,
+      ).toEqual(a.metrics);
     }
     expect(a.metrics["HR@1"]).toBeCloseTo(3 / 5, 12);
   });
@@ -119,7 +131,11 @@ describe("evaluate (temporal metrics)", () => {
   it("computes Recall, NDCG (ideal over min(|targets|, K)) and MAP@K", () => {
     // Scores rank items 0..5 in order; history {1}; targets {0, 3, 5} -> ranks 1, 3, 5 after filtering.
     const qs = querySet([[1]], [[0, 3, 5]]);
-    const r = evaluate(fixedScorer([[9, 8, 7, 6, 5, 4]]), qs, { numItems: 6, ks: [1, 3, 10], metrics: "temporal" });
+    const r = evaluate(fixedScorer([[9, 8, 7, 6, 5, 4]]), qs, {
+      numItems: 6,
+      ks: [1, 3, 10],
+      metrics: "temporal",
+    });
     expect(r.metrics["Recall@1"]).toBeCloseTo(1 / 3, 12);
     expect(r.metrics["NDCG@1"]).toBeCloseTo(1, 12);
     expect(r.metrics["MAP@1"]).toBeCloseTo(1, 12);

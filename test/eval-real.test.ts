@@ -29,8 +29,13 @@ function expectReference(report: EvaluationReport, ref: Reference): void {
   const r = report.results.find((x) => x.model === ref.model);
   expect(r, ref.model).toBeDefined();
   if (!r) return;
-  expect(Math.abs(r.test["HR@10"] - ref.hr10), `${ref.model} HR@10 ${r.test["HR@10"]}`).toBeLessThanOrEqual(ref.tolerance);
-  expect(Math.abs(r.test["NDCG@10"] - ref.ndcg10), `${ref.model} NDCG@10 ${r.test["NDCG@10"]}`).toBeLessThanOrEqual(ref.tolerance);
+  expect(Math.abs(r.test["HR@10"] - ref.hr10), `${ref.model} HR@10 ${r.test["HR@10"]}`).toBeLessThanOrEqual(
+    ref.tolerance,
+  );
+  expect(
+    Math.abs(r.test["NDCG@10"] - ref.ndcg10),
+    `${ref.model} NDCG@10 ${r.test["NDCG@10"]}`,
+  ).toBeLessThanOrEqual(ref.tolerance);
   if (ref.lambda !== undefined) expect(r.params.lambda).toBe(ref.lambda);
   expect(r.target_in_history).toBe(0);
 }

@@ -26,6 +26,10 @@ struct VecOps {
   void (*bias_act)(long n, float* x, const float* bias, bool relu);
   // out[i] += x[i]
   void (*add)(long n, const float* x, float* out);
+  // z[i] = exp(z[i] − shift) for z[i] ≤ shift (softmax rows; −∞ gives exactly 0), returns Σ z[i].
+  double (*exp_shift_sum)(long n, float* z, float shift);
+  // Index of the first x[i] > thr (false for NaN), or n: top-k's scan for heap candidates.
+  long (*next_above)(const float* x, long n, float thr);
   // One Adam step over n entries (see elementwise.cc for the formula; c1 = 1 − b1 and c2 = 1 − b2
   // are computed in double by the caller). When zero_grad the gradient
   // entries are cleared after use (lazy Adam).

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dispatch.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -24,16 +25,11 @@ int tasks_for(long rows, long width) {
 
 // Softmax cross-entropy of one row whose logits are already corrected; target column `label`.
 // Overwrites the row with scale·(softmax − onehot) and returns the loss.
-double softmax_row(float* z, long width, long label, float scale) {
+double softmax_row(const VecOps& V, float* z, long width, long label, float scale) {
   float mx = -std::numeric_limits<float>::infinity();
   for (long c = 0; c < width; c++) mx = z[c] > mx ? z[c] : mx;
   const double target = z[label];
-  double sum = 0;
-  for (long c = 0; c < width; c++) {
-    const float e = std::exp(z[c] - mx);
-    z[c] = e;
-    sum += e;
-  }
+  const double sum = V.exp_shift_sum(width, z, mx);
   const float inv = static_cast<float>(scale / sum);
   for (long c = 0; c < width; c++) z[c] *= inv;
   z[label] -= scale;
@@ -63,19 +59,21 @@ double softmax_cross_entropy(float* logits, long rows, long cols, const int* lab
                         " is outside [0, " + std::to_string(cols) + ")");
     }
   }
-  return sum_rows(rows, cols, [&](long r) { return softmax_row(logits + r * cols, cols, labels[r], scale); });
+  const VecOps& V = vec_ops();
+  return sum_rows(rows, cols, [&](long r) { return softmax_row(V, logits + r * cols, cols, labels[r], scale); });
 }
 
 double sampled_softmax(float* logits, long rows, long num_neg, const int* labels, const int* neg_ids,
                        const float* logq_true, const float* logq_neg, float scale) {
   const long width = 1 + num_neg;
+  const VecOps& V = vec_ops();
   const float neg_inf = -std::numeric_limits<float>::infinity();
   return sum_rows(rows, width, [&](long r) {
     float* z = logits + r * width;
     const int label = labels[r];
     z[0] -= logq_true[r];
     for (long j = 0; j < num_neg; j++) z[1 + j] = neg_ids[j] == label ? neg_inf : z[1 + j] - logq_neg[j];
-    return softmax_row(z, width, 0, scale);
+    return softmax_row(V, z, width, 0, scale);
   });
 }
 

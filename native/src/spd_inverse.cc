@@ -45,14 +45,18 @@ void factor_diagonal(float* d, long jb, long n, long pivot0, std::vector<double>
 // (row stride jb) with zeros above the diagonal.
 void invert_lower(const float* d, long jb, long n, float* out, std::vector<double>& w) {
   w.assign(jb * jb, 0.0);
+  // Row i: W[i, j] = −(Σ_{j ≤ p < i} L[i, p]·W[p, j]) / L[i, i], accumulated row-wise so the
+  // inner loop runs over contiguous memory.
   for (long i = 0; i < jb; i++) {
-    const double inv = 1.0 / d[i * n + i];
-    for (long j = 0; j < i; j++) {
-      double s = 0;
-      for (long p = j; p < i; p++) s += d[i * n + p] * w[p * jb + j];
-      w[i * jb + j] = -s * inv;
+    double* wi = &w[i * jb];
+    for (long p = 0; p < i; p++) {
+      const double lip = d[i * n + p];
+      const double* wp = &w[p * jb];
+      for (long j = 0; j <= p; j++) wi[j] += lip * wp[j];
     }
-    w[i * jb + i] = inv;
+    const double inv = 1.0 / d[i * n + i];
+    for (long j = 0; j < i; j++) wi[j] *= -inv;
+    wi[i] = inv;
   }
   for (long i = 0; i < jb * jb; i++) out[i] = static_cast<float>(w[i]);
 }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "dispatch.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
@@ -14,7 +15,7 @@
 namespace wn {
 namespace {
 
-constexpr long kQueryBlock = 32;
+constexpr long kQueryBlock = 256;
 constexpr long kItemBlock = 1024;
 
 thread_local std::vector<float> t_tile;
@@ -64,6 +65,7 @@ void top_k(const float* u, long num_queries, const float* v, long num_items, lon
   if (k <= 0 || num_queries <= 0) return;
   const long chunks = (num_queries + kQueryBlock - 1) / kQueryBlock;
   const float nan = std::numeric_limits<float>::quiet_NaN();
+  const VecOps& V = vec_ops();
   parallel_for(static_cast<int>(chunks), [&](int chunk) {
     const long q0 = chunk * kQueryBlock, qn = std::min(kQueryBlock, num_queries - q0);
     const long ib_max = std::min(kItemBlock, std::max(num_items, 1L));
@@ -86,15 +88,17 @@ void top_k(const float* u, long num_queries, const float* v, long num_items, lon
         int* items = out_items + (q0 + qi) * k;
         float* scores = out_scores + (q0 + qi) * k;
         long& size = sizes[qi];
-        for (long j = 0; j < ib; j++) {
-          const float s = row[j];
-          // Items arrive in increasing index, so once the heap is full only a strictly higher score
-          // can enter (this comparison is also false for NaN).
-          if (size == k) {
-            if (s > scores[0]) push(items, scores, size, k, s, static_cast<int>(j0 + j));
-          } else if (!std::isnan(s)) {
-            push(items, scores, size, k, s, static_cast<int>(j0 + j));
-          }
+        long j = 0;
+        for (; j < ib && size < k; j++) {
+          if (!std::isnan(row[j])) push(items, scores, size, k, row[j], static_cast<int>(j0 + j));
+        }
+        // Once the heap is full, items arrive in increasing index, so only a strictly higher score
+        // than the current k-th can enter (false for NaN, i.e. excluded items).
+        while (j < ib) {
+          j += V.next_above(row + j, ib - j, scores[0]);
+          if (j >= ib) break;
+          push(items, scores, size, k, row[j], static_cast<int>(j0 + j));
+          j++;
         }
       }
     }

@@ -45,7 +45,8 @@ export function evaluate(scorer: Scorer, queries: QuerySet, options: EvaluateOpt
   const filterSeen = options.filterSeen ?? true;
   const family = options.metrics ?? "loo";
   const batchSize = options.batchSize ?? defaultBatchSize(n);
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const total = queries.users.length;
   const acc = new MetricAccumulator(family, options.ks ?? DEFAULT_KS);
   const scratch = new RankScratch(n);
@@ -72,7 +73,16 @@ export function evaluate(scorer: Scorer, queries: QuerySet, options: EvaluateOpt
       if (ranks.length < m) ranks = new Float64Array(m);
       if (anyTargetInHistory(queries, q, historyMark)) targetInHistory++;
       const exclude = filterSeen ? queries.historyItems : noExclusions;
-      scratch.ranks(row, queries.targetItems, t0, t1, exclude, filterSeen ? h0 : 0, filterSeen ? h1 : 0, ranks);
+      scratch.ranks(
+        row,
+        queries.targetItems,
+        t0,
+        t1,
+        exclude,
+        filterSeen ? h0 : 0,
+        filterSeen ? h1 : 0,
+        ranks,
+      );
       acc.add(ranks, m);
     }
     options.onProgress?.(b1, total);
@@ -92,7 +102,11 @@ export function evaluateSplit(
   part: "valid" | "test",
   options: Omit<EvaluateOptions, "numItems" | "metrics"> = {},
 ): EvaluationResult {
-  return evaluate(scorer, split[part], { ...options, numItems: numItems(split.train), metrics: split.protocol });
+  return evaluate(scorer, split[part], {
+    ...options,
+    numItems: numItems(split.train),
+    metrics: split.protocol,
+  });
 }
 
 /** Queries [b0, b1) as a QueryBatch: column views, with offsets rebased to 0 into `offsets`. */
@@ -112,7 +126,8 @@ function sliceBatch(queries: QuerySet, b0: number, b1: number, offsets: Int32Arr
 /** Whether query q has a target in its own history; `mark` holds per-item stamps (q + 1). */
 function anyTargetInHistory(queries: QuerySet, q: number, mark: Int32Array): boolean {
   const stamp = q + 1;
-  for (let h = queries.historyOffsets[q]; h < queries.historyOffsets[q + 1]; h++) mark[queries.historyItems[h]] = stamp;
+  for (let h = queries.historyOffsets[q]; h < queries.historyOffsets[q + 1]; h++)
+    mark[queries.historyItems[h]] = stamp;
   for (let t = queries.targetOffsets[q]; t < queries.targetOffsets[q + 1]; t++)
     if (mark[queries.targetItems[t]] === stamp) return true;
   return false;

@@ -32,7 +32,9 @@ export class MetricAccumulator {
     readonly family: MetricFamily,
     ks: readonly number[],
   ) {
-    for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new RangeError(`metric cutoff K must be a positive integer, got ${k}`);
+    for (const k of ks)
+      if (!Number.isInteger(k) || k < 1)
+        throw new RangeError(`metric cutoff K must be a positive integer, got ${k}`);
     this.ks = ks;
     this.sums = new Float64Array(metricNames(family, ks).length);
   }
@@ -41,18 +43,19 @@ export class MetricAccumulator {
   add(ranks: Float64Array, m: number): void {
     this.queries++;
     const s = this.sums;
+    const ks = this.ks;
     if (this.family === "loo") {
       const r = ranks[0];
-      this.ks.forEach((k, i) => {
-        if (r <= k) {
-          s[2 * i] += 1;
-          s[2 * i + 1] += 1 / Math.log2(r + 1);
-        }
-      });
-      s[2 * this.ks.length] += 1 / r;
+      for (let i = 0; i < ks.length; i++) {
+        if (r > ks[i]) continue;
+        s[2 * i] += 1;
+        s[2 * i + 1] += 1 / Math.log2(r + 1);
+      }
+      s[2 * ks.length] += 1 / r;
       return;
     }
-    this.ks.forEach((k, i) => {
+    for (let i = 0; i < ks.length; i++) {
+      const k = ks[i];
       let hits = 0;
       let dcg = 0;
       let ap = 0;
@@ -67,7 +70,7 @@ export class MetricAccumulator {
       s[3 * i] += hits / m;
       s[3 * i + 1] += dcg / idcg;
       s[3 * i + 2] += ap / ideal;
-    });
+    }
   }
 
   get count(): number {

@@ -52,7 +52,14 @@ export class QuerySetBuilder {
   }
 
   /** Adds a query whose history is the events order[from .. to) (already in time order). */
-  add(user: number, time: number, order: Int32Array, from: number, to: number, targets: ArrayLike<number>): void {
+  add(
+    user: number,
+    time: number,
+    order: Int32Array,
+    from: number,
+    to: number,
+    targets: ArrayLike<number>,
+  ): void {
     this.users.push(user);
     this.times.push(time);
     for (let i = from; i < to; i++) {

@@ -40,7 +40,9 @@ export function formatTable(report: EvaluationReport): string {
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const repeats = report.results.filter((r) => (r.target_in_history ?? 0) > 0);
-  const notes = repeats.map((r) => `${r.model}: ${r.target_in_history} test users had the target in their history`);
+  const notes = repeats.map(
+    (r) => `${r.model}: ${r.target_in_history} test users had the target in their history`,
+  );
   return [heading(report), "test:", line(header), ...rows.map(line), ...notes].join("\n");
 }
 
@@ -71,7 +73,8 @@ export function markdownReport(report: EvaluationReport, options: MarkdownOption
   if (options.title) lines.push(heading(report), "");
   if (options.command) lines.push("```", options.command, "```", "");
   lines.push("Test:", "", ...table("test", true), "", "Validation:", "", ...table("valid", false), "");
-  if (report.protocol_params) lines.push(`Protocol parameters: \`${JSON.stringify(report.protocol_params)}\``, "");
+  if (report.protocol_params)
+    lines.push(`Protocol parameters: \`${JSON.stringify(report.protocol_params)}\``, "");
   for (const note of options.notes ?? []) lines.push(note, "");
   return lines.join("\n");
 }

@@ -100,15 +100,21 @@ export function runBaselines(dataset: Dataset, options: RunBaselinesOptions = {}
       const scorer = timed(() => fitValid(params));
       const valid = evaluate(scorer, split.valid, evalOptions);
       tuning.push({ params: { ...scorer.params }, valid: valid.metrics });
-      if (model.grid.length > 1) log(`${scorer.name} ${JSON.stringify(scorer.params)}: valid ${select} ${valid.metrics[select].toFixed(4)}`);
-      if (best === undefined || valid.metrics[select] > best.valid.metrics[select]) best = { scorer, params, valid };
+      if (model.grid.length > 1)
+        log(
+          `${scorer.name} ${JSON.stringify(scorer.params)}: valid ${select} ${valid.metrics[select].toFixed(4)}`,
+        );
+      if (best === undefined || valid.metrics[select] > best.valid.metrics[select])
+        best = { scorer, params, valid };
     }
     if (best === undefined) throw new Error(`baseline ${name} has an empty grid`);
     const chosen = best.params;
     // Temporal validation fits on data up to the validation cut; the test model is refitted on all training data.
     const testScorer = split.validTrain ? timed(() => model.prepare(split.train)(chosen)) : best.scorer;
     const test = evaluate(testScorer, split.test, evalOptions);
-    log(`${testScorer.name}: fit ${fitSeconds.toFixed(1)} s, test ${select} ${test.metrics[select].toFixed(4)}`);
+    log(
+      `${testScorer.name}: fit ${fitSeconds.toFixed(1)} s, test ${select} ${test.metrics[select].toFixed(4)}`,
+    );
     report.results.push({
       model: testScorer.name,
       params: { ...testScorer.params },

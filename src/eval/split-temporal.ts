@@ -47,7 +47,9 @@ export function splitTemporal(dataset: Dataset, options: TemporalOptions = {}): 
     );
   const validCut = quantileTime(events.time, q, cut);
   if (countAtMost(events.time, validCut) === beforeCut)
-    throw new RangeError(`temporal split: no interactions between the validation cut and the cut ${isoTime(cut)}`);
+    throw new RangeError(
+      `temporal split: no interactions between the validation cut and the cut ${isoTime(cut)}`,
+    );
 
   const order = userEventOrder(events, numUsers(dataset));
   const scratch = { history: new Int32Array(numItems(dataset)), target: new Int32Array(numItems(dataset)) };
@@ -56,7 +58,9 @@ export function splitTemporal(dataset: Dataset, options: TemporalOptions = {}): 
   scratch.target.fill(0);
   const valid = holdoutQueries(dataset, order, validCut, Math.min(validCut + window, cut), scratch);
   if (test.queries.users.length === 0)
-    throw new RangeError(`temporal split: no user of ${dataset.name} has a target in the window after ${isoTime(cut)}`);
+    throw new RangeError(
+      `temporal split: no user of ${dataset.name} has a target in the window after ${isoTime(cut)}`,
+    );
 
   return {
     protocol: "temporal",

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { BASELINE_NAMES, runBaselines, type BaselineName } from "../../eval/run-baselines.js";
 import { formatTable, markdownReport, writeFileAtomic } from "../../eval/report.js";
 import type { TemporalOptions } from "../../eval/split-temporal.js";
+import type { EvaluationReport } from "../../eval/types.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import type { Command } from "./command.js";
@@ -57,27 +58,39 @@ export const baselines: Command = {
       throw new CliError(`--protocol must be "loo" or "temporal", got "${protocol}"`);
     const models = parseModels(values.models);
     const temporal: TemporalOptions = {
-      cutQuantile: values["cut-quantile"] === undefined ? undefined : number("--cut-quantile", values["cut-quantile"]),
+      cutQuantile:
+        values["cut-quantile"] === undefined ? undefined : number("--cut-quantile", values["cut-quantile"]),
       cutTime: values["cut-time"] === undefined ? undefined : parseTime(values["cut-time"]),
-      windowDays: values.window === undefined || values.window === "all" ? (values.window as "all" | undefined) : number("--window", values.window),
+      windowDays:
+        values.window === undefined || values.window === "all"
+          ? (values.window as "all" | undefined)
+          : number("--window", values.window),
     };
     const lambdas = values.lambdas?.split(",").map((s) => number("--lambdas", s));
-    const neighbours = values.neighbours === undefined ? undefined : number("--neighbours", values.neighbours);
+    const neighbours =
+      values.neighbours === undefined ? undefined : number("--neighbours", values.neighbours);
 
     const start = performance.now();
     const dataset = await loadFromArgs(values);
-    const report = runBaselines(dataset, {
-      protocol,
-      models,
-      temporal,
-      filterSeen: !values["no-filter-seen"],
-      lambdas,
-      neighbours,
-      log: (line) => console.error(`watchnext: ${line}`),
-    });
+    let report: EvaluationReport;
+    try {
+      report = runBaselines(dataset, {
+        protocol,
+        models,
+        temporal,
+        filterSeen: !values["no-filter-seen"],
+        lambdas,
+        neighbours,
+        log: (line) => console.error(`watchnext: ${line}`),
+      });
+    } catch (err) {
+      // Bad split or model options surface as RangeErrors with a message meant for the user.
+      if (err instanceof RangeError) throw new CliError(err.message);
+      throw err;
+    }
     const seconds = (performance.now() - start) / 1000;
     if (values.markdown) {
-      const command = `watchnext baselines ${args.filter((a) => a !== "--json").join(" ")}`;
+      const command = `watchnext baselines ${commandArgs(args).join(" ")}`;
       writeFileAtomic(values.markdown, markdownReport(report, { command }));
     }
     if (values.json) console.log(JSON.stringify(report, null, 2));
@@ -86,18 +99,35 @@ export const baselines: Command = {
   },
 };
 
+/** The arguments that shape the results (without --json and --markdown <file>), to record with them. */
+function commandArgs(args: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--json" || args[i].startsWith("--markdown=")) continue;
+    if (args[i] === "--markdown") {
+      i++;
+      continue;
+    }
+    kept.push(args[i]);
+  }
+  return kept;
+}
+
 function parseModels(text: string | undefined): BaselineName[] {
   if (text === undefined) return [...BASELINE_NAMES];
   const names = text.split(",").map((s) => s.trim().toLowerCase());
   for (const n of names)
     if (!(BASELINE_NAMES as readonly string[]).includes(n))
-      throw new CliError(`--models: unknown model "${n}" (expected a comma-separated subset of ${BASELINE_NAMES.join(",")})`);
+      throw new CliError(
+        `--models: unknown model "${n}" (expected a comma-separated subset of ${BASELINE_NAMES.join(",")})`,
+      );
   return names as BaselineName[];
 }
 
 function number(flag: string, text: string): number {
   const x = Number(text);
-  if (text.trim() === "" || !Number.isFinite(x)) throw new CliError(`${flag}: expected a number, got "${text}"`);
+  if (text.trim() === "" || !Number.isFinite(x))
+    throw new CliError(`${flag}: expected a number, got "${text}"`);
   return x;
 }
 

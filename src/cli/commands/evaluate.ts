@@ -49,7 +49,9 @@ export const evaluateCommand: Command = {
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
     const trainedWith = loadModel(values.model, CANDIDATE_MODEL_KIND).metadata.protocol;
-    const protocol = parseProtocol(values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined));
+    const protocol = parseProtocol(
+      values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined),
+    );
     const dataset = await loadFromArgs(values);
     const split = makeSplit(dataset, protocol);
     const model = CandidateModel.load(values.model, split.train);

@@ -58,7 +58,8 @@ export const recommendCommand: Command = {
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
     if (values.user === undefined) throw new CliError(`--user <id> is required\n\n${help}`);
     const k = values.k === undefined ? 20 : Number(values.k);
-    if (!Number.isInteger(k) || k < 1) throw new CliError(`-k: expected a positive integer, got "${values.k}"`);
+    if (!Number.isInteger(k) || k < 1)
+      throw new CliError(`-k: expected a positive integer, got "${values.k}"`);
     const dataset = await loadFromArgs(values);
     const user = dataset.users.index.get(values.user);
     if (user === undefined) throw new CliError(`--user: no user "${values.user}" in ${dataset.source}`);
@@ -71,15 +72,30 @@ export const recommendCommand: Command = {
       const item = recs.items[r];
       if (item < 0) break;
       const genres = [];
-      for (let g = info.genreOffsets[item]; g < info.genreOffsets[item + 1]; g++) genres.push(info.genreNames[info.genreIds[g]]);
-      items.push({ rank: r + 1, item: dataset.items.ids[item], title: info.title[item], genres, score: recs.scores[r] });
+      for (let g = info.genreOffsets[item]; g < info.genreOffsets[item + 1]; g++)
+        genres.push(info.genreNames[info.genreIds[g]]);
+      items.push({
+        rank: r + 1,
+        item: dataset.items.ids[item],
+        title: info.title[item],
+        genres,
+        score: recs.scores[r],
+      });
     }
     if (values.json) {
-      console.log(JSON.stringify({ user: values.user, history: query.historyItems.length, recommendations: items }, null, 2));
+      console.log(
+        JSON.stringify(
+          { user: values.user, history: query.historyItems.length, recommendations: items },
+          null,
+          2,
+        ),
+      );
     } else {
       console.log(`user ${values.user}: ${query.historyItems.length} items seen; top ${items.length}:`);
       for (const it of items) {
-        console.log(`${String(it.rank).padStart(3)}. ${it.score.toFixed(3).padStart(8)}  ${it.title || it.item}  [${it.genres.join("|")}]`);
+        console.log(
+          `${String(it.rank).padStart(3)}. ${it.score.toFixed(3).padStart(8)}  ${it.title || it.item}  [${it.genres.join("|")}]`,
+        );
       }
     }
     return 0;

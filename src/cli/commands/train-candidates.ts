@@ -54,7 +54,8 @@ export function parseProtocol(value: string | undefined): "loo" | "temporal" {
 
 export function parseSeed(value: string | undefined): number {
   const seed = value === undefined ? 1 : Number(value);
-  if (!Number.isInteger(seed) || seed < 0) throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(seed) || seed < 0)
+    throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
   return seed;
 }
 
@@ -87,7 +88,8 @@ export const trainCandidates: Command = {
 
     const controller = new AbortController();
     const onSigint = () => {
-      if (!controller.signal.aborted) process.stderr.write("\ninterrupt: finishing the current step, keeping the best model\n");
+      if (!controller.signal.aborted)
+        process.stderr.write("\ninterrupt: finishing the current step, keeping the best model\n");
       controller.abort();
     };
     process.on("SIGINT", onSigint);
@@ -124,7 +126,9 @@ export const trainCandidates: Command = {
         interrupted: controller.signal.aborted,
       });
       const s = model.summary;
-      const best = s?.bestValid ? `, valid HR@10 ${s.bestValid.hr10.toFixed(4)} NDCG@10 ${s.bestValid.ndcg10.toFixed(4)}` : "";
+      const best = s?.bestValid
+        ? `, valid HR@10 ${s.bestValid.hr10.toFixed(4)} NDCG@10 ${s.bestValid.ndcg10.toFixed(4)}`
+        : "";
       console.log(`saved ${values.out} (best epoch ${s?.bestEpoch ?? 0}${best}; ${seconds.toFixed(1)} s)`);
       return controller.signal.aborted ? 130 : 0;
     } finally {

@@ -82,7 +82,17 @@ function itemsForm({ x, gram }: EaseGram, lambda: number): Scorer["score"] {
     const count = histories.offsets[nq];
     if (ones.length < count) ones = new Float32Array(count).fill(1);
     // A weighted embedding bag with weight 1 is the sum of B's rows over each history.
-    kernels.embeddingBagForward(b, n, histories.offsets.subarray(0, nq + 1), histories.items, ones, out, n, 0, false);
+    kernels.embeddingBagForward(
+      b,
+      n,
+      histories.offsets.subarray(0, nq + 1),
+      histories.items,
+      ones,
+      out,
+      n,
+      0,
+      false,
+    );
   };
 }
 

@@ -15,7 +15,8 @@ export interface ItemKnnParams {
 
 export function fitItemKnn(train: Dataset, params: ItemKnnParams = {}): Scorer {
   const k = params.neighbours ?? 100;
-  if (!(Number.isInteger(k) && k > 0)) throw new RangeError(`ItemKNN: neighbours must be a positive integer, got ${k}`);
+  if (!(Number.isInteger(k) && k > 0))
+    throw new RangeError(`ItemKNN: neighbours must be a positive integer, got ${k}`);
   const x = binaryInteractions(train);
   const n = x.numItems;
   const degree = new Float64Array(n);

@@ -101,7 +101,10 @@ const networkKeys = Object.keys(defaultNetworkConfig);
 const trainKeys = Object.keys(defaultTrainConfig);
 
 /** Merges a partial config over the defaults, rejecting unknown keys and bad values by name. */
-export function resolveCandidateModelConfig(input: CandidateConfigInput = {}, where = "config"): CandidateConfig {
+export function resolveCandidateModelConfig(
+  input: CandidateConfigInput = {},
+  where = "config",
+): CandidateConfig {
   for (const key of Object.keys(input)) {
     if (!["features", "network", "train"].includes(key)) {
       throw new Error(`${where}: unknown key "${key}" (expected features, network, train)`);
@@ -122,7 +125,8 @@ function checkKeys(obj: object | undefined, allowed: string[], where: string): v
     throw new Error(`${where}: expected an object`);
   }
   for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw new Error(`${where}: unknown key "${key}" (known: ${allowed.join(", ")})`);
+    if (!allowed.includes(key))
+      throw new Error(`${where}: unknown key "${key}" (known: ${allowed.join(", ")})`);
   }
 }
 
@@ -130,7 +134,8 @@ function validate(c: CandidateConfig, where: string): void {
   const n = c.network;
   const t = c.train;
   const positiveInt = (v: number, name: string) => {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${where}.${name}: expected a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`${where}.${name}: expected a positive integer, got ${v}`);
   };
   if (!Number.isInteger(n.depth) || n.depth < 0 || n.depth > 4) {
     throw new Error(`${where}.network.depth: expected an integer 0-4, got ${n.depth}`);
@@ -145,10 +150,13 @@ function validate(c: CandidateConfig, where: string): void {
       throw new Error(`${where}.network.widths: the last width must equal outputDim (${n.outputDim})`);
     }
   }
-  if (!Array.isArray(n.recentWatches)) throw new Error(`${where}.network.recentWatches: expected an array of positive integers`);
+  if (!Array.isArray(n.recentWatches))
+    throw new Error(`${where}.network.recentWatches: expected an array of positive integers`);
   n.recentWatches.forEach((r, i) => positiveInt(r, `network.recentWatches[${i}]`));
-  if (!(n.embeddingInitStd > 0)) throw new Error(`${where}.network.embeddingInitStd: expected > 0, got ${n.embeddingInitStd}`);
-  if (!(n.dropout >= 0 && n.dropout < 1)) throw new Error(`${where}.network.dropout: expected [0, 1), got ${n.dropout}`);
+  if (!(n.embeddingInitStd > 0))
+    throw new Error(`${where}.network.embeddingInitStd: expected > 0, got ${n.embeddingInitStd}`);
+  if (!(n.dropout >= 0 && n.dropout < 1))
+    throw new Error(`${where}.network.dropout: expected [0, 1), got ${n.dropout}`);
   if (!["auto", "full", "sampled"].includes(t.softmax)) {
     throw new Error(`${where}.train.softmax: expected "auto", "full" or "sampled", got ${String(t.softmax)}`);
   }
@@ -163,8 +171,10 @@ function validate(c: CandidateConfig, where: string): void {
   if (!(t.samplingAlpha >= 0 && t.samplingAlpha <= 1)) {
     throw new Error(`${where}.train.samplingAlpha: expected [0, 1], got ${t.samplingAlpha}`);
   }
-  if (!(t.weightDecay >= 0)) throw new Error(`${where}.train.weightDecay: expected >= 0, got ${t.weightDecay}`);
-  if (!(t.embeddingL2 >= 0)) throw new Error(`${where}.train.embeddingL2: expected >= 0, got ${t.embeddingL2}`);
+  if (!(t.weightDecay >= 0))
+    throw new Error(`${where}.train.weightDecay: expected >= 0, got ${t.weightDecay}`);
+  if (!(t.embeddingL2 >= 0))
+    throw new Error(`${where}.train.embeddingL2: expected >= 0, got ${t.embeddingL2}`);
 }
 
 /** Hidden widths of the tower: the paper's halving layouts ending at outputDim, or explicit widths. */

@@ -80,7 +80,8 @@ export class InputLayer {
     this.watchFeature = itemIds?.feature ?? null;
     if (recentWatches.length > 0) {
       const table = itemIds ? this.tables.get(itemIds.table) : undefined;
-      if (!itemIds || !table) throw new Error("network.recentWatches: the feature schema has no watched-item bag");
+      if (!itemIds || !table)
+        throw new Error("network.recentWatches: the feature schema has no watched-item bag");
       for (const count of recentWatches) {
         this.recent.push({
           name: `recent${count}`,
@@ -96,7 +97,9 @@ export class InputLayer {
     for (const f of schema.features) {
       if (f.kind !== "continuous") continue;
       if (f.offset + f.width > schema.denseWidth) {
-        throw new Error(`feature schema: continuous feature "${f.name}" exceeds denseWidth ${schema.denseWidth}`);
+        throw new Error(
+          `feature schema: continuous feature "${f.name}" exceeds denseWidth ${schema.denseWidth}`,
+        );
       }
       this.dense.push({ name: f.name, srcOffset: f.offset, width: f.width, offset: width });
       width += f.width;
@@ -120,17 +123,47 @@ export class InputLayer {
       if (e.kind === "bag") {
         const bag = batch.bags[e.name];
         if (!bag) throw new Error(`candidate batch: missing bag feature "${e.name}"`);
-        k.embeddingBagForward(t.value, t.dim, bag.offsets.subarray(0, n + 1), bag.indices, bag.weights, out, w, e.offset, e.accumulate);
+        k.embeddingBagForward(
+          t.value,
+          t.dim,
+          bag.offsets.subarray(0, n + 1),
+          bag.indices,
+          bag.weights,
+          out,
+          w,
+          e.offset,
+          e.accumulate,
+        );
       } else {
         const ids = batch.categorical[e.name];
         if (!ids) throw new Error(`candidate batch: missing categorical feature "${e.name}"`);
-        k.embeddingBagForward(t.value, t.dim, this.identityOffsets.subarray(0, n + 1), ids, null, out, w, e.offset, e.accumulate);
+        k.embeddingBagForward(
+          t.value,
+          t.dim,
+          this.identityOffsets.subarray(0, n + 1),
+          ids,
+          null,
+          out,
+          w,
+          e.offset,
+          e.accumulate,
+        );
       }
     }
     for (const r of this.recent) {
       this.fillRecent(batch, r);
       const t = r.table;
-      k.embeddingBagForward(t.value, t.dim, r.offsets.subarray(0, n + 1), r.indices, null, out, w, r.offset, false);
+      k.embeddingBagForward(
+        t.value,
+        t.dim,
+        r.offsets.subarray(0, n + 1),
+        r.indices,
+        null,
+        out,
+        w,
+        r.offset,
+        false,
+      );
     }
     const src = batch.dense;
     const sw = batch.denseWidth;
@@ -151,17 +184,44 @@ export class InputLayer {
       if (e.kind === "bag") {
         const bag = batch.bags[e.name];
         const offsets = bag.offsets.subarray(0, n + 1);
-        k.embeddingBagBackward(gradIn, this.width, e.offset, t.dim, offsets, bag.indices, bag.weights, t.grad);
+        k.embeddingBagBackward(
+          gradIn,
+          this.width,
+          e.offset,
+          t.dim,
+          offsets,
+          bag.indices,
+          bag.weights,
+          t.grad,
+        );
         t.touch(bag.indices, offsets[0], offsets[n]);
       } else {
         const ids = batch.categorical[e.name];
-        k.embeddingBagBackward(gradIn, this.width, e.offset, t.dim, this.identityOffsets.subarray(0, n + 1), ids, null, t.grad);
+        k.embeddingBagBackward(
+          gradIn,
+          this.width,
+          e.offset,
+          t.dim,
+          this.identityOffsets.subarray(0, n + 1),
+          ids,
+          null,
+          t.grad,
+        );
         t.touch(ids, 0, n);
       }
     }
     for (const r of this.recent) {
       const t = r.table;
-      k.embeddingBagBackward(gradIn, this.width, r.offset, t.dim, r.offsets.subarray(0, n + 1), r.indices, null, t.grad);
+      k.embeddingBagBackward(
+        gradIn,
+        this.width,
+        r.offset,
+        t.dim,
+        r.offsets.subarray(0, n + 1),
+        r.indices,
+        null,
+        t.grad,
+      );
       t.touch(r.indices, 0, r.offsets[n]);
     }
   }

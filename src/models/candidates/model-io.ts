@@ -20,7 +20,11 @@ interface SavedConfig {
   features: CandidateFeaturesJSON;
 }
 
-export function saveCandidateModel(model: CandidateModel, dir: string, extra: Record<string, JsonValue> = {}): void {
+export function saveCandidateModel(
+  model: CandidateModel,
+  dir: string,
+  extra: Record<string, JsonValue> = {},
+): void {
   const tensors: Record<string, Tensor> = {};
   for (const [name, t] of model.network.namedTensors()) tensors[name] = { shape: t.shape, data: t.data };
   const config: SavedConfig = {
@@ -36,11 +40,18 @@ export function saveCandidateModel(model: CandidateModel, dir: string, extra: Re
   });
 }
 
-export function loadCandidateModel(dir: string, data: Dataset, kernels: Kernels = getKernels()): CandidateModel {
+export function loadCandidateModel(
+  dir: string,
+  data: Dataset,
+  kernels: Kernels = getKernels(),
+): CandidateModel {
   const loaded = loadModel(dir, CANDIDATE_MODEL_KIND);
   const saved = loaded.config as unknown as SavedConfig;
   const config = resolveCandidateModelConfig(saved.model, `${dir}: manifest config.model`);
-  if (saved.features.numItems !== data.items.ids.length || saved.features.numUsers !== data.users.ids.length) {
+  if (
+    saved.features.numItems !== data.items.ids.length ||
+    saved.features.numUsers !== data.users.ids.length
+  ) {
     throw new Error(
       `${dir}: the model was trained on ${saved.features.numItems} items / ${saved.features.numUsers} users, ` +
         `but ${data.source} has ${data.items.ids.length} / ${data.users.ids.length}: pass the data it was trained on`,
@@ -53,7 +64,9 @@ export function loadCandidateModel(dir: string, data: Dataset, kernels: Kernels 
     const stored = loaded.tensors[name];
     if (!stored) throw new Error(`${dir}: tensor "${name}" is missing from the model file`);
     if (stored.data.length !== t.data.length || stored.shape.join("x") !== t.shape.join("x")) {
-      throw new Error(`${dir}: tensor "${name}" has shape [${stored.shape.join(", ")}], expected [${t.shape.join(", ")}]`);
+      throw new Error(
+        `${dir}: tensor "${name}" has shape [${stored.shape.join(", ")}], expected [${t.shape.join(", ")}]`,
+      );
     }
     t.data.set(stored.data);
   }

@@ -11,7 +11,12 @@ import { Rng } from "../../engine/rng.js";
 import { evaluate } from "../../eval/evaluate.js";
 import type { QueryBatch, QuerySet, Scorer } from "../../eval/types.js";
 import type { CandidateBatch } from "../../features/batch.js";
-import { buildCandidateFeatures, CANDIDATE_FEATURES, ITEM_TABLE, type CandidateFeatures } from "../../features/candidate-features.js";
+import {
+  buildCandidateFeatures,
+  CANDIDATE_FEATURES,
+  ITEM_TABLE,
+  type CandidateFeatures,
+} from "../../features/candidate-features.js";
 import type { CandidateFeatureConfigInput } from "../../features/candidate-config.js";
 import { resolveCandidateModelConfig, type CandidateConfig, type CandidateConfigInput } from "./config.js";
 import type { JsonValue } from "../../engine/model-file/index.js";
@@ -67,7 +72,9 @@ export class CandidateModel {
     const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
     model.network.init(new Rng(seed));
     model.summary = await trainLoop(k, model.network, features, config, seed + 1, {
-      validate: opts.valid ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo") : undefined,
+      validate: opts.valid
+        ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo")
+        : undefined,
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
@@ -84,10 +91,19 @@ export class CandidateModel {
   ): CandidateModel {
     const t = config.train;
     const mode = softmaxMode(config, features.numItems);
-    const sampler = mode === "sampled" ? new NegativeSampler(counts ?? new Float64Array(features.numItems), t.samplingAlpha, t.numNegatives) : null;
+    const sampler =
+      mode === "sampled"
+        ? new NegativeSampler(counts ?? new Float64Array(features.numItems), t.samplingAlpha, t.numNegatives)
+        : null;
     const network = new CandidateNetwork(
       config,
-      { schema: features.schema, numItems: features.numItems, capacity: t.batchSize, mode, itemIds: itemIdInput(features) },
+      {
+        schema: features.schema,
+        numItems: features.numItems,
+        capacity: t.batchSize,
+        mode,
+        itemIds: itemIdInput(features),
+      },
       sampler,
     );
     return new CandidateModel(config, features, network, seed, null, k);
@@ -141,7 +157,12 @@ export class CandidateModel {
       const e = Math.min(end, s + cap);
       this.features.fillQueryBatch(queries, s, e, this.batch);
       this.network.encode(this.kernels, this.batch, this.users);
-      this.network.output.score(this.kernels, this.users, e - s, out.subarray((s - start) * N, (e - start) * N));
+      this.network.output.score(
+        this.kernels,
+        this.users,
+        e - s,
+        out.subarray((s - start) * N, (e - start) * N),
+      );
     }
   }
 
@@ -187,7 +208,12 @@ export class CandidateModel {
   asScorer(name = "candidates"): Scorer {
     return {
       name,
-      params: { ...this.config.network, ...this.config.train, features: this.config.features, seed: this.seed },
+      params: {
+        ...this.config.network,
+        ...this.config.train,
+        features: this.config.features,
+        seed: this.seed,
+      },
       score: (batch: QueryBatch, out: Float32Array) => this.scoreRange(batch, 0, batch.users.length, out),
     };
   }

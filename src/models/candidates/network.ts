@@ -49,7 +49,8 @@ export class CandidateNetwork {
     let tiedTable: TableParam | undefined;
     let tiedRows: Int32Array | undefined;
     if (net.tieOutput) {
-      if (!shape.itemIds) throw new Error("network.tieOutput: the feature schema has no item id table to tie to");
+      if (!shape.itemIds)
+        throw new Error("network.tieOutput: the feature schema has no item id table to tie to");
       tiedTable = this.input.tables.get(shape.itemIds.table);
       tiedRows = new Int32Array(shape.numItems);
       for (let i = 0; i < shape.numItems; i++) tiedRows[i] = i + 1;
@@ -76,11 +77,14 @@ export class CandidateNetwork {
   /** Every trainable tensor by a stable name, with its shape (model files, best-epoch snapshots). */
   namedTensors(): Map<string, { data: Float32Array; shape: number[] }> {
     const out = new Map<string, { data: Float32Array; shape: number[] }>();
-    for (const t of this.input.tables.values()) out.set(`input.${t.name}`, { data: t.value, shape: [t.rows, t.dim] });
+    for (const t of this.input.tables.values())
+      out.set(`input.${t.name}`, { data: t.value, shape: [t.rows, t.dim] });
     for (const p of this.tower.params()) out.set(p.name, { data: p.value, shape: [...p.shape] });
     const e = this.output.embeddings;
-    if (!this.config.network.tieOutput) out.set("output.embeddings", { data: e.value, shape: [e.rows, e.dim] });
-    if (this.output.bias) out.set("output.bias", { data: this.output.bias.value, shape: [this.output.bias.rows] });
+    if (!this.config.network.tieOutput)
+      out.set("output.embeddings", { data: e.value, shape: [e.rows, e.dim] });
+    if (this.output.bias)
+      out.set("output.bias", { data: this.output.bias.value, shape: [this.output.bias.rows] });
     return out;
   }
 
@@ -103,7 +107,14 @@ export class CandidateNetwork {
     const n = batch.size;
     this.input.forward(k, batch, this.x);
     this.tower.forward(k, this.x, n, this.config.network.dropout > 0 ? rng : null);
-    const loss = this.output.lossAndBackward(k, rng, this.tower.output, batch.labels, n, this.tower.gradOutput);
+    const loss = this.output.lossAndBackward(
+      k,
+      rng,
+      this.tower.output,
+      batch.labels,
+      n,
+      this.tower.gradOutput,
+    );
     this.tower.backward(k, this.x, n, this.gradX);
     this.input.backward(k, batch, this.gradX);
     return loss / n;
@@ -113,7 +124,13 @@ export class CandidateNetwork {
   applyGradients(k: Kernels): void {
     const t = this.config.train;
     this.step++;
-    const dense: AdamSettings = { lr: t.lr, beta1: t.beta1, beta2: t.beta2, eps: t.eps, weightDecay: t.weightDecay };
+    const dense: AdamSettings = {
+      lr: t.lr,
+      beta1: t.beta1,
+      beta2: t.beta2,
+      eps: t.eps,
+      weightDecay: t.weightDecay,
+    };
     const sparse: AdamSettings = { ...dense, lr: t.embeddingLr ?? t.lr, weightDecay: 0 };
     for (const p of this.tower.params()) p.step(k, dense, this.step);
     for (const table of this.input.tables.values()) table.step(k, sparse, this.step, t.embeddingL2);

@@ -40,7 +40,9 @@ export class OutputLayer {
         throw new Error("output layer: a tied table needs the table row of every item");
       }
       if (options.tiedTable.dim !== dim) {
-        throw new Error(`output layer: tied table "${options.tiedTable.name}" has dim ${options.tiedTable.dim}, the user vector ${dim}`);
+        throw new Error(
+          `output layer: tied table "${options.tiedTable.name}" has dim ${options.tiedTable.dim}, the user vector ${dim}`,
+        );
       }
       this.embeddings = options.tiedTable;
       this.rowOf = options.tiedRows;
@@ -105,7 +107,13 @@ export class OutputLayer {
       : this.sampledSoftmax(k, rng, users, labels, n, gradUser);
   }
 
-  private fullSoftmax(k: Kernels, users: Float32Array, labels: Int32Array, n: number, gradUser: Float32Array): number {
+  private fullSoftmax(
+    k: Kernels,
+    users: Float32Array,
+    labels: Int32Array,
+    n: number,
+    gradUser: Float32Array,
+  ): number {
     const d = this.dim;
     const N = this.numItems;
     const logits = this.logits;
@@ -170,7 +178,16 @@ export class OutputLayer {
       if (bias) for (let j = 0; j < K; j++) logits[b * w + 1 + j] += bias[this.negIds[j]];
     }
     // 3. logQ correction, accidental-hit masking and cross-entropy (one kernel); logits -> gradient.
-    const loss = k.sampledSoftmax(logits, n, K, labels.subarray(0, n), this.negIds, this.logQTrue, this.logQNeg, 1 / n);
+    const loss = k.sampledSoftmax(
+      logits,
+      n,
+      K,
+      labels.subarray(0, n),
+      this.negIds,
+      this.logQTrue,
+      this.logQNeg,
+      1 / n,
+    );
     // 4. Backward: du = g0·v_label + G[:,1:]·V_neg; dV_neg = G[:,1:]ᵀ·U; dv_label += g0·u.
     const grads = logits.subarray(1);
     k.gemm(false, false, n, d, K, 1, grads, w, this.negVectors, d, 0, gradUser, d);

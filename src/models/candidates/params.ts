@@ -37,7 +37,19 @@ export class DenseParam {
   }
 
   step(k: Kernels, opt: AdamSettings, t: number): void {
-    k.adam(this.value, this.grad, this.m, this.v, this.value.length, opt.lr, opt.beta1, opt.beta2, opt.eps, t, opt.weightDecay);
+    k.adam(
+      this.value,
+      this.grad,
+      this.m,
+      this.v,
+      this.value.length,
+      opt.lr,
+      opt.beta1,
+      opt.beta2,
+      opt.eps,
+      t,
+      opt.weightDecay,
+    );
   }
 }
 
@@ -104,7 +116,20 @@ export class TableParam {
         for (let c = 0; c < d; c++) this.grad[o + c] += l2 * this.value[o + c];
       }
     }
-    k.lazyAdam(this.value, this.grad, this.m, this.v, d, this.touched, this.numTouched, opt.lr, opt.beta1, opt.beta2, opt.eps, t);
+    k.lazyAdam(
+      this.value,
+      this.grad,
+      this.m,
+      this.v,
+      d,
+      this.touched,
+      this.numTouched,
+      opt.lr,
+      opt.beta1,
+      opt.beta2,
+      opt.eps,
+      t,
+    );
     // Row 0 (out of vocabulary) never learns: drop whatever gradient reached it.
     if (this.oovRow0) this.grad.fill(0, 0, d);
     this.numTouched = 0;

@@ -35,13 +35,19 @@ export function progressPrinter(stream: ProgressStream = process.stderr): (event
     }
     endLine();
     if (e.kind === "epoch") {
-      const valid = e.valid ? `  valid HR@10 ${e.valid.hr10.toFixed(4)}  NDCG@10 ${e.valid.ndcg10.toFixed(4)}` : "";
+      const valid = e.valid
+        ? `  valid HR@10 ${e.valid.hr10.toFixed(4)}  NDCG@10 ${e.valid.ndcg10.toFixed(4)}`
+        : "";
       stream.write(
         `epoch ${e.epoch}/${e.epochs}  loss ${e.loss.toFixed(4)}${valid}  ` +
           `${e.seconds.toFixed(1)} s  ${Math.round(e.examplesPerSecond).toLocaleString("en-US")} ex/s${e.best ? "  (best)" : ""}\n`,
       );
     } else {
-      const why = { "early-stop": "early stop", "max-epochs": "max epochs reached", interrupted: "interrupted" }[e.reason];
+      const why = {
+        "early-stop": "early stop",
+        "max-epochs": "max epochs reached",
+        interrupted: "interrupted",
+      }[e.reason];
       stream.write(`training done (${why}) after ${e.seconds.toFixed(1)} s; best epoch ${e.bestEpoch}\n`);
     }
   };

@@ -38,7 +38,12 @@ export type TrainingEvent =
       readonly seconds: number;
       readonly examplesPerSecond: number;
     }
-  | { readonly kind: "stop"; readonly reason: StopReason; readonly bestEpoch: number; readonly seconds: number };
+  | {
+      readonly kind: "stop";
+      readonly reason: StopReason;
+      readonly bestEpoch: number;
+      readonly seconds: number;
+    };
 
 export type StopReason = "early-stop" | "max-epochs" | "interrupted";
 
@@ -51,7 +56,13 @@ export interface TrainingSummary {
   /** Wall-clock seconds from the start until the end of the best epoch. */
   readonly secondsToBest: number;
   readonly examples: number;
-  readonly history: ReadonlyArray<{ epoch: number; loss: number; hr10: number | null; ndcg10: number | null; seconds: number }>;
+  readonly history: ReadonlyArray<{
+    epoch: number;
+    loss: number;
+    hr10: number | null;
+    ndcg10: number | null;
+    seconds: number;
+  }>;
 }
 
 export interface TrainLoopOptions {
@@ -89,7 +100,13 @@ export async function trainLoop(
   let stopReason: StopReason = "max-epochs";
   let examples = 0;
   let epoch = 0;
-  const history: Array<{ epoch: number; loss: number; hr10: number | null; ndcg10: number | null; seconds: number }> = [];
+  const history: Array<{
+    epoch: number;
+    loss: number;
+    hr10: number | null;
+    ndcg10: number | null;
+    seconds: number;
+  }> = [];
   const aborted = () => opts.signal?.aborted === true;
 
   for (epoch = 1; epoch <= t.epochs && !aborted(); epoch++) {
@@ -109,7 +126,9 @@ export async function trainLoop(
       features.fillTrainBatch(set, order, start, end, batch);
       const loss = net.trainStep(k, batch, rng);
       if (!Number.isFinite(loss)) {
-        throw new Error(`training diverged at epoch ${epoch}, step ${s + 1}: loss ${loss} (try a lower train.lr)`);
+        throw new Error(
+          `training diverged at epoch ${epoch}, step ${s + 1}: loss ${loss} (try a lower train.lr)`,
+        );
       }
       lossSum += loss * (end - start);
       lossCount += end - start;
@@ -153,7 +172,13 @@ export async function trainLoop(
     } else {
       sinceBest++;
     }
-    history.push({ epoch, loss: meanLoss, hr10: valid?.hr10 ?? null, ndcg10: valid?.ndcg10 ?? null, seconds: epochSeconds });
+    history.push({
+      epoch,
+      loss: meanLoss,
+      hr10: valid?.hr10 ?? null,
+      ndcg10: valid?.ndcg10 ?? null,
+      seconds: epochSeconds,
+    });
     opts.onProgress?.({
       kind: "epoch",
       epoch,
@@ -186,7 +211,10 @@ export async function trainLoop(
   };
 }
 
-function snapshot(tensors: Map<string, Float32Array>, into: Map<string, Float32Array> | null): Map<string, Float32Array> {
+function snapshot(
+  tensors: Map<string, Float32Array>,
+  into: Map<string, Float32Array> | null,
+): Map<string, Float32Array> {
   const out = into ?? new Map<string, Float32Array>();
   for (const [name, value] of tensors) {
     const copy = out.get(name);

@@ -1,0 +1,15 @@
+/** The candidate generator's public surface: the model, its config, training events and model files. */
+export { CandidateModel, softmaxMode, type FitOptions, type Recommendations } from "./model.js";
+export {
+  defaultNetworkConfig,
+  defaultTrainConfig,
+  resolveCandidateModelConfig,
+  towerWidths,
+  type CandidateConfig,
+  type CandidateConfigInput,
+  type CandidateNetworkConfig,
+  type CandidateTrainConfig,
+} from "./config.js";
+export type { StopReason, TrainingEvent, TrainingSummary, ValidationMetrics } from "./train.js";
+export { progressPrinter as trainingProgressPrinter } from "./progress.js";
+export { CANDIDATE_MODEL_KIND } from "./model-io.js";
