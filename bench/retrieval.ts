@@ -12,7 +12,7 @@
  *     [--out bench/results/retrieval.json]
  */
 import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import hnswlib from "hnswlib-node";
 import { getKernels } from "../src/engine/kernels/index.js";
@@ -21,7 +21,7 @@ import { Rng } from "../src/engine/rng.js";
 import {
   ExactIndex,
   HnswIndex,
-  recallAtK,
+  recallAgainstExact,
   syntheticVectors,
   type Exclusion,
 } from "../src/retrieval/index.js";
@@ -175,7 +175,11 @@ function benchIpSpace(
       got.set(neighbors, q * o.k);
     }
     const qps = o.queries / seconds(start);
-    searches.push({ efSearch: ef, recall: recallAtK(got, truth, o.queries, o.k), queriesPerSecond: qps });
+    searches.push({
+      efSearch: ef,
+      recall: recallAgainstExact(got, truth, o.queries, o.k),
+      queriesPerSecond: qps,
+    });
   }
   return { variant: "ip-space", buildSeconds, searches };
 }
@@ -207,9 +211,9 @@ function benchRanges(
     const gotSeen = index.search(queries, o.queries, o.k, seen);
     searches.push({
       efSearch: ef,
-      recall: recallAtK(got.items, truth, o.queries, o.k),
+      recall: recallAgainstExact(got.items, truth, o.queries, o.k),
       queriesPerSecond: qps,
-      recallWithExclusion: recallAtK(gotSeen.items, truthSeen, o.queries, o.k),
+      recallWithExclusion: recallAgainstExact(gotSeen.items, truthSeen, o.queries, o.k),
     });
   }
   return { variant: `ranges-${ranges}`, buildSeconds, searches };
@@ -274,7 +278,7 @@ export async function run(args: string[]): Promise<unknown> {
   const report = {
     benchmark: "retrieval",
     date: new Date().toISOString(),
-    command: `node dist/bench/retrieval.js ${args.join(" ")}`.trim(),
+    command: ["node", relative(ROOT, process.argv[1] ?? ""), ...process.argv.slice(2)].join(" "),
     library: "hnswlib-node 3.0.0 (hnswlib, built from source by node-gyp)",
     data: {
       generator:

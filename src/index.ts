@@ -12,3 +12,4 @@ export { generateSynthetic, writeSynthetic, type SynthData, type SynthOptions } 
 export * from "./features/index.js";
 export * from "./eval/index.js";
 export * from "./models/candidates/index.js";
+export * from "./retrieval/index.js";

@@ -424,6 +424,9 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
       [1, 1, 1, 1],
       [7, 13, 5, 20],
       [70, 2100, 8, 10],
+      [300, 1100, 3, 40],
+      [3, 0, 4, 5],
+      [2, 5, 0, 3],
     ]) {
       // Small integers: every score is exact in float32, so results must match bit for bit.
       const u = new Float32Array(numQueries * dim).map(() => rng.nextInt(5) - 2);

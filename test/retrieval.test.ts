@@ -9,7 +9,7 @@ import {
   ExactIndex,
   HnswIndex,
   loadHnswIndex,
-  recallAtK,
+  recallAgainstExact,
   saveHnswIndex,
   syntheticVectors,
   type Exclusion,
@@ -120,7 +120,7 @@ describe("HnswIndex", () => {
   it("reaches recall@50 >= 0.95 against exact search on 5k clustered vectors", () => {
     const truth = exact.search(queries, numQueries, k);
     const got = hnsw.search(queries, numQueries, k);
-    expect(recallAtK(got.items, truth.items, numQueries, k)).toBeGreaterThanOrEqual(0.95);
+    expect(recallAgainstExact(got.items, truth.items, numQueries, k)).toBeGreaterThanOrEqual(0.95);
     // Returned scores are exact inner products, sorted descending.
     for (let q = 0; q < numQueries; q++) {
       for (let i = 0; i < k; i++) {
@@ -154,7 +154,7 @@ describe("HnswIndex", () => {
       expect(new Set(row).size).toBe(k);
     }
     const truth = exact.search(queries, numQueries, k, exclude);
-    expect(recallAtK(got.items, truth.items, numQueries, k)).toBeGreaterThanOrEqual(0.95);
+    expect(recallAgainstExact(got.items, truth.items, numQueries, k)).toBeGreaterThanOrEqual(0.95);
   });
 
   it("matches exact search on a tiny catalog, including padding after exclusion", () => {

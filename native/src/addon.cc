@@ -76,12 +76,16 @@ struct Call {
     return len;
   }
   void stride(long ld, long cols, const char* name) const {
-    if (ld < cols) fail_range(std::string(name) + " " + std::to_string(ld) + " is below the row width " + std::to_string(cols));
+    if (ld < cols) {
+      fail_range(std::string(name) + " " + std::to_string(ld) + " is below the row width " + std::to_string(cols));
+    }
   }
 };
 
 // Elements a rows×cols matrix with row stride ld spans.
-double span(long rows, long cols, long ld) { return rows == 0 || cols == 0 ? 0 : static_cast<double>(rows - 1) * ld + cols; }
+double span(long rows, long cols, long ld) {
+  return rows == 0 || cols == 0 ? 0 : static_cast<double>(rows - 1) * ld + cols;
+}
 
 template <typename F>
 Napi::Value guarded(const Info& info, F&& body) {
@@ -304,10 +308,13 @@ Napi::Value SimdInfo(const Info& info) {
 }
 
 Napi::Value SetSimdLevel(const Info& info) {
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "setSimdLevel: level must be a string");
+  if (info.Length() < 1 || !info[0].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "setSimdLevel: level must be a string");
+  }
   const std::string level = info[0].As<Napi::String>().Utf8Value();
   if (!wn::set_simd_level(level.c_str())) {
-    throw Napi::RangeError::New(info.Env(), "setSimdLevel: '" + level + "' is unknown or not supported by this CPU (best: " +
+    throw Napi::RangeError::New(info.Env(), "setSimdLevel: '" + level +
+                                                "' is unknown or not supported by this CPU (best: " +
                                                 std::string(wn::best_simd_level()) + ")");
   }
   return info.Env().Undefined();

@@ -21,6 +21,19 @@ int tasks_for(long work) {
   return static_cast<int>(std::min<long>(pool_threads(), work / (kParallelElems / 2)));
 }
 
+// Per-step Adam constants, computed in double (1 − β in float would be off by ~1e-5 relative).
+struct AdamConstants {
+  float b1, c1, b2, c2, step_size, inv_sqrt_bc2, eps;
+  AdamConstants(double lr, double beta1, double beta2, double eps_, double step)
+      : b1(static_cast<float>(beta1)),
+        c1(static_cast<float>(1.0 - beta1)),
+        b2(static_cast<float>(beta2)),
+        c2(static_cast<float>(1.0 - beta2)),
+        step_size(static_cast<float>(lr / (1.0 - std::pow(beta1, step)))),
+        inv_sqrt_bc2(static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(beta2, step)))),
+        eps(static_cast<float>(eps_)) {}
+};
+
 }  // namespace
 
 void bias_act(float* x, long rows, long cols, long ld, const float* bias, bool relu) {
@@ -57,15 +70,13 @@ void col_sums(const float* x, long rows, long cols, long ld, float* out, float b
 void adam(float* param, float* grad, float* m, float* v, long n, double lr, double beta1, double beta2, double eps,
           double step, double weight_decay) {
   const VecOps& V = vec_ops();
-  const double bc1 = 1.0 - std::pow(beta1, step), bc2 = 1.0 - std::pow(beta2, step);
-  const float step_size = static_cast<float>(lr / bc1);
-  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  const AdamConstants c(lr, beta1, beta2, eps, step);
   const float decay = weight_decay > 0 ? static_cast<float>(1.0 - lr * weight_decay) : 1.0f;
   const int tasks = tasks_for(n);
   parallel_for(tasks, [&](int t) {
     const long i0 = n * t / tasks / 16 * 16, i1 = t + 1 == tasks ? n : n * (t + 1) / tasks / 16 * 16;
-    V.adam(i1 - i0, param + i0, grad + i0, m + i0, v + i0, static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta2),
-           step_size, inv_sqrt_bc2, static_cast<float>(eps), decay, false);
+    V.adam(i1 - i0, param + i0, grad + i0, m + i0, v + i0, c.b1, c.c1, c.b2, c.c2, c.step_size, c.inv_sqrt_bc2, c.eps,
+           decay, false);
   });
 }
 
@@ -78,16 +89,14 @@ void lazy_adam(float* table, float* grad, float* m, float* v, long dim, long tab
     }
   }
   const VecOps& V = vec_ops();
-  const double bc1 = 1.0 - std::pow(beta1, step), bc2 = 1.0 - std::pow(beta2, step);
-  const float step_size = static_cast<float>(lr / bc1);
-  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  const AdamConstants c(lr, beta1, beta2, eps, step);
   // Rows are unique, so threads updating different rows never touch the same memory.
   const int tasks = std::max(1, std::min<int>(tasks_for(num_rows * dim), static_cast<int>(num_rows)));
   parallel_for(tasks, [&](int t) {
     for (long r = num_rows * t / tasks; r < num_rows * (t + 1) / tasks; r++) {
       const long o = static_cast<long>(rows[r]) * dim;
-      V.adam(dim, table + o, grad + o, m + o, v + o, static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(beta2), static_cast<float>(1.0 - beta2), step_size,
-             inv_sqrt_bc2, static_cast<float>(eps), 1.0f, true);
+      V.adam(dim, table + o, grad + o, m + o, v + o, c.b1, c.c1, c.b2, c.c2, c.step_size, c.inv_sqrt_bc2, c.eps, 1.0f,
+             true);
     }
   });
 }

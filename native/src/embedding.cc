@@ -55,7 +55,8 @@ void embedding_bag_backward(const float* grad_out, long ld_grad, long grad_offse
   const VecOps& V = vec_ops();
   const long work = (num_bags > 0 ? offsets[num_bags] - offsets[0] : 0) * dim;
   const long slices = dim / 16;
-  const int tasks = work < kParallelWork ? 1 : static_cast<int>(std::max<long>(1, std::min<long>(pool_threads(), slices)));
+  const int tasks =
+      work < kParallelWork ? 1 : static_cast<int>(std::max<long>(1, std::min<long>(pool_threads(), slices)));
   parallel_for(tasks, [&](int t) {
     const long d0 = t == 0 ? 0 : slices * t / tasks * 16, d1 = t + 1 == tasks ? dim : slices * (t + 1) / tasks * 16;
     for (long b = 0; b < num_bags; b++) {
@@ -64,7 +65,8 @@ void embedding_bag_backward(const float* grad_out, long ld_grad, long grad_offse
       if (end <= start) continue;
       const float mean = 1.0f / static_cast<float>(end - start);
       for (long i = start; i < end; i++) {
-        V.axpy(d1 - d0, weights == nullptr ? mean : weights[i], g, grad_table + static_cast<long>(indices[i]) * dim + d0);
+        float* row = grad_table + static_cast<long>(indices[i]) * dim + d0;
+        V.axpy(d1 - d0, weights == nullptr ? mean : weights[i], g, row);
       }
     }
   });

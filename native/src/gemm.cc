@@ -154,6 +154,62 @@ void gemm_block(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, f
   }
 }
 
+// Columns [j0, j1) of C from an A packed once for every task: per kc-deep slice starting at pc,
+// m_pad×kc floats at ap + pc·m_pad holding mr-row panels (row i's panel at i·kc).
+void columns_from_packed_a(const GemmKernel& K, bool tb, long m, long k, const float* ap, long m_pad,
+                           const float* b, long ldb, float beta, float* c, long ldc, long j0, long j1) {
+  const int mr = K.mr, nr = K.nr;
+  const long nc = j1 - j0;
+  float* bbuf = t_pack_b.get(static_cast<size_t>((nc + nr - 1) / nr * nr) * std::min<long>(K.kc, k));
+  if (bbuf == nullptr) std::abort();
+  for (long pc = 0; pc < k; pc += K.kc) {
+    const long kc = std::min<long>(K.kc, k - pc);
+    pack_b(b, ldb, tb, pc, kc, j0, nc, nr, bbuf);
+    const float bet = pc == 0 ? beta : 1.0f;
+    const float* apc = ap + pc * m_pad;
+    for (long ic = 0; ic < m; ic += K.mc) {
+      const long mc = std::min<long>(K.mc, m - ic);
+      for (long jr = 0; jr < nc; jr += nr) {
+        const int nv = static_cast<int>(std::min<long>(nr, nc - jr));
+        float* cc = c + ic * ldc + j0 + jr;
+        for (long ir = 0; ir < mc; ir += mr) {
+          const int mv = static_cast<int>(std::min<long>(mr, mc - ir));
+          K.micro(kc, apc + (ic + ir) * kc, bbuf + jr * kc, cc + ir * ldc, ldc, bet, mv, nv);
+        }
+      }
+    }
+  }
+}
+
+// Rows [i0, i1) of C from a B packed once for every task: per slice pc, n_pad×kc floats at
+// bp + pc·n_pad holding nr-column panels (column j's panel at j·kc).
+void rows_from_packed_b(const GemmKernel& K, bool ta, long n, long k, float alpha, const float* a, long lda,
+                        const float* bp, long n_pad, float beta, float* c, long ldc, long i0, long i1) {
+  const int mr = K.mr, nr = K.nr;
+  float* abuf = t_pack_a.get(static_cast<size_t>(K.mc) * std::min<long>(K.kc, k));
+  if (abuf == nullptr) std::abort();
+  for (long pc = 0; pc < k; pc += K.kc) {
+    const long kc = std::min<long>(K.kc, k - pc);
+    const float bet = pc == 0 ? beta : 1.0f;
+    const float* bpc = bp + pc * n_pad;
+    for (long ic = i0; ic < i1; ic += K.mc) {
+      const long mc = std::min<long>(K.mc, i1 - ic);
+      pack_a(a, lda, ta, ic, mc, pc, kc, alpha, mr, abuf);
+      for (long jr = 0; jr < n; jr += nr) {
+        const int nv = static_cast<int>(std::min<long>(nr, n - jr));
+        float* cc = c + ic * ldc + jr;
+        for (long ir = 0; ir < mc; ir += mr) {
+          const int mv = static_cast<int>(std::min<long>(mr, mc - ir));
+          K.micro(kc, abuf + ir * kc, bpc + jr * kc, cc + ir * ldc, ldc, bet, mv, nv);
+        }
+      }
+    }
+  }
+}
+
+// The operand packed once per parallel product (owned by the calling thread, read by the tasks).
+thread_local Scratch t_shared;
+
 bool trivial(long m, long n, long k, float alpha, float beta, float* c, long ldc) {
   if (m <= 0 || n <= 0) return true;
   if (k <= 0 || alpha == 0.0f) {
@@ -176,30 +232,46 @@ void gemm(bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
   if (trivial(m, n, k, alpha, beta, c, ldc)) return;
   const GemmKernel& K = gemm_kernel();
   const int threads = pool_threads();
+  const long mr = K.mr, nr = K.nr;
+  const bool split_n = n >= m ? n >= 2 * nr : m < 2 * mr;
   // Below ~1 MFLOP waking the workers costs more than it saves.
-  const double macs = static_cast<double>(m) * n * k;
-  const long nblocks = (n + K.nr - 1) / K.nr, mblocks = (m + K.mr - 1) / K.mr;
-  const bool split_n = n >= m ? nblocks >= 2 : mblocks < 2;
-  const long units = split_n ? nblocks : mblocks;
-  int tasks = static_cast<int>(std::min<long>(threads, units));
-  if (macs < 5e5 || tasks < 2) {
+  if (static_cast<double>(m) * n * k < 5e5 || threads < 2 || (split_n ? n < 2 * nr : m < 2 * mr)) {
     gemm_block(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  parallel_for(tasks, [&](int t) {
-    const long u0 = units * t / tasks, u1 = units * (t + 1) / tasks;
-    if (split_n) {
-      const long j0 = u0 * K.nr, j1 = std::min<long>(n, u1 * K.nr);
-      if (j1 <= j0) return;
-      const float* bj = tb ? b + j0 * ldb : b + j0;
-      gemm_block(K, ta, tb, m, j1 - j0, k, alpha, a, lda, bj, ldb, beta, c + j0, ldc);
-    } else {
-      const long i0 = u0 * K.mr, i1 = std::min<long>(m, u1 * K.mr);
-      if (i1 <= i0) return;
-      const float* ai = ta ? a + i0 : a + i0 * lda;
-      gemm_block(K, ta, tb, i1 - i0, n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc, ldc);
-    }
-  });
+  // Two phases: pack the operand every task needs (in parallel), then hand out chunks of C about
+  // four per thread, so a thread that shares its core with another process simply takes fewer
+  // chunks instead of holding everyone up. Each C entry is computed the same way whatever the
+  // chunking, so results do not depend on the thread count.
+  const long n_pc = (k + K.kc - 1) / K.kc;
+  if (split_n) {
+    const long m_pad = (m + mr - 1) / mr * mr, n_ic = (m + K.mc - 1) / K.mc;
+    float* ap = t_shared.get(static_cast<size_t>(m_pad) * k);
+    if (ap == nullptr) std::abort();
+    parallel_for(static_cast<int>(n_ic * n_pc), [&](int t) {
+      const long ic = (t % n_ic) * K.mc, pc = (t / n_ic) * K.kc;
+      const long mc = std::min<long>(K.mc, m - ic), kc = std::min<long>(K.kc, k - pc);
+      pack_a(a, lda, ta, ic, mc, pc, kc, alpha, K.mr, ap + pc * m_pad + ic * kc);
+    });
+    const long chunk = std::max(4 * nr, ((n + 4 * threads - 1) / (4 * threads) + nr - 1) / nr * nr);
+    const long chunks = (n + chunk - 1) / chunk;
+    parallel_for(static_cast<int>(chunks), [&](int t) {
+      columns_from_packed_a(K, tb, m, k, ap, m_pad, b, ldb, beta, c, ldc, t * chunk, std::min(n, (t + 1) * chunk));
+    });
+  } else {
+    const long n_pad = (n + nr - 1) / nr * nr;
+    float* bp = t_shared.get(static_cast<size_t>(n_pad) * k);
+    if (bp == nullptr) std::abort();
+    parallel_for(static_cast<int>(n_pc), [&](int t) {
+      const long pc = t * K.kc, kc = std::min<long>(K.kc, k - pc);
+      pack_b(b, ldb, tb, pc, kc, 0, n, K.nr, bp + pc * n_pad);
+    });
+    const long chunk = std::max(4 * mr, ((m + 4 * threads - 1) / (4 * threads) + mr - 1) / mr * mr);
+    const long chunks = (m + chunk - 1) / chunk;
+    parallel_for(static_cast<int>(chunks), [&](int t) {
+      rows_from_packed_b(K, ta, n, k, alpha, a, lda, bp, n_pad, beta, c, ldc, t * chunk, std::min(m, (t + 1) * chunk));
+    });
+  }
 }
 
 }  // namespace wn

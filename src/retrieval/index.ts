@@ -8,5 +8,5 @@ export { ExactIndex } from "./exact-index.js";
 export { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from "./hnsw-index.js";
 export { loadHnswIndex, saveHnswIndex } from "./hnsw-file.js";
 export { createIndex, DEFAULT_EXACT_BELOW, type CreateIndexOptions } from "./create-index.js";
-export { recallAtK } from "./recall.js";
+export { recallAgainstExact } from "./recall.js";
 export { syntheticVectors, type SyntheticVectorOptions, type SyntheticVectors } from "./synthetic-vectors.js";

@@ -1,5 +1,13 @@
-/** Recall@k of an approximate result against exact ground truth (both numQueries rows of k). */
-export function recallAtK(approx: Int32Array, exact: Int32Array, numQueries: number, k: number): number {
+/**
+ * Recall@k of an approximate search against exact ground truth (both numQueries rows of k): the
+ * share of the exact top-k items (ignoring −1 padding) that the approximate rows also contain.
+ */
+export function recallAgainstExact(
+  approx: Int32Array,
+  exact: Int32Array,
+  numQueries: number,
+  k: number,
+): number {
   let hits = 0;
   let relevant = 0;
   const truth = new Set<number>();
