@@ -48,8 +48,8 @@ function filled(n: number, seed: number): Float32Array {
 export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmResult[]> {
   const kernels = getNativeKernels();
   const threadCounts = options.threads ?? [1, 2];
-  const repeats = options.repeats ?? 5;
-  const minSeconds = options.minSeconds ?? 0.25;
+  const repeats = options.repeats ?? 15;
+  const minSeconds = options.minSeconds ?? 0.1;
   const initialThreads = nativeThreads();
   const results: GemmResult[] = [];
   try {

@@ -1,7 +1,8 @@
 // GEMM driver (Goto/BLIS loop order): for each nc-wide column block and kc-deep slice, pack B into
 // nr-wide panels, for each mc-tall row block pack A (scaled by alpha) into mr-tall panels, then run
-// the micro-kernel over the tiles. Threads split C into disjoint column (or row) blocks, each with
-// its own packing buffers, so they never synchronise inside a product.
+// the micro-kernel over the tiles. In parallel, the operand every thread needs (A when C's columns
+// are split, B when its rows are) is packed once by all threads together, then C is handed out in
+// chunks, about four per thread, each packing its own part of the other operand.
 #include "gemm.h"
 
 #include <algorithm>

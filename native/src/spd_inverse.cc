@@ -24,8 +24,15 @@ void factor_diagonal(float* d, long jb, long n, long pivot0, std::vector<double>
     for (long j = 0; j <= i; j++) w[i * jb + j] = d[i * n + j];
   for (long i = 0; i < jb; i++) {
     for (long j = 0; j <= i; j++) {
-      double s = w[i * jb + j];
-      for (long p = 0; p < j; p++) s -= w[i * jb + p] * w[j * jb + p];
+      // Four running sums so the dot product vectorises (a single double sum would not).
+      double part[4] = {0, 0, 0, 0};
+      const double* wi = &w[i * jb];
+      const double* wj = &w[j * jb];
+      long p = 0;
+      for (; p + 4 <= j; p += 4)
+        for (int q = 0; q < 4; q++) part[q] += wi[p + q] * wj[p + q];
+      for (; p < j; p++) part[0] += wi[p] * wj[p];
+      const double s = w[i * jb + j] - ((part[0] + part[1]) + (part[2] + part[3]));
       if (j < i) {
         w[i * jb + j] = s / w[j * jb + j];
       } else {
@@ -67,7 +74,8 @@ void spd_inverse(float* a, long n) {
   if (n <= 0) return;
   const long nb = std::min(kBlock, n);
   std::vector<double> w;
-  std::vector<float> diag_inv(nb * nb);
+  // Inverses of the diagonal blocks of L, computed in step 1 and reused in step 2.
+  std::vector<float> diag_inv(n * nb);
   std::vector<float> panel(n * nb);
   // The strict upper triangle is cleared so triangular blocks can enter GEMM as dense blocks.
   for (long i = 0; i < n; i++) std::memset(a + i * n + i + 1, 0, sizeof(float) * (n - i - 1));
@@ -76,11 +84,12 @@ void spd_inverse(float* a, long n) {
   for (long j0 = 0; j0 < n; j0 += nb) {
     const long jb = std::min(nb, n - j0), r0 = j0 + jb, rows = n - r0;
     factor_diagonal(a + j0 * n + j0, jb, n, j0, w);
+    float* inv = &diag_inv[j0 * nb];
+    invert_lower(a + j0 * n + j0, jb, n, inv, w);
     if (rows == 0) break;
     // L21 = A21 · L11⁻ᵀ.
-    invert_lower(a + j0 * n + j0, jb, n, diag_inv.data(), w);
     for (long i = 0; i < rows; i++) std::memcpy(&panel[i * jb], a + (r0 + i) * n + j0, sizeof(float) * jb);
-    gemm(false, true, rows, jb, jb, 1.0f, panel.data(), jb, diag_inv.data(), jb, 0.0f, a + r0 * n + j0, n);
+    gemm(false, true, rows, jb, jb, 1.0f, panel.data(), jb, inv, jb, 0.0f, a + r0 * n + j0, n);
     // A22 −= L21·L21ᵀ on the lower block triangle (each block row up to and including its diagonal).
     for (long i0 = r0; i0 < n; i0 += nb) {
       const long ib = std::min(nb, n - i0);
@@ -98,8 +107,8 @@ void spd_inverse(float* a, long n) {
   const long last = (n - 1) / nb * nb;
   for (long j0 = last; j0 >= 0; j0 -= nb) {
     const long jb = std::min(nb, n - j0), r0 = j0 + jb, rows = n - r0;
-    invert_lower(a + j0 * n + j0, jb, n, diag_inv.data(), w);
-    for (long i = 0; i < jb; i++) std::memcpy(a + (j0 + i) * n + j0, &diag_inv[i * jb], sizeof(float) * jb);
+    const float* inv = &diag_inv[j0 * nb];
+    for (long i = 0; i < jb; i++) std::memcpy(a + (j0 + i) * n + j0, inv + i * jb, sizeof(float) * jb);
     if (rows == 0) continue;
     // panel ← X22·L21, block row by block row (X22 is lower triangular).
     float* q = panel.data();
@@ -108,7 +117,7 @@ void spd_inverse(float* a, long n) {
       gemm(false, false, ib, jb, i0 + ib - r0, 1.0f, a + i0 * n + r0, n, a + r0 * n + j0, n, 0.0f, q + (i0 - r0) * jb,
            jb);
     }
-    gemm(false, false, rows, jb, jb, -1.0f, q, jb, diag_inv.data(), jb, 0.0f, a + r0 * n + j0, n);
+    gemm(false, false, rows, jb, jb, -1.0f, q, jb, inv, jb, 0.0f, a + r0 * n + j0, n);
   }
 
   // 3. A⁻¹ = Xᵀ·X: block row i needs only rows ≥ i0 of X, so rows are overwritten in increasing order.

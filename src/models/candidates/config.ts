@@ -68,7 +68,7 @@ export const defaultNetworkConfig: CandidateNetworkConfig = {
   finalRelu: false,
   itemBias: true,
   tieOutput: false,
-  dropout: 0,
+  dropout: 0.3,
   recentWatches: [1, 3, 10],
   embeddingInitStd: 0.05,
 };
