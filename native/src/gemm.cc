@@ -254,7 +254,7 @@ void gemm(bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
       const long mc = std::min<long>(K.mc, m - ic), kc = std::min<long>(K.kc, k - pc);
       pack_a(a, lda, ta, ic, mc, pc, kc, alpha, K.mr, ap + pc * m_pad + ic * kc);
     });
-    const long chunk = std::max(4 * nr, ((n + 4 * threads - 1) / (4 * threads) + nr - 1) / nr * nr);
+    const long chunk = std::max(2 * nr, ((n + 4 * threads - 1) / (4 * threads) + nr - 1) / nr * nr);
     const long chunks = (n + chunk - 1) / chunk;
     parallel_for(static_cast<int>(chunks), [&](int t) {
       columns_from_packed_a(K, tb, m, k, ap, m_pad, b, ldb, beta, c, ldc, t * chunk, std::min(n, (t + 1) * chunk));
@@ -267,7 +267,7 @@ void gemm(bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
       const long pc = t * K.kc, kc = std::min<long>(K.kc, k - pc);
       pack_b(b, ldb, tb, pc, kc, 0, n, K.nr, bp + pc * n_pad);
     });
-    const long chunk = std::max(4 * mr, ((m + 4 * threads - 1) / (4 * threads) + mr - 1) / mr * mr);
+    const long chunk = std::max(2 * mr, ((m + 4 * threads - 1) / (4 * threads) + mr - 1) / mr * mr);
     const long chunks = (m + chunk - 1) / chunk;
     parallel_for(static_cast<int>(chunks), [&](int t) {
       rows_from_packed_b(K, ta, n, k, alpha, a, lda, bp, n_pad, beta, c, ldc, t * chunk, std::min(m, (t + 1) * chunk));

@@ -1,10 +1,14 @@
-// Thread pool implementation (see pool.h). One job at a time: the caller publishes the job under
-// the mutex by bumping a generation counter, every worker takes tasks from a shared atomic
-// counter, and the caller waits until every worker has checked out of that generation.
+// Thread pool implementation (see pool.h). One job at a time. The caller publishes a job as one
+// atomic ticket (task count, next task index); anyone — the caller included — claims tasks by
+// compare-and-swap on that ticket, and the caller waits only until every task is done. A worker
+// that wakes late (its core was busy with another process) finds nothing left to claim, so the
+// caller never waits for a thread that has not started.
 #include "pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -20,9 +24,27 @@
 namespace wn {
 namespace {
 
-// ~20-50 µs of spinning before a worker sleeps: long enough to bridge the gap between two kernel
-// calls of a training step, short enough not to steal a shared core for long.
-constexpr int kSpinIterations = 4000;
+// Before sleeping a thread polls for up to 50 µs: long enough to bridge the gap between two
+// kernel calls of a training step. After the first few polls it yields the core at each poll, so
+// when the machine is oversubscribed the poller hands its time slice to a thread with work
+// (possibly our own caller) instead of burning it.
+constexpr auto kSpinTime = std::chrono::microseconds(50);
+constexpr int kPauseIterations = 64;
+
+// Polls ready() with backoff for up to kSpinTime; returns its last value.
+template <typename Ready>
+bool spin_until(Ready ready) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0;; i++) {
+    if (ready()) return true;
+    if (i < kPauseIterations) {
+      WN_PAUSE();
+    } else {
+      std::this_thread::yield();
+      if (std::chrono::steady_clock::now() - start > kSpinTime) return ready();
+    }
+  }
+}
 
 thread_local bool t_in_pool_task = false;
 
@@ -47,19 +69,17 @@ class Pool {
     }
     fn_ = fn;
     ctx_ = ctx;
-    ntasks_ = ntasks;
-    next_.store(0, std::memory_order_relaxed);
-    active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    ticket_.store(static_cast<std::uint64_t>(ntasks) << 32, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lk(mu_);
       gen_.fetch_add(1, std::memory_order_release);
     }
     if (sleeping_.load(std::memory_order_acquire) > 0) work_cv_.notify_all();
     work();
-    for (int i = 0; i < kSpinIterations && active_.load(std::memory_order_acquire) != 0; i++) WN_PAUSE();
-    if (active_.load(std::memory_order_acquire) != 0) {
+    if (!spin_until([&] { return done_.load(std::memory_order_acquire) == ntasks; })) {
       std::unique_lock<std::mutex> lk(mu_);
-      done_cv_.wait(lk, [&] { return active_.load(std::memory_order_acquire) == 0; });
+      done_cv_.wait(lk, [&] { return done_.load(std::memory_order_acquire) == ntasks; });
     }
   }
 
@@ -67,7 +87,7 @@ class Pool {
   void start(int threads) {
     stopping_ = false;
     // A worker starts from the current generation, so it cannot miss a job published before it runs.
-    unsigned long g0 = gen_.load(std::memory_order_acquire);
+    const unsigned long g0 = gen_.load(std::memory_order_acquire);
     for (int i = 1; i < threads; i++) workers_.emplace_back([this, g0] { loop(g0); });
   }
 
@@ -82,25 +102,30 @@ class Pool {
     workers_.clear();
   }
 
+  // Claims and runs tasks of the current job until none is left. fn_/ctx_ are read only after a
+  // successful claim: the job cannot end (nor its context go away) before that task is done.
   void work() {
-    bool was = t_in_pool_task;
+    const bool was = t_in_pool_task;
     t_in_pool_task = true;
+    std::uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
-      int t = next_.fetch_add(1, std::memory_order_relaxed);
-      if (t >= ntasks_) break;
-      fn_(ctx_, t);
+      const std::uint32_t next = static_cast<std::uint32_t>(t), ntasks = static_cast<std::uint32_t>(t >> 32);
+      if (next >= ntasks) break;
+      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      fn_(ctx_, static_cast<int>(next));
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<int>(ntasks)) {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_cv_.notify_one();
+      }
+      t = ticket_.load(std::memory_order_acquire);
     }
     t_in_pool_task = was;
   }
 
   void loop(unsigned long seen) {
     for (;;) {
-      unsigned long g = gen_.load(std::memory_order_acquire);
-      for (int i = 0; i < kSpinIterations && g == seen; i++) {
-        WN_PAUSE();
-        g = gen_.load(std::memory_order_acquire);
-      }
-      if (g == seen) {
+      unsigned long g = seen;
+      if (!spin_until([&] { return (g = gen_.load(std::memory_order_acquire)) != seen; })) {
         std::unique_lock<std::mutex> lk(mu_);
         sleeping_.fetch_add(1, std::memory_order_acq_rel);
         work_cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
@@ -110,10 +135,6 @@ class Pool {
       seen = g;
       if (stopping_) return;
       work();
-      if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> lk(mu_);
-        done_cv_.notify_one();
-      }
     }
   }
 
@@ -124,10 +145,10 @@ class Pool {
   std::condition_variable done_cv_;
   std::atomic<unsigned long> gen_{0};
   std::atomic<int> sleeping_{0};
-  std::atomic<int> next_{0};
-  std::atomic<int> active_{0};
+  // High 32 bits: tasks in the current job; low 32 bits: the next unclaimed task.
+  std::atomic<std::uint64_t> ticket_{0};
+  std::atomic<int> done_{0};
   bool stopping_ = false;
-  int ntasks_ = 0;
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
 };

@@ -1,7 +1,8 @@
 // The engine's own thread pool: a fixed set of std::thread workers plus the calling thread.
-// Workers spin briefly after a job (kernels come in quick succession during training), then sleep
-// on a condition variable, so an idle engine costs nothing and a busy neighbour process keeps its
-// cores. Size: WATCHNEXT_THREADS, default = hardware cores.
+// Workers poll for up to 50 µs after a job (kernels come in quick succession during training),
+// yielding the core while they poll, then sleep on a condition variable: an idle engine costs
+// nothing and a busy neighbour process keeps its cores. Tasks are claimed dynamically, so a
+// worker that is not scheduled just gets fewer of them. Size: WATCHNEXT_THREADS, default = cores.
 #pragma once
 
 namespace wn {

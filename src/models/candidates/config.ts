@@ -43,6 +43,8 @@ export interface CandidateTrainConfig {
   /** Epochs without a validation improvement before stopping. */
   patience: number;
   lr: number;
+  /** Per-epoch learning-rate factor: epoch e trains with lr · lrDecay^(e−1) (1 = constant). */
+  lrDecay: number;
   /** Learning rate of embedding tables (lazy Adam); null = lr. */
   embeddingLr: number | null;
   beta1: number;
@@ -82,6 +84,7 @@ export const defaultTrainConfig: CandidateTrainConfig = {
   epochs: 30,
   patience: 3,
   lr: 3e-3,
+  lrDecay: 1,
   embeddingLr: null,
   beta1: 0.9,
   beta2: 0.999,
@@ -165,6 +168,7 @@ function validate(c: CandidateConfig, where: string): void {
   positiveInt(t.epochs, "train.epochs");
   positiveInt(t.patience, "train.patience");
   if (!(t.lr > 0)) throw new Error(`${where}.train.lr: expected > 0, got ${t.lr}`);
+  if (!(t.lrDecay > 0 && t.lrDecay <= 1)) throw new Error(`${where}.train.lrDecay: expected (0, 1], got ${t.lrDecay}`);
   if (t.embeddingLr !== null && !(t.embeddingLr > 0)) {
     throw new Error(`${where}.train.embeddingLr: expected > 0 or null, got ${t.embeddingLr}`);
   }

@@ -36,6 +36,8 @@ export class CandidateNetwork {
   private readonly x: Float32Array;
   private readonly gradX: Float32Array;
   private step = 0;
+  /** Multiplies every learning rate (the training loop's per-epoch schedule). */
+  lrScale = 1;
 
   constructor(
     readonly config: CandidateConfig,
@@ -125,13 +127,13 @@ export class CandidateNetwork {
     const t = this.config.train;
     this.step++;
     const dense: AdamSettings = {
-      lr: t.lr,
+      lr: t.lr * this.lrScale,
       beta1: t.beta1,
       beta2: t.beta2,
       eps: t.eps,
       weightDecay: t.weightDecay,
     };
-    const sparse: AdamSettings = { ...dense, lr: t.embeddingLr ?? t.lr, weightDecay: 0 };
+    const sparse: AdamSettings = { ...dense, lr: (t.embeddingLr ?? t.lr) * this.lrScale, weightDecay: 0 };
     for (const p of this.tower.params()) p.step(k, dense, this.step);
     for (const table of this.input.tables.values()) table.step(k, sparse, this.step, t.embeddingL2);
     if (!this.config.network.tieOutput) this.output.embeddings.step(k, sparse, this.step, t.embeddingL2);

@@ -110,6 +110,7 @@ export async function trainLoop(
   const aborted = () => opts.signal?.aborted === true;
 
   for (epoch = 1; epoch <= t.epochs && !aborted(); epoch++) {
+    net.lrScale = t.lrDecay ** (epoch - 1);
     const set = features.examples(epoch);
     const order = new Int32Array(set.size);
     for (let i = 0; i < set.size; i++) order[i] = i;
