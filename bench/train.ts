@@ -104,6 +104,7 @@ export function benchOurStep(steps = 30, warmup = 5): number {
       finalRelu: true,
       itemBias: false,
       recentWatches: [],
+      dropout: 0,
     },
     train: { softmax: "sampled", numNegatives: NUM_NEG, samplingAlpha: 0.75, batchSize: BATCH, lr: 1e-3 },
   });

@@ -168,7 +168,8 @@ function validate(c: CandidateConfig, where: string): void {
   positiveInt(t.epochs, "train.epochs");
   positiveInt(t.patience, "train.patience");
   if (!(t.lr > 0)) throw new Error(`${where}.train.lr: expected > 0, got ${t.lr}`);
-  if (!(t.lrDecay > 0 && t.lrDecay <= 1)) throw new Error(`${where}.train.lrDecay: expected (0, 1], got ${t.lrDecay}`);
+  if (!(t.lrDecay > 0 && t.lrDecay <= 1))
+    throw new Error(`${where}.train.lrDecay: expected (0, 1], got ${t.lrDecay}`);
   if (t.embeddingLr !== null && !(t.embeddingLr > 0)) {
     throw new Error(`${where}.train.embeddingLr: expected > 0 or null, got ${t.embeddingLr}`);
   }
