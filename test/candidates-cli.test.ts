@@ -95,6 +95,23 @@ describe("candidate CLI", () => {
     ).rejects.toThrow(/no user "no-such-user"/);
   });
 
+  it("rejects a bad config by key path before reading data", async () => {
+    await expect(
+      run("node", [
+        main,
+        "train",
+        "candidates",
+        "--data",
+        data,
+        "--out",
+        join(dir, "bad"),
+        "--config",
+        '{"network":{"depht":1}}',
+      ]),
+    ).rejects.toThrow(/--config\.network: unknown key "depht"/);
+    expect(existsSync(join(dir, "bad"))).toBe(false);
+  });
+
   it("saves the best model so far on Ctrl-C", async () => {
     const out = join(dir, "interrupted");
     const longConfig = JSON.stringify({

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { makeSplit } from "../../eval/run-baselines.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
-import type { CandidateConfigInput } from "../../models/candidates/config.js";
+import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../features/candidate-config.js";
+import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import type { Command } from "./command.js";
@@ -80,6 +81,13 @@ export const trainCandidates: Command = {
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${help}`);
     const config = readConfigArg(values.config);
+    try {
+      // Fail on a bad config before loading data, with the key path, not a stack trace.
+      resolveCandidateModelConfig(config, "--config");
+      mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
     const protocol = parseProtocol(values.protocol);
     const seed = parseSeed(values.seed);
     const dataset = await loadFromArgs(values);

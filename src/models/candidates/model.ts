@@ -18,7 +18,12 @@ import {
   type CandidateFeatures,
 } from "../../features/candidate-features.js";
 import type { CandidateFeatureConfigInput } from "../../features/candidate-config.js";
-import { resolveCandidateModelConfig, type CandidateConfig, type CandidateConfigInput } from "./config.js";
+import {
+  resolveCandidateModelConfig,
+  towerWidths,
+  type CandidateConfig,
+  type CandidateConfigInput,
+} from "./config.js";
 import type { JsonValue } from "../../engine/model-file/index.js";
 import { loadCandidateModel, saveCandidateModel } from "./model-io.js";
 import { NegativeSampler } from "./negative-sampler.js";
@@ -208,10 +213,14 @@ export class CandidateModel {
   asScorer(name = "candidates"): Scorer {
     return {
       name,
+      // The headline settings; the full config is in the model's manifest.
       params: {
-        ...this.config.network,
-        ...this.config.train,
-        features: this.config.features,
+        tower: towerWidths(this.config.network).join("-"),
+        dropout: this.config.network.dropout,
+        recent: this.config.network.recentWatches.join(","),
+        softmax: this.network.shape.mode,
+        lr: this.config.train.lr,
+        epochs: this.summary?.bestEpoch ?? 0,
         seed: this.seed,
       },
       score: (batch: QueryBatch, out: Float32Array) => this.scoreRange(batch, 0, batch.users.length, out),
