@@ -103,7 +103,6 @@ export function benchOurStep(steps = 30, warmup = 5): number {
       outputDim: 256,
       finalRelu: true,
       itemBias: false,
-      recentWatches: [],
       dropout: 0,
     },
     train: { softmax: "sampled", numNegatives: NUM_NEG, samplingAlpha: 0.75, batchSize: BATCH, lr: 1e-3 },
@@ -114,22 +113,16 @@ export function benchOurStep(steps = 30, warmup = 5): number {
   for (let i = 0; i < NUM_ITEMS; i++) counts[i] = 1e6 / (i + 1) ** 1.1;
   const sampler = new NegativeSampler(counts, 0.75, NUM_NEG);
   const net = new CandidateNetwork(
+    getKernels(),
     config,
-    {
-      schema,
-      numItems: NUM_ITEMS,
-      capacity: BATCH,
-      mode: "sampled",
-      itemIds: { feature: "watches", table: "item" },
-    },
+    { schema, numItems: NUM_ITEMS, capacity: BATCH, mode: "sampled", itemIds: { table: "item" } },
     sampler,
+    rng,
   );
-  net.init(rng);
   const batches = Array.from({ length: DATA_BATCHES }, () => syntheticBatch(rng, draw));
-  const k = getKernels();
-  for (let i = 0; i < warmup; i++) net.trainStep(k, batches[i % DATA_BATCHES], rng);
+  for (let i = 0; i < warmup; i++) net.trainStep(batches[i % DATA_BATCHES], rng);
   const start = performance.now();
-  for (let i = 0; i < steps; i++) net.trainStep(k, batches[(warmup + i) % DATA_BATCHES], rng);
+  for (let i = 0; i < steps; i++) net.trainStep(batches[(warmup + i) % DATA_BATCHES], rng);
   return (steps * BATCH) / ((performance.now() - start) / 1000);
 }
 

@@ -15,9 +15,9 @@ import { writeSynthetic } from "../src/data/synth.js";
 const run = promisify(execFile);
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
 const config = JSON.stringify({
-  network: { depth: 1, outputDim: 16, recentWatches: [1, 5] },
+  network: { depth: 1, outputDim: 16 },
   train: { epochs: 2, batchSize: 128, lr: 0.005 },
-  features: { embeddingDim: { item: 16, token: 8 } },
+  features: { embeddingDim: { item: 16, token: 8 }, recentWatches: { counts: [1, 5] } },
 });
 
 let dir: string;

@@ -19,9 +19,9 @@ import type { CandidateConfigInput } from "../src/models/candidates/config.js";
 import { CandidateModel } from "../src/models/candidates/model.js";
 
 const small: CandidateConfigInput = {
-  network: { depth: 1, outputDim: 32, recentWatches: [1, 5] },
+  network: { depth: 1, outputDim: 32 },
   train: { epochs: 3, batchSize: 128, lr: 0.005 },
-  features: { embeddingDim: { item: 32, token: 16 } },
+  features: { embeddingDim: { item: 32, token: 16 }, recentWatches: { counts: [1, 5] } },
 };
 
 let dir: string;

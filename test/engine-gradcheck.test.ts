@@ -336,7 +336,136 @@ describe("gradient checks: losses and softmax heads", () => {
   }
 });
 
+describe("softmax heads over a tail of a shared table (tied output)", () => {
+  // Classes c = 0..8 are rows c + 1 of a 10-row table whose row 0 is the frozen OOV row.
+  const setup = (seed: number) => {
+    const rng = new Rng(seed);
+    const dim = 4;
+    const items = new EmbeddingTable("item", 10, dim, rng);
+    return { rng, dim, items };
+  };
+
+  it("FullSoftmaxHead (firstRow 1, item bias): gradients, touched rows, frozen row 0 untouched", () => {
+    const { rng, dim, items } = setup(61);
+    const head = new FullSoftmaxHead(K, items, 8, { itemBias: true, firstRow: 1 });
+    expect(head.numClasses).toBe(9);
+    expect(head.itemVectors()).toEqual(items.data.subarray(dim));
+    const bias = head.bias as Parameter;
+    expect(bias.shape).toEqual([9]);
+    expect(bias.frozenRow).toBe(-1);
+    expect(bias.decay).toBe(false);
+    bias.data.set(randomArray(rng, 9, 0.5));
+    const batch = 5;
+    const user = randomArray(rng, batch * dim);
+    const labels = Int32Array.of(0, 8, 3, 3, 5);
+    const gradUser = new Float32Array(batch * dim);
+    const loss = () => {
+      items.param.zeroGrad();
+      bias.zeroGrad();
+      return head.lossAndGrad(user, batch, labels, gradUser);
+    };
+    loss();
+    const p = items.param;
+    expect(Array.from(p.touchedRows.subarray(0, p.numTouched)).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect(Array.from(p.grad.subarray(0, dim))).toEqual([0, 0, 0, 0]);
+    const analyticUser = gradUser.slice();
+    const analyticItems = p.grad.slice();
+    const analyticBias = bias.grad.slice();
+    checkGradient("user", user, analyticUser, loss, sampleIndices(rng, batch * dim, 100));
+    checkGradient(
+      "items",
+      p.data,
+      analyticItems,
+      loss,
+      sampleIndices(rng, 9 * dim, 100).map((i) => i + dim),
+    );
+    checkGradient("bias", bias.data, analyticBias, loss, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("SampledSoftmaxHead (firstRow 1, item bias): class ids map to rows id + 1", () => {
+    const { rng, dim, items } = setup(62);
+    const head = new SampledSoftmaxHead(K, items, 8, 5, { itemBias: true, firstRow: 1 });
+    const bias = head.bias as Parameter;
+    bias.data.set(randomArray(rng, 9, 0.5));
+    const batch = 4;
+    const user = randomArray(rng, batch * dim);
+    const labels = Int32Array.of(0, 7, 3, 3);
+    const negIds = Int32Array.of(3, 8, 1, 8, 5); // 3 is an accidental hit; 8 repeats
+    const logQTrue = Float32Array.from(labels, (l) => Math.log((l + 1) / 50));
+    const logQNeg = Float32Array.from(negIds, (l) => Math.log((l + 1) / 50));
+    const gradUser = new Float32Array(batch * dim);
+    const loss = () => {
+      items.param.zeroGrad();
+      bias.zeroGrad();
+      return head.lossAndGrad(user, batch, labels, negIds, logQTrue, logQNeg, gradUser);
+    };
+    // Against the naive loss with rows class + 1.
+    let naive = 0;
+    for (let b = 0; b < batch; b++) {
+      const score = (c: number) => {
+        let v = bias.data[c];
+        for (let d = 0; d < dim; d++) v += user[b * dim + d] * items.data[(c + 1) * dim + d];
+        return v;
+      };
+      const z = [score(labels[b]) - logQTrue[b]];
+      negIds.forEach((id, j) => {
+        if (id !== labels[b]) z.push(score(id) - logQNeg[j]);
+      });
+      naive += Math.log(z.reduce((acc, v) => acc + Math.exp(v), 0)) - z[0];
+    }
+    expect(loss()).toBeCloseTo(naive / batch, 5);
+    const p = items.param;
+    const touched = Array.from(p.touchedRows.subarray(0, p.numTouched)).sort((a, b) => a - b);
+    expect(touched).toEqual([1, 2, 4, 6, 8, 9]);
+    const analyticUser = gradUser.slice();
+    const analyticItems = p.grad.slice();
+    const analyticBias = bias.grad.slice();
+    checkGradient("user", user, analyticUser, loss, sampleIndices(rng, batch * dim, 100));
+    const itemIndices = touched.flatMap((row) => Array.from({ length: dim }, (_, d) => row * dim + d));
+    checkGradient("items", p.data, analyticItems, loss, itemIndices);
+    checkGradient("bias", bias.data, analyticBias, loss, [0, 1, 3, 5, 7, 8]);
+  });
+
+  it("rejects a firstRow outside the table", () => {
+    const { items } = setup(63);
+    expect(() => new FullSoftmaxHead(K, items, 4, { firstRow: 10 })).toThrow(/firstRow/);
+  });
+});
+
 describe("optimizers", () => {
+  it("weight decay and embedding L2 skip parameters created with decay off", () => {
+    const mk = (decay: boolean, kind: "dense" | "sparse-rows") => {
+      const p = new Parameter(`${kind}-${decay}`, [2, 2], kind, -1, { decay });
+      p.data.fill(1);
+      return p;
+    };
+    const params = [mk(true, "dense"), mk(false, "dense"), mk(true, "sparse-rows"), mk(false, "sparse-rows")];
+    const adam = new Adam(K, params, { lr: 0.1, weightDecay: 0.5, sparseL2: 0.5 });
+    for (const p of params) if (p.kind === "sparse-rows") p.markAllRows();
+    adam.step(); // zero gradients: only decay / L2 can move a value
+    expect(params.map((p) => p.data.some((v) => v !== 1))).toEqual([true, false, true, false]);
+  });
+
+  it("ReluTower normal init (He normal; N(0, 1/fanIn) for a linear last layer); dropout replays from dropoutRng", () => {
+    const tower = new ReluTower(K, "t", [400, 300, 200], 4, new Rng(64), {
+      finalRelu: false,
+      init: "normal",
+      dropout: 0.5,
+      inputDropout: 0.5,
+    });
+    const std = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    expect(std(tower.layers[0].weight.data)).toBeCloseTo(Math.sqrt(2 / 400), 3);
+    expect(std(tower.layers[1].weight.data)).toBeCloseTo(Math.sqrt(1 / 300), 3);
+    const input = randomArray(new Rng(65), 4 * 400);
+    const state = tower.dropoutRng.getState();
+    const first = tower.forward(input.slice(), 4, true).slice();
+    tower.dropoutRng.setState(state);
+    expect(tower.forward(input.slice(), 4, true)).toEqual(first);
+    expect(tower.forward(input.slice(), 4, true)).not.toEqual(first);
+  });
+
   it("Adam moves a dense parameter against its gradient and clears the gradient", () => {
     const p = new Parameter("w", [4]);
     p.data.set([1, 1, 1, 1]);

@@ -19,6 +19,7 @@ import type { Dataset } from "../src/data/dataset.js";
 
 function expectSameRow(got: Row, want: Row, where: string): void {
   expect(got.watches, where).toEqual(want.watches);
+  expect(got.recent, where).toEqual(want.recent);
   expect(got.years, where).toEqual(want.years);
   expect(got.tokens, where).toEqual(want.tokens);
   expect(got.categorical, where).toEqual(want.categorical);
@@ -95,17 +96,31 @@ describe("candidate features: schema", () => {
     expect(names).not.toContain("gender");
     expect(names).not.toContain("age");
     const batch = f.allocBatch(4);
-    expect(Object.keys(batch.bags).sort()).toEqual(["watchGenres", "watchYears", "watches"]);
+    expect(Object.keys(batch.bags).sort()).toEqual([
+      "recentWatches1",
+      "recentWatches10",
+      "recentWatches3",
+      "watchGenres",
+      "watchYears",
+      "watches",
+    ]);
     expect(Object.keys(batch.categorical)).toEqual([]);
   });
 
   it("selects the Figure 6 feature sets by switches", () => {
     const d = randomDataset(2);
     const watchesOnly = buildCandidateFeatures(d, figure6FeatureSet("watches"));
-    expect(watchesOnly.schema.features.map((x) => x.name)).toEqual(["watches"]);
+    // The recent-watch bags derive from the watch history, so they stay on in every set.
+    const recent = ["recentWatches1", "recentWatches3", "recentWatches10"];
+    expect(watchesOnly.schema.features.map((x) => x.name)).toEqual(["watches", ...recent]);
     expect(watchesOnly.schema.denseWidth).toBe(0);
     const withAge = buildCandidateFeatures(d, figure6FeatureSet("watches+search+age"));
-    expect(withAge.schema.features.map((x) => x.name)).toEqual(["watches", "searchTokens", "exampleAge"]);
+    expect(withAge.schema.features.map((x) => x.name)).toEqual([
+      "watches",
+      "searchTokens",
+      ...recent,
+      "exampleAge",
+    ]);
     expect(Object.keys(withAge.config.autoOff)).toEqual([]); // switched off by the user, not by the data
     const tuned = combineCandidateConfigs(
       { watches: { maxLen: 9 }, search: { minCount: 1 } },
@@ -125,6 +140,23 @@ describe("candidate features: schema", () => {
     expect(() => resolveCandidateConfig(d, { examples: { selection: "latest" as never } })).toThrow(
       /examples\.selection/,
     );
+    expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 0] } })).toThrow(
+      /recentWatches\.counts\[1\]/,
+    );
+    expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 3] } })).toThrow(/repeated/);
+  });
+
+  it("declares the recent-watch bags on the item table, each its own slot, and switches them off", () => {
+    const d = randomDataset(2);
+    const f = buildCandidateFeatures(d, { recentWatches: { counts: [2, 5] } });
+    const recent = f.schema.features.filter((x) => x.name.startsWith(CANDIDATE_FEATURES.recentWatches));
+    expect(recent).toEqual([
+      { kind: "bag", name: "recentWatches2", table: ITEM_TABLE },
+      { kind: "bag", name: "recentWatches5", table: ITEM_TABLE },
+    ]);
+    const off = buildCandidateFeatures(d, { recentWatches: { enabled: false } });
+    expect(off.schema.features.some((x) => x.name.startsWith(CANDIDATE_FEATURES.recentWatches))).toBe(false);
+    expect(Object.keys(off.allocBatch(2).bags).some((n) => n.startsWith("recentWatches"))).toBe(false);
   });
 });
 

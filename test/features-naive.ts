@@ -11,6 +11,8 @@ import { Vocabulary } from "../src/features/vocabulary.js";
 
 export interface Row {
   watches: number[];
+  /** Recent-watch bag name -> its ids (the last R watches). */
+  recent: Record<string, number[]>;
   /** Genre name -> total weight in the watch slot. */
   genres: Record<string, number>;
   years: number[];
@@ -52,8 +54,13 @@ export function naiveRow(
   const cfg = f.config;
   const json = f.toJSON();
   const recent = history.slice(Math.max(0, history.length - cfg.watches.maxLen));
+  const watches = recent.map((e) => e.item + 1);
+  const recentBags: Record<string, number[]> = {};
+  if (cfg.recentWatches.enabled)
+    for (const r of cfg.recentWatches.counts) recentBags[`recentWatches${r}`] = watches.slice(-r);
   const row: Row = {
-    watches: recent.map((e) => e.item + 1),
+    watches,
+    recent: recentBags,
     genres: {},
     years: [],
     tokens: [],
@@ -127,8 +134,12 @@ export function readRow(f: CandidateFeatures, batch: CandidateBatch, b: number):
     const bag = batch.bags[name];
     return bag === undefined ? [] : Array.from(bag.indices.subarray(bag.offsets[b], bag.offsets[b + 1]));
   };
+  const recentBags: Record<string, number[]> = {};
+  for (const name of Object.keys(batch.bags))
+    if (name.startsWith("recentWatches")) recentBags[name] = slice(name);
   const row: Row = {
     watches: slice("watches"),
+    recent: recentBags,
     genres: {},
     years: slice("watchYears"),
     tokens: slice("searchTokens"),

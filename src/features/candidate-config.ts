@@ -27,6 +27,12 @@ export interface ExampleConfig {
 export interface CandidateFeatureConfig {
   /** Watch vector: mean of the embeddings of the ≤ maxLen most recent watches. Always on. */
   readonly watches: { readonly maxLen: number };
+  /**
+   * Recent watches (the ranking half's "last watched ids"): for each R in `counts`, the mean of the
+   * id embeddings of the R most recent watches enters as its own input (bag "recentWatches<R>",
+   * sharing the item table). Moved here from the network config (`network.recentWatches`).
+   */
+  readonly recentWatches: { readonly enabled: boolean; readonly counts: readonly number[] };
   /** A watched item's input embedding = id + mean of genre embeddings + release-year-bucket embedding. */
   readonly itemSideInfo: {
     readonly enabled: boolean;
@@ -81,6 +87,7 @@ export type CandidateFeatureConfigInput = DeepPartial<CandidateFeatureConfig>;
 
 export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
   watches: { maxLen: 50 },
+  recentWatches: { enabled: true, counts: [1, 3, 10] },
   itemSideInfo: { enabled: true, genres: true, year: true, yearBucketSize: 5 },
   search: { enabled: true, maxTokens: 50, vocabSize: 100_000, minCount: 2 },
   demographics: { enabled: true, gender: true, age: true, occupation: true, zip: true, zipPrefix: 2 },
@@ -176,6 +183,16 @@ function checkInt(path: string, v: number, min: number, max = Number.MAX_SAFE_IN
 export function mergeCandidateConfig(input: CandidateFeatureConfigInput = {}): CandidateFeatureConfig {
   const c = mergeChecked(DEFAULT_CANDIDATE_CONFIG, input, "") as CandidateFeatureConfig;
   checkInt("watches.maxLen", c.watches.maxLen, 1);
+  const recent = c.recentWatches.counts;
+  if (!Array.isArray(recent))
+    throw new TypeError(
+      `candidate feature config: recentWatches.counts must be an array of positive integers`,
+    );
+  recent.forEach((r, i) => checkInt(`recentWatches.counts[${i}]`, r, 1));
+  if (new Set(recent).size !== recent.length)
+    throw new RangeError(
+      `candidate feature config: recentWatches.counts has a repeated count: [${recent.join(", ")}]`,
+    );
   checkInt("itemSideInfo.yearBucketSize", c.itemSideInfo.yearBucketSize, 1);
   checkInt("search.maxTokens", c.search.maxTokens, 1);
   checkInt("search.vocabSize", c.search.vocabSize, 1);

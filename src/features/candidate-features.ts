@@ -47,6 +47,8 @@ export type { ExampleSet } from "./candidate-examples.js";
 export const CANDIDATE_FEATURES = {
   /** Bag of watched item ids (table "item", row = item + 1), slot "watch", plain mean. */
   watches: "watches",
+  /** Prefix of the recent-watch bags: "recentWatches3" = the 3 most recent watched ids (table "item"), own slot, plain mean. */
+  recentWatches: "recentWatches",
   /** Bag of the watched items' genres (table "genre"), slot "watch": weights give the mean over items of each item's mean genre. */
   watchGenres: "watchGenres",
   /** Bag of the watched items' release-year buckets (table "year"), slot "watch", plain mean (unknown year = row 0). */
@@ -330,6 +332,9 @@ class CandidateFeatureSet implements CandidateFeatures {
   private readonly users: UserDemographics;
   private readonly maxLen: number;
   private readonly maxTokens: number;
+  /** The recent-watch bags' counts R and feature names, in schema order. */
+  private readonly recentCounts: readonly number[];
+  private readonly recentNames: readonly string[];
   private readonly exampleAgeCol: number;
   private readonly ageCol: number;
   private readonly continuousCol: number;
@@ -350,6 +355,8 @@ class CandidateFeatureSet implements CandidateFeatures {
     this.maxTrainTime = fitted.maxTrainTime;
     this.maxLen = cfg.watches.maxLen;
     this.maxTokens = cfg.search.maxTokens;
+    this.recentCounts = cfg.recentWatches.enabled ? [...cfg.recentWatches.counts] : [];
+    this.recentNames = this.recentCounts.map((r) => `${CANDIDATE_FEATURES.recentWatches}${r}`);
 
     this.genres = fitted.genreVocab !== null ? itemGenreRows(data, fitted.genreVocab, this.numItems) : null;
     this.yearRow = fitted.years !== null ? itemYearRows(data, fitted.years, this.numItems) : null;
@@ -400,6 +407,7 @@ class CandidateFeatureSet implements CandidateFeatures {
     if (this.users.occupation !== null && dm.occupation !== null)
       categorical(F.occupation, dm.occupation.rows);
     if (this.users.zip !== null && dm.zip !== null) categorical(F.zip, dm.zip.rows);
+    for (const name of this.recentNames) features.push({ kind: "bag", name, table: ITEM_TABLE });
 
     let dense = 0;
     const continuous = (name: string, width: number): number => {
@@ -427,6 +435,9 @@ class CandidateFeatureSet implements CandidateFeatures {
       bags[F.watchGenres] = emptyBag(maxSize, maxSize * this.maxLen * this.genres.maxPerItem, true);
     if (this.yearRow !== null) bags[F.watchYears] = emptyBag(maxSize, maxSize * this.maxLen, false);
     if (this.tokens !== null) bags[F.searchTokens] = emptyBag(maxSize, maxSize * this.maxTokens, false);
+    this.recentNames.forEach((name, j) => {
+      bags[name] = emptyBag(maxSize, maxSize * Math.min(this.recentCounts[j], this.maxLen), false);
+    });
     const categorical: Record<string, Int32Array> = {};
     for (const f of this.schema.features)
       if (f.kind === "categorical") categorical[f.name] = new Int32Array(maxSize);
@@ -625,6 +636,16 @@ class CandidateFeatureSet implements CandidateFeatures {
       idx[w++] = it >= 0 && it < ni ? it + 1 : 0; // an item unknown to the model is out of vocabulary
     }
     wb.offsets[b + 1] = w;
+
+    // Recent watches: the last R entries of the watch bag just written (it is oldest first).
+    for (let j = 0; j < this.recentNames.length; j++) {
+      const rb = batch.bags[this.recentNames[j]];
+      let o = rb.offsets[b];
+      const from = Math.max(wb.offsets[b], w - this.recentCounts[j]);
+      ensureBag(rb, o + w - from);
+      for (let k = from; k < w; k++) rb.indices[o++] = idx[k];
+      rb.offsets[b + 1] = o;
+    }
 
     const yr = this.yearRow;
     if (yr !== null) {

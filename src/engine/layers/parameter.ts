@@ -28,8 +28,19 @@ export class Parameter {
   private readonly rowMarked: Uint8Array;
   /** A row that must stay as initialised (the out-of-vocabulary zero row), or −1. */
   readonly frozenRow: number;
+  /**
+   * Whether the optimizer's weight decay / embedding L2 applies (default true); off for e.g. a
+   * per-item logit bias, whose pull toward zero would fight the item popularity it encodes.
+   */
+  readonly decay: boolean;
 
-  constructor(name: string, shape: readonly number[], kind: ParameterKind = "dense", frozenRow = -1) {
+  constructor(
+    name: string,
+    shape: readonly number[],
+    kind: ParameterKind = "dense",
+    frozenRow = -1,
+    options: { decay?: boolean } = {},
+  ) {
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new RangeError(`Parameter ${name}: shape must be positive integers, got [${shape.join(", ")}]`);
     }
@@ -42,6 +53,7 @@ export class Parameter {
     this.rowDim = shape.length > 1 ? shape[shape.length - 1] : 1;
     this.numRows = size / this.rowDim;
     this.frozenRow = frozenRow;
+    this.decay = options.decay ?? true;
     const sparse = kind === "sparse-rows";
     this.touchedRows = new Int32Array(sparse ? this.numRows : 0);
     this.rowMarked = new Uint8Array(sparse ? this.numRows : 0);
@@ -60,11 +72,15 @@ export class Parameter {
     return [this.moment1, this.moment2];
   }
 
-  /** Records rows[start..end) as touched (sparse-row parameters); the frozen row is never recorded. */
-  markRows(rows: Int32Array, start = 0, end = rows.length): void {
+  /**
+   * Records rows rowOffset + rows[i], i in [start, end), as touched (sparse-row parameters); the
+   * frozen row is never recorded. rowOffset maps ids onto a sub-range of the table (e.g. class c
+   * of an output layer tied to an input table whose row 0 is out of vocabulary).
+   */
+  markRows(rows: Int32Array, start = 0, end = rows.length, rowOffset = 0): void {
     const marked = this.rowMarked;
     for (let i = start; i < end; i++) {
-      const r = rows[i];
+      const r = rows[i] + rowOffset;
       if (marked[r] === 0 && r !== this.frozenRow) {
         marked[r] = 1;
         this.touchedRows[this.numTouched++] = r;
@@ -74,7 +90,12 @@ export class Parameter {
 
   /** Records every row as touched (a full-softmax output table gets gradient on all rows). */
   markAllRows(): void {
-    for (let r = 0; r < this.numRows; r++) {
+    this.markRowRange(0, this.numRows);
+  }
+
+  /** Records rows [start, end) as touched. */
+  markRowRange(start: number, end: number): void {
+    for (let r = start; r < end; r++) {
       if (this.rowMarked[r] === 0 && r !== this.frozenRow) {
         this.rowMarked[r] = 1;
         this.touchedRows[this.numTouched++] = r;

@@ -4,6 +4,7 @@
  * vector) and the ranking network. Optional seeded dropout on the input and after each hidden
  * layer; the last layer is ReLU or linear as configured.
  */
+import type { Initializer } from "../init.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { Rng } from "../rng.js";
 import { Dropout } from "./dropout.js";
@@ -17,6 +18,11 @@ export interface ReluTowerOptions {
   dropout?: number;
   /** Dropout rate on the input, applied in place to the caller's buffer; default 0. */
   inputDropout?: number;
+  /**
+   * Weight initialization: "uniform" (default) = He uniform for ReLU layers, Glorot uniform for a
+   * linear last layer; "normal" = He normal for ReLU layers, N(0, 1/fanIn) for a linear last layer.
+   */
+  init?: "uniform" | "normal";
 }
 
 export class ReluTower {
@@ -25,6 +31,11 @@ export class ReluTower {
   readonly layers: readonly Linear[];
   private readonly dropouts: readonly Dropout[];
   private readonly inputDropout: Dropout;
+  /**
+   * The one stream every dropout mask of the tower is drawn from (forked from the constructor's
+   * rng); checkpoint it with getState/setState to replay the same masks.
+   */
+  readonly dropoutRng: Rng;
   private input: Float32Array | null = null;
 
   /** `widths` = [inDim, h1, ..., outDim] (at least two entries); layers are named `${name}.${i}`. */
@@ -41,15 +52,18 @@ export class ReluTower {
     this.widths = [...widths];
     const finalRelu = options.finalRelu ?? true;
     const last = widths.length - 2;
-    this.layers = widths
-      .slice(1)
-      .map(
-        (w, i) =>
-          new Linear(kernels, `${name}.${i}`, widths[i], w, maxBatch, rng, { relu: i < last || finalRelu }),
-      );
+    const normal = options.init === "normal";
+    this.layers = widths.slice(1).map((w, i) => {
+      const relu = i < last || finalRelu;
+      const init: Initializer | undefined = normal
+        ? { kind: "normal", std: Math.sqrt((relu ? 2 : 1) / widths[i]) }
+        : undefined;
+      return new Linear(kernels, `${name}.${i}`, widths[i], w, maxBatch, rng, { relu, init });
+    });
     const rate = options.dropout ?? 0;
-    this.dropouts = widths.slice(1, -1).map((w) => new Dropout(w, maxBatch, rate, rng.fork(w)));
-    this.inputDropout = new Dropout(widths[0], maxBatch, options.inputDropout ?? 0, rng.fork(-1));
+    this.dropoutRng = rng.fork(-1);
+    this.dropouts = widths.slice(1, -1).map((w) => new Dropout(w, maxBatch, rate, this.dropoutRng));
+    this.inputDropout = new Dropout(widths[0], maxBatch, options.inputDropout ?? 0, this.dropoutRng);
   }
 
   get inDim(): number {

@@ -1,7 +1,8 @@
 /**
  * Adam over a model's parameters. Dense parameters use the adam kernel (AdamW when weightDecay >
  * 0); sparse-row parameters (embedding tables) use lazy Adam over the rows the batch touched, so
- * the rows of items absent from a batch, and their moments, stay as they were. The step leaves
+ * the rows of items absent from a batch, and their moments, stay as they were. Weight decay and
+ * the embedding L2 skip parameters created with decay off (e.g. an item bias). The step leaves
  * every gradient zeroed and every touched-row list empty, ready for the next backward pass.
  */
 import type { Kernels } from "../kernels/kernels.js";
@@ -59,11 +60,12 @@ export class Adam {
     for (const p of this.params) {
       const [m, v] = p.moments();
       if (p.kind === "dense") {
-        kernels.adam(p.data, p.grad, m, v, p.size, lr, beta1, beta2, eps, t, this.weightDecay);
+        const decay = p.decay ? this.weightDecay : 0;
+        kernels.adam(p.data, p.grad, m, v, p.size, lr, beta1, beta2, eps, t, decay);
         p.grad.fill(0);
         continue;
       }
-      if (this.sparseL2 > 0) addRowL2(p, this.sparseL2);
+      if (this.sparseL2 > 0 && p.decay) addRowL2(p, this.sparseL2);
       const rows = p.touchedRows;
       kernels.lazyAdam(
         p.data,

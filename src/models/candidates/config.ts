@@ -20,11 +20,6 @@ export interface CandidateNetworkConfig {
   tieOutput: boolean;
   /** Dropout on the concatenated input and on hidden layers (training only). */
   dropout: number;
-  /**
-   * Recency inputs (the ranking half's "last watched ids"): for each R listed, the mean of the R
-   * most recent watched items' id embeddings enters as its own slot (shared item table). [] = off.
-   */
-  recentWatches: number[];
   /** Standard deviation of the initial embedding rows. */
   embeddingInitStd: number;
 }
@@ -71,7 +66,6 @@ export const defaultNetworkConfig: CandidateNetworkConfig = {
   itemBias: true,
   tieOutput: false,
   dropout: 0.3,
-  recentWatches: [1, 3, 10],
   embeddingInitStd: 0.05,
 };
 
@@ -113,6 +107,11 @@ export function resolveCandidateModelConfig(
       throw new Error(`${where}: unknown key "${key}" (expected features, network, train)`);
     }
   }
+  if (input.network && "recentWatches" in input.network) {
+    throw new Error(
+      `${where}.network.recentWatches: moved to the feature config, features.recentWatches = { enabled, counts }`,
+    );
+  }
   checkKeys(input.network, networkKeys, `${where}.network`);
   checkKeys(input.train, trainKeys, `${where}.train`);
   const network: CandidateNetworkConfig = { ...defaultNetworkConfig, ...input.network };
@@ -153,9 +152,6 @@ function validate(c: CandidateConfig, where: string): void {
       throw new Error(`${where}.network.widths: the last width must equal outputDim (${n.outputDim})`);
     }
   }
-  if (!Array.isArray(n.recentWatches))
-    throw new Error(`${where}.network.recentWatches: expected an array of positive integers`);
-  n.recentWatches.forEach((r, i) => positiveInt(r, `network.recentWatches[${i}]`));
   if (!(n.embeddingInitStd > 0))
     throw new Error(`${where}.network.embeddingInitStd: expected > 0, got ${n.embeddingInitStd}`);
   if (!(n.dropout >= 0 && n.dropout < 1))

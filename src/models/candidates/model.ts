@@ -75,8 +75,7 @@ export class CandidateModel {
     const features = buildCandidateFeatures(train, featureConfig);
     const k = opts.kernels ?? getKernels();
     const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
-    model.network.init(new Rng(seed));
-    model.summary = await trainLoop(k, model.network, features, config, seed + 1, {
+    model.summary = await trainLoop(model.network, features, config, seed + 1, {
       validate: opts.valid
         ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo")
         : undefined,
@@ -100,7 +99,9 @@ export class CandidateModel {
       mode === "sampled"
         ? new NegativeSampler(counts ?? new Float64Array(features.numItems), t.samplingAlpha, t.numNegatives)
         : null;
+    // The network's parameters are initialized from the model seed (a loaded model overwrites them).
     const network = new CandidateNetwork(
+      k,
       config,
       {
         schema: features.schema,
@@ -110,6 +111,7 @@ export class CandidateModel {
         itemIds: itemIdInput(features),
       },
       sampler,
+      new Rng(seed),
     );
     return new CandidateModel(config, features, network, seed, null, k);
   }
@@ -125,7 +127,7 @@ export class CandidateModel {
   /** User vectors [batch.size × userDim] of a filled candidate batch. */
   encodeUser(batch: CandidateBatch): Float32Array {
     const out = new Float32Array(batch.size * this.userDim);
-    this.network.encode(this.kernels, batch, out);
+    this.network.encode(batch, out);
     return out;
   }
 
@@ -138,7 +140,7 @@ export class CandidateModel {
     for (let start = 0; start < n; start += cap) {
       const end = Math.min(n, start + cap);
       this.features.fillQueryBatch(queries, start, end, this.batch);
-      this.network.encode(this.kernels, this.batch, this.users);
+      this.network.encode(this.batch, this.users);
       out.set(this.users.subarray(0, (end - start) * d), start * d);
     }
     return out;
@@ -146,12 +148,13 @@ export class CandidateModel {
 
   /** The item output vectors [numItems × userDim], row i = dataset item i. */
   itemVectors(): Float32Array {
-    return Float32Array.from(this.network.output.itemMatrix());
+    return Float32Array.from(this.network.itemMatrix());
   }
 
   /** The per-item logit bias, or null when the model has none. */
   itemBias(): Float32Array | null {
-    return this.network.output.bias ? Float32Array.from(this.network.output.bias.value) : null;
+    const bias = this.network.itemBias();
+    return bias ? Float32Array.from(bias) : null;
   }
 
   /** Scores of queries start..end against every item into out ([end − start × numItems]). */
@@ -161,13 +164,8 @@ export class CandidateModel {
     for (let s = start; s < end; s += cap) {
       const e = Math.min(end, s + cap);
       this.features.fillQueryBatch(queries, s, e, this.batch);
-      this.network.encode(this.kernels, this.batch, this.users);
-      this.network.output.score(
-        this.kernels,
-        this.users,
-        e - s,
-        out.subarray((s - start) * N, (e - start) * N),
-      );
+      this.network.encode(this.batch, this.users);
+      this.network.score(this.users, e - s, out.subarray((s - start) * N, (e - start) * N));
     }
   }
 
@@ -186,10 +184,10 @@ export class CandidateModel {
     this.kernels.topK(
       u,
       n,
-      this.network.output.itemMatrix(),
+      this.network.itemMatrix(),
       this.numItems,
       this.userDim,
-      this.network.output.bias?.value ?? null,
+      this.network.itemBias(),
       k,
       excludeSeen ? queries.historyOffsets : null,
       excludeSeen ? queries.historyItems : null,
@@ -217,7 +215,7 @@ export class CandidateModel {
       params: {
         tower: towerWidths(this.config.network).join("-"),
         dropout: this.config.network.dropout,
-        recent: this.config.network.recentWatches.join(","),
+        recent: recentCounts(this.features),
         softmax: this.network.shape.mode,
         lr: this.config.train.lr,
         epochs: this.summary?.bestEpoch ?? 0,
@@ -242,7 +240,13 @@ function withSeed(input: CandidateFeatureConfigInput, seed: number): CandidateFe
 
 function itemIdInput(features: CandidateFeatures): ItemIdInput | null {
   const f = features.schema.features.find((x) => x.kind === "bag" && x.name === CANDIDATE_FEATURES.watches);
-  return f && f.kind === "bag" && f.table === ITEM_TABLE ? { feature: f.name, table: f.table } : null;
+  return f && f.kind === "bag" && f.table === ITEM_TABLE ? { table: f.table } : null;
+}
+
+/** The recent-watch counts the features feed, e.g. "1,3,10" ("" when the group is off). */
+function recentCounts(features: CandidateFeatures): string {
+  const r = features.config.recentWatches;
+  return r.enabled ? r.counts.join(",") : "";
 }
 
 /** How often each item was watched in training (the negative sampler's unigram counts). */

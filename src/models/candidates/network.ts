@@ -1,23 +1,25 @@
 /**
- * The candidate generation network of the paper (Section 3): embedded inputs concatenated into a
- * wide first layer, a ReLU tower to the user vector u, and a softmax over item output embeddings
- * v_i. One training step = forward, loss, backward, Adam (lazy on embedding rows). Every buffer is
- * sized for the largest batch when the network is built.
+ * The candidate generation network of the paper (Section 3), assembled from engine layers: the
+ * schema-driven input layer (embedding bags and lookups concatenated into a wide first layer), a
+ * ReLU tower to the user vector u, and a softmax head over item output embeddings v_i (full, or
+ * sampled with logQ correction). One training step = forward, loss, backward, one Adam step (lazy
+ * on embedding rows). Every buffer is sized for the largest batch when the network is built.
  */
 import type { Kernels } from "../../engine/kernels/kernels.js";
+import { EmbeddingTable } from "../../engine/layers/embedding.js";
+import type { Parameter } from "../../engine/layers/parameter.js";
+import { ReluTower } from "../../engine/layers/relu-tower.js";
+import { FullSoftmaxHead, SampledSoftmaxHead } from "../../engine/layers/softmax-head.js";
+import { Adam } from "../../engine/optim/adam.js";
 import type { Rng } from "../../engine/rng.js";
 import type { CandidateBatch } from "../../features/batch.js";
 import type { FeatureSchema } from "../../features/schema.js";
 import { towerWidths, type CandidateConfig } from "./config.js";
 import { InputLayer } from "./input-layer.js";
 import type { NegativeSampler } from "./negative-sampler.js";
-import { OutputLayer } from "./output-layer.js";
-import type { AdamSettings, DenseParam, TableParam } from "./params.js";
-import { Tower } from "./tower.js";
 
-/** The feature and table that hold watched item ids (row = item + 1), for tying the output. */
+/** The table that holds watched item ids (row = item + 1), for tying the output to it. */
 export interface ItemIdInput {
-  readonly feature: string;
   readonly table: string;
 }
 
@@ -31,62 +33,106 @@ export interface NetworkShape {
 
 export class CandidateNetwork {
   readonly input: InputLayer;
-  readonly tower: Tower;
-  readonly output: OutputLayer;
-  private readonly x: Float32Array;
-  private readonly gradX: Float32Array;
-  private step = 0;
+  readonly tower: ReluTower;
+  /** The item output embeddings: the network's own table, or (tied) the item-id input table. */
+  readonly itemTable: EmbeddingTable;
+  readonly head: FullSoftmaxHead | SampledSoftmaxHead;
+  readonly optimizer: Adam;
   /** Multiplies every learning rate (the training loop's per-epoch schedule). */
   lrScale = 1;
+  private readonly kernels: Kernels;
+  private readonly sampler: NegativeSampler | null;
+  private readonly x: Float32Array;
+  private readonly gradUser: Float32Array;
+  private readonly negIds: Int32Array;
+  private readonly logQNeg: Float32Array;
+  private readonly logQTrue: Float32Array;
 
+  /** Builds and initializes every parameter from `rng` (input tables, tower, output table). */
   constructor(
+    kernels: Kernels,
     readonly config: CandidateConfig,
     readonly shape: NetworkShape,
     sampler: NegativeSampler | null,
+    rng: Rng,
   ) {
     const net = config.network;
+    const t = config.train;
     const cap = shape.capacity;
-    this.input = new InputLayer(shape.schema, cap, net.recentWatches, shape.itemIds);
-    this.tower = new Tower(this.input.width, towerWidths(net), net.finalRelu, cap, net.dropout);
-    let tiedTable: TableParam | undefined;
-    let tiedRows: Int32Array | undefined;
-    if (net.tieOutput) {
-      if (!shape.itemIds)
-        throw new Error("network.tieOutput: the feature schema has no item id table to tie to");
-      tiedTable = this.input.tables.get(shape.itemIds.table);
-      tiedRows = new Int32Array(shape.numItems);
-      for (let i = 0; i < shape.numItems; i++) tiedRows[i] = i + 1;
-    }
-    this.output = new OutputLayer(shape.numItems, this.tower.outputWidth, cap, shape.mode, sampler, {
-      itemBias: net.itemBias,
-      tiedTable,
-      tiedRows,
+    this.kernels = kernels;
+    this.sampler = sampler;
+    this.input = new InputLayer(kernels, shape.schema, cap, rng, net.embeddingInitStd);
+    this.tower = new ReluTower(kernels, "tower", [this.input.width, ...towerWidths(net)], cap, rng, {
+      finalRelu: net.finalRelu,
+      dropout: net.dropout,
+      inputDropout: net.dropout,
+      init: "normal",
     });
+    const dim = this.tower.outDim;
+    let firstRow = 0;
+    if (net.tieOutput) {
+      const tied = shape.itemIds ? this.input.tables.get(shape.itemIds.table) : undefined;
+      if (!tied) throw new Error("network.tieOutput: the feature schema has no item id table to tie to");
+      if (tied.dim !== dim || tied.rows !== shape.numItems + 1) {
+        throw new Error(
+          `network.tieOutput: table "${tied.param.name}" is ${tied.rows}×${tied.dim}, the output needs ${shape.numItems + 1}×${dim} (outputDim = its dim)`,
+        );
+      }
+      this.itemTable = tied;
+      firstRow = 1;
+    } else {
+      this.itemTable = new EmbeddingTable("output.embeddings", shape.numItems, dim, rng, {
+        init: { kind: "normal", std: net.embeddingInitStd },
+        zeroRow0: false,
+      });
+    }
+    const headOptions = { itemBias: net.itemBias, firstRow };
+    if (shape.mode === "full") {
+      this.head = new FullSoftmaxHead(kernels, this.itemTable, cap, headOptions);
+    } else {
+      if (!sampler) throw new Error("candidate network: sampled softmax needs a negative sampler");
+      this.head = new SampledSoftmaxHead(kernels, this.itemTable, cap, sampler.numNegatives, headOptions);
+    }
+    const k = sampler?.numNegatives ?? 0;
+    this.negIds = new Int32Array(k);
+    this.logQNeg = new Float32Array(k);
+    this.logQTrue = new Float32Array(cap);
     this.x = new Float32Array(cap * this.input.width);
-    this.gradX = new Float32Array(cap * this.input.width);
+    this.gradUser = new Float32Array(cap * dim);
+    this.optimizer = new Adam(kernels, this.parameters(), {
+      lr: t.lr,
+      beta1: t.beta1,
+      beta2: t.beta2,
+      eps: t.eps,
+      weightDecay: t.weightDecay,
+      sparseLrScale: (t.embeddingLr ?? t.lr) / t.lr,
+      sparseL2: t.embeddingL2,
+    });
   }
 
   get userDim(): number {
-    return this.tower.outputWidth;
+    return this.tower.outDim;
   }
 
-  init(rng: Rng): void {
-    this.input.init(rng, this.config.network.embeddingInitStd);
-    this.tower.init(rng);
-    this.output.init(rng, this.config.network.embeddingInitStd);
+  /** Every trainable parameter, each once (a tied output table is the input's). */
+  parameters(): Parameter[] {
+    const params = [...this.input.parameters(), ...this.tower.parameters()];
+    if (!this.config.network.tieOutput) params.push(this.itemTable.param);
+    return [...params, ...this.head.parameters()];
   }
 
   /** Every trainable tensor by a stable name, with its shape (model files, best-epoch snapshots). */
   namedTensors(): Map<string, { data: Float32Array; shape: number[] }> {
     const out = new Map<string, { data: Float32Array; shape: number[] }>();
     for (const t of this.input.tables.values())
-      out.set(`input.${t.name}`, { data: t.value, shape: [t.rows, t.dim] });
-    for (const p of this.tower.params()) out.set(p.name, { data: p.value, shape: [...p.shape] });
-    const e = this.output.embeddings;
-    if (!this.config.network.tieOutput)
-      out.set("output.embeddings", { data: e.value, shape: [e.rows, e.dim] });
-    if (this.output.bias)
-      out.set("output.bias", { data: this.output.bias.value, shape: [this.output.bias.rows] });
+      out.set(`input.${t.param.name}`, { data: t.data, shape: [t.rows, t.dim] });
+    for (const p of this.tower.parameters()) out.set(p.name, { data: p.data, shape: [...p.shape] });
+    if (!this.config.network.tieOutput) {
+      const e = this.itemTable;
+      out.set("output.embeddings", { data: e.data, shape: [e.rows, e.dim] });
+    }
+    const bias = this.head.bias;
+    if (bias) out.set("output.bias", { data: bias.data, shape: [...bias.shape] });
     return out;
   }
 
@@ -95,60 +141,71 @@ export class CandidateNetwork {
   }
 
   /** One optimization step on a filled batch; returns the mean loss. */
-  trainStep(k: Kernels, batch: CandidateBatch, rng: Rng): number {
-    const loss = this.forwardBackward(k, batch, rng);
-    this.applyGradients(k);
+  trainStep(batch: CandidateBatch, rng: Rng): number {
+    const loss = this.forwardBackward(batch, rng);
+    this.optimizer.step(this.config.train.lr * this.lrScale);
     return loss;
   }
 
   /**
-   * Forward and backward of one batch: returns the mean loss and leaves the gradients in the
-   * parameters (dense gradients overwritten, table gradients added to the touched rows).
+   * Forward and backward of one batch (dropout on; `rng` draws the sampled softmax's negatives):
+   * returns the mean loss and adds the gradients into the parameters (see zeroGrad).
    */
-  forwardBackward(k: Kernels, batch: CandidateBatch, rng: Rng): number {
+  forwardBackward(batch: CandidateBatch, rng: Rng): number {
     const n = batch.size;
-    this.input.forward(k, batch, this.x);
-    this.tower.forward(k, this.x, n, this.config.network.dropout > 0 ? rng : null);
-    const loss = this.output.lossAndBackward(
-      k,
-      rng,
-      this.tower.output,
-      batch.labels,
-      n,
-      this.tower.gradOutput,
-    );
-    this.tower.backward(k, this.x, n, this.gradX);
-    this.input.backward(k, batch, this.gradX);
-    return loss / n;
+    this.input.forward(batch, this.x);
+    const user = this.tower.forward(this.x, n, true);
+    let loss: number;
+    if (this.head instanceof FullSoftmaxHead) {
+      loss = this.head.lossAndGrad(user, n, batch.labels, this.gradUser);
+    } else {
+      const sampler = this.sampler as NegativeSampler;
+      sampler.sample(rng, this.negIds, this.logQNeg);
+      for (let b = 0; b < n; b++) this.logQTrue[b] = sampler.logQ[batch.labels[b]];
+      loss = this.head.lossAndGrad(
+        user,
+        n,
+        batch.labels,
+        this.negIds,
+        this.logQTrue,
+        this.logQNeg,
+        this.gradUser,
+      );
+    }
+    const gradX = this.tower.backward(this.gradUser, n);
+    this.input.backward(batch, gradX);
+    return loss;
   }
 
-  /** Adam on the dense weights, lazy Adam on the touched embedding rows; clears table gradients. */
-  applyGradients(k: Kernels): void {
-    const t = this.config.train;
-    this.step++;
-    const dense: AdamSettings = {
-      lr: t.lr * this.lrScale,
-      beta1: t.beta1,
-      beta2: t.beta2,
-      eps: t.eps,
-      weightDecay: t.weightDecay,
-    };
-    const sparse: AdamSettings = { ...dense, lr: (t.embeddingLr ?? t.lr) * this.lrScale, weightDecay: 0 };
-    for (const p of this.tower.params()) p.step(k, dense, this.step);
-    for (const table of this.input.tables.values()) table.step(k, sparse, this.step, t.embeddingL2);
-    if (!this.config.network.tieOutput) this.output.embeddings.step(k, sparse, this.step, t.embeddingL2);
-    this.output.bias?.step(k, sparse, this.step, 0);
+  /** Clears every accumulated gradient without updating (gradient checks, skipped steps). */
+  zeroGrad(): void {
+    this.optimizer.zeroGrad();
   }
 
   /** User vectors [n × userDim] of a filled batch (no dropout), copied into out. */
-  encode(k: Kernels, batch: CandidateBatch, out: Float32Array): void {
+  encode(batch: CandidateBatch, out: Float32Array): void {
     const n = batch.size;
-    this.input.forward(k, batch, this.x);
-    this.tower.forward(k, this.x, n, null);
-    out.set(this.tower.output.subarray(0, n * this.userDim));
+    this.input.forward(batch, this.x);
+    const user = this.tower.forward(this.x, n, false);
+    out.set(user.subarray(0, n * this.userDim));
   }
 
-  denseParams(): DenseParam[] {
-    return this.tower.params();
+  /** The item vectors [numItems × userDim], row i = item i (a view of the output table). */
+  itemMatrix(): Float32Array {
+    return this.head.itemVectors().subarray(0, this.shape.numItems * this.userDim);
+  }
+
+  /** The per-item logit bias [numItems], or null. */
+  itemBias(): Float32Array | null {
+    return this.head.bias?.data ?? null;
+  }
+
+  /** Serving scores: out[q, i] = u_q · v_i + b_i for n user vectors. */
+  score(users: Float32Array, n: number, out: Float32Array): void {
+    const N = this.shape.numItems;
+    const d = this.userDim;
+    this.kernels.gemm(false, true, n, N, d, 1, users, d, this.itemMatrix(), d, 0, out, N);
+    const bias = this.itemBias();
+    if (bias) this.kernels.biasAct(out, n, N, N, bias, false);
   }
 }

@@ -4,7 +4,6 @@
  * the best epoch's weights restored, progress events, and a clean stop on an abort signal (the
  * current step finishes, the best weights so far are kept).
  */
-import type { Kernels } from "../../engine/kernels/kernels.js";
 import { Rng } from "../../engine/rng.js";
 import type { CandidateFeatures } from "../../features/candidate-features.js";
 import type { CandidateConfig } from "./config.js";
@@ -80,7 +79,6 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 export async function trainLoop(
-  k: Kernels,
   net: CandidateNetwork,
   features: CandidateFeatures,
   config: CandidateConfig,
@@ -125,7 +123,7 @@ export async function trainLoop(
       const start = s * t.batchSize;
       const end = Math.min(set.size, start + t.batchSize);
       features.fillTrainBatch(set, order, start, end, batch);
-      const loss = net.trainStep(k, batch, rng);
+      const loss = net.trainStep(batch, rng);
       if (!Number.isFinite(loss)) {
         throw new Error(
           `training diverged at epoch ${epoch}, step ${s + 1}: loss ${loss} (try a lower train.lr)`,
