@@ -6,9 +6,10 @@
  * 4 demographic embeddings of 8-d and the example age, concatenated -> 1024 -> 512 -> 256 ReLU =
  * user vector; 256-d item output embeddings; sampled softmax with 2,000 shared negatives + logQ;
  * Adam, lr 1e-3. A timed step = negative sampling + forward + backward + optimizer update.
- * PyTorch runs with 1 and 2 threads; the ratio is against its best.
+ * PyTorch runs at every torch × OpenBLAS thread setting; the ratio is against its best.
  */
 import { execFileSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,27 +127,40 @@ export function benchOurStep(steps = 30, warmup = 5): number {
   return (steps * BATCH) / ((performance.now() - start) / 1000);
 }
 
-/** PyTorch's examples/s with 1 and 2 threads (null entries when torch is unavailable). */
+/**
+ * PyTorch's examples/s at every (torch threads, OpenBLAS threads) setting up to the core count:
+ * OpenBLAS's pool ignores torch.set_num_threads, so both are set, and the ratio is taken against
+ * the best (on 2 cores that is usually 1 torch thread + 2 OpenBLAS threads). Entries carry
+ * `skipped` with the reason when torch is unavailable.
+ */
 export function benchTorch(steps = 30): Array<Record<string, unknown>> {
   const script = join(repoRoot(), "bench", "peers", "torch_candidate_step.py");
   const runs: Array<Record<string, unknown>> = [];
-  for (const threads of [1, 2]) {
-    try {
-      const out = execFileSync(
-        "/usr/bin/python3",
-        [script, "--steps", String(steps), "--warmup", "5", "--torch-threads", String(threads)],
-        {
-          env: { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) },
-          encoding: "utf8",
-        },
-      );
-      runs.push(JSON.parse(out.trim().split("\n").pop() as string) as Record<string, unknown>);
-    } catch (err) {
-      runs.push({
-        examples_per_s: null,
-        torch_threads: threads,
-        skipped: (err as Error).message.split("\n")[0],
-      });
+  const maxThreads = Math.max(1, availableParallelism());
+  for (let torchThreads = 1; torchThreads <= maxThreads; torchThreads++) {
+    for (let blasThreads = 1; blasThreads <= maxThreads; blasThreads++) {
+      try {
+        const out = execFileSync(
+          "/usr/bin/python3",
+          [script, "--steps", String(steps), "--warmup", "5", "--torch-threads", String(torchThreads)],
+          {
+            env: {
+              ...process.env,
+              OPENBLAS_NUM_THREADS: String(blasThreads),
+              OMP_NUM_THREADS: String(torchThreads),
+            },
+            encoding: "utf8",
+          },
+        );
+        runs.push(JSON.parse(out.trim().split("\n").pop() as string) as Record<string, unknown>);
+      } catch (err) {
+        runs.push({
+          examples_per_s: null,
+          torch_threads: torchThreads,
+          openblas_threads: blasThreads,
+          skipped: (err as Error).message.split("\n")[0],
+        });
+      }
     }
   }
   return runs;
