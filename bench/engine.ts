@@ -1,43 +1,25 @@
 /**
  * Engine benchmark: `node dist/bench/engine.js [--json]`. Measures the native GEMM (bench/gemm.ts)
- * and the training step (the `train` part, added with the training loop), prints a table or, with
+ * and the candidate training step against PyTorch (bench/train.ts), prints a table or, with
  * --json, one JSON object {"gemm": [...], "train": ...}, and records the result in
  * bench/results/engine.json.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isMainModule, writeBenchResult } from "./support.js";
 import { benchGemm, type GemmResult } from "./gemm.js";
-import { benchTrain } from "./train.js";
+import { benchTrain, type TrainBenchResult } from "./train.js";
 
 export interface EngineBenchResult {
   readonly gemm: GemmResult[];
-  /** Training-step throughput; null until the training benchmark is added. */
-  readonly train: unknown;
+  readonly train: TrainBenchResult;
 }
 
-/** bench/results/engine.json under the repository root (from bench/ or dist/bench/). */
-function resultsPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.endsWith(join("dist", "bench")) ? join(here, "..", "..") : join(here, "..");
-  return join(root, "bench", "results", "engine.json");
-}
-
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-async function main(): Promise<void> {
-  const json = process.argv.includes("--json");
+export async function run(args: string[]): Promise<EngineBenchResult> {
+  const json = args.includes("--json");
   const result: EngineBenchResult = { gemm: await benchGemm(), train: benchTrain() };
-  const path = resultsPath();
-  writeAtomic(path, `${JSON.stringify({ ...result, recordedAt: new Date().toISOString() }, null, 2)}\n`);
+  const path = writeBenchResult("engine.json", { ...result, recordedAt: new Date().toISOString() });
   if (json) {
     console.log(JSON.stringify(result));
-    return;
+    return result;
   }
   for (const r of result.gemm) {
     console.log(
@@ -45,6 +27,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(`results written to ${path}`);
+  return result;
 }
 
-await main();
+if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

@@ -3,9 +3,8 @@
  * target is stated for, with 1 and 2 threads of the engine's pool. Each point is the best of 15
  * timed windows of 0.1 s (the machine may be shared; the best window is the least disturbed one).
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { isMainModule, writeBenchResult } from "./support.js";
+
 import { getNativeKernels } from "../src/engine/kernels/index.js";
 import { nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
 
@@ -113,15 +112,12 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
 /** `node dist/bench/gemm.js`: prints the GEMM results as JSON and records bench/results/gemm.json. */
 async function main(): Promise<void> {
   const gemm = await benchGemm();
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.endsWith(join("dist", "bench")) ? join(here, "..", "..") : join(here, "..");
-  const path = join(root, "bench", "results", "gemm.json");
-  const record = { command: "node dist/bench/gemm.js", recordedAt: new Date().toISOString(), gemm };
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.${process.pid}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(`${path}.${process.pid}.tmp`, path);
+  writeBenchResult("gemm.json", {
+    command: "node dist/bench/gemm.js",
+    recordedAt: new Date().toISOString(),
+    gemm,
+  });
   console.log(JSON.stringify({ gemm }));
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1]))
-  await main();
+if (isMainModule(import.meta.url)) await main();

@@ -8,17 +8,9 @@
  *
  * Results go to bench/results/load.json (full size) or bench/results/load-<N>.json (other sizes).
  */
+import { isMainModule, writeBenchResult } from "./support.js";
 import { execFileSync } from "node:child_process";
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -105,8 +97,9 @@ async function child(dir: string): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
-async function main(): Promise<void> {
+export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: {
       rows: { type: "string" },
       seed: { type: "string" },
@@ -155,9 +148,7 @@ async function main(): Promise<void> {
       generateSeconds,
     };
     const name = rows === FULL_ROWS ? "load.json" : `load-${rows}.json`;
-    const target = fileURLToPath(new URL(`../../bench/results/${name}`, import.meta.url));
-    writeFileSync(`${target}.tmp`, JSON.stringify(result, null, 2) + "\n");
-    renameSync(`${target}.tmp`, target);
+    const target = writeBenchResult(name, result);
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(
@@ -170,4 +161,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

@@ -10,9 +10,10 @@
  */
 import { execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+
+import { join } from "node:path";
+
+import { isMainModule, repoRoot, writeBenchResult } from "./support.js";
 import { getKernels } from "../src/engine/kernels/index.js";
 import { Rng } from "../src/engine/rng.js";
 import type { CandidateBatch } from "../src/features/batch.js";
@@ -36,11 +37,6 @@ export interface TrainBenchResult {
   readonly backend: string;
   readonly steps: number;
   readonly torch_runs: unknown[];
-}
-
-function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.endsWith(join("dist", "bench")) ? join(here, "..", "..") : join(here, "..");
 }
 
 /** Zipf(1.1) item draws through a cumulative table. */
@@ -181,19 +177,11 @@ export function benchTrain(steps = 30): TrainBenchResult {
   };
 }
 
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isMainModule(import.meta.url)) {
   const stepsArg = process.argv.indexOf("--steps");
   const steps = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 30;
   const train = benchTrain(steps);
-  const path = join(repoRoot(), "bench", "results", "train.json");
-  writeAtomic(path, `${JSON.stringify({ train, recordedAt: new Date().toISOString() }, null, 2)}\n`);
+  const path = writeBenchResult("train.json", { train, recordedAt: new Date().toISOString() });
   if (process.argv.includes("--json")) console.log(JSON.stringify({ train }));
   else {
     console.log(`watchnext (${train.backend}): ${train.examples_per_s.toFixed(0)} examples/s`);

@@ -23,4 +23,4 @@ export {
   type BaselineName,
   type RunBaselinesOptions,
 } from "./run-baselines.js";
-export { formatTable, markdownReport, writeFileAtomic, type MarkdownOptions } from "./report.js";
+export { formatTable, markdownReport, type MarkdownOptions } from "./report.js";

@@ -2,7 +2,6 @@
  * Human-readable forms of an EvaluationReport: an aligned text table for the terminal and a
  * Markdown document for docs/results, shared by `baselines` and `evaluate`.
  */
-import { renameSync, writeFileSync } from "node:fs";
 import type { EvaluationReport } from "./types.js";
 
 /** Metric columns in report order (taken from the first result). */
@@ -77,11 +76,4 @@ export function markdownReport(report: EvaluationReport, options: MarkdownOption
     lines.push(`Protocol parameters: \`${JSON.stringify(report.protocol_params)}\``, "");
   for (const note of options.notes ?? []) lines.push(note, "");
   return lines.join("\n");
-}
-
-/** Writes text through a temporary file and a rename, so readers never see half a file. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }

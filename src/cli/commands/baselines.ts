@@ -4,7 +4,8 @@
  */
 import { parseArgs } from "node:util";
 import { BASELINE_NAMES, runBaselines, type BaselineName } from "../../eval/run-baselines.js";
-import { formatTable, markdownReport, writeFileAtomic } from "../../eval/report.js";
+import { writeFileAtomic } from "../../engine/model-file/atomic-write.js";
+import { formatTable, markdownReport } from "../../eval/report.js";
 import type { TemporalOptions } from "../../eval/split-temporal.js";
 import type { EvaluationReport } from "../../eval/types.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";

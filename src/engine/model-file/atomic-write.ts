@@ -33,11 +33,14 @@ export function writeFileSynced(path: string, chunks: readonly Uint8Array[]): vo
   }
 }
 
-/** Atomically replaces `path` with `chunks`: temp file, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
+/**
+ * Atomically replaces `path` with `content` (text, or byte chunks in order): temp file, fsync,
+ * rename, fsync of the directory.
+ */
+export function writeFileAtomic(path: string, content: string | readonly Uint8Array[]): void {
   const temp = tempSibling(path, "tmp");
   try {
-    writeFileSynced(temp, chunks);
+    writeFileSynced(temp, typeof content === "string" ? [Buffer.from(content)] : content);
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
