@@ -87,14 +87,14 @@ export type CandidateFeatureConfigInput = DeepPartial<CandidateFeatureConfig>;
 
 export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
   watches: { maxLen: 50 },
-  recentWatches: { enabled: true, counts: [1, 3, 10] },
+  recentWatches: { enabled: true, counts: [1, 2, 3, 5, 10, 20] },
   itemSideInfo: { enabled: true, genres: true, year: true, yearBucketSize: 5 },
   search: { enabled: true, maxTokens: 50, vocabSize: 100_000, minCount: 2 },
   demographics: { enabled: true, gender: true, age: true, occupation: true, zip: true, zipPrefix: 2 },
   exampleAge: { enabled: true },
   userContinuous: { enabled: true, numQuantiles: 1000 },
   embeddingDim: { item: 64, token: 32, perLog2Rows: 2, minOther: 2, maxOther: 16 },
-  examples: { perUserCap: 200, selection: "recent", mode: "rollback", minHistory: 1, seed: 1 },
+  examples: { perUserCap: 0, selection: "recent", mode: "rollback", minHistory: 1, seed: 1 },
 };
 
 /** The config after defaults and dataset checks: groups the data lacks are off, with the reason. */

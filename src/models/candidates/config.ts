@@ -77,7 +77,7 @@ export const defaultTrainConfig: CandidateTrainConfig = {
   batchSize: 512,
   epochs: 30,
   patience: 3,
-  lr: 3e-3,
+  lr: 2e-3,
   lrDecay: 1,
   embeddingLr: null,
   beta1: 0.9,
