@@ -33,22 +33,15 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Arguments of `node` running `watchnext train candidates` on the synthetic data. */
+function trainArgs(out: string, configJson: string): string[] {
+  return [main, "train", "candidates", "--data", data, "--out", out, "--config", configJson];
+}
+
 describe("candidate CLI", () => {
   it("trains, evaluates with the baselines' JSON shape, and recommends unseen items", async () => {
     const out = join(dir, "model");
-    const train = await run("node", [
-      main,
-      "train",
-      "candidates",
-      "--data",
-      data,
-      "--out",
-      out,
-      "--config",
-      config,
-      "--seed",
-      "3",
-    ]);
+    const train = await run("node", [...trainArgs(out, config), "--seed", "3"]);
     expect(train.stdout).toMatch(/saved .*model \(best epoch [12]/);
     expect(train.stderr).toMatch(/epoch 1\/2 .*valid HR@10 \d\.\d{4}/);
 
@@ -96,19 +89,9 @@ describe("candidate CLI", () => {
   });
 
   it("rejects a bad config by key path before reading data", async () => {
-    await expect(
-      run("node", [
-        main,
-        "train",
-        "candidates",
-        "--data",
-        data,
-        "--out",
-        join(dir, "bad"),
-        "--config",
-        '{"network":{"depht":1}}',
-      ]),
-    ).rejects.toThrow(/--config\.network: unknown key "depht"/);
+    await expect(run("node", trainArgs(join(dir, "bad"), '{"network":{"depht":1}}'))).rejects.toThrow(
+      /--config\.network: unknown key "depht"/,
+    );
     expect(existsSync(join(dir, "bad"))).toBe(false);
   });
 
@@ -118,17 +101,7 @@ describe("candidate CLI", () => {
       ...JSON.parse(config),
       train: { epochs: 500, patience: 500, batchSize: 64, lr: 0.005 },
     });
-    const child = spawn("node", [
-      main,
-      "train",
-      "candidates",
-      "--data",
-      data,
-      "--out",
-      out,
-      "--config",
-      longConfig,
-    ]);
+    const child = spawn("node", trainArgs(out, longConfig));
     let stderr = "";
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

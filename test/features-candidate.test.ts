@@ -14,6 +14,12 @@ import {
   type CandidateFeatures,
 } from "../src/features/candidate-features.js";
 import { makeDataset, randomDataset } from "./features-fixtures.js";
+import { DEFAULT_CANDIDATE_CONFIG } from "../src/features/candidate-config.js";
+
+/** The recent-watch bag names the default config declares, in schema order. */
+function defaultRecentBags(): string[] {
+  return DEFAULT_CANDIDATE_CONFIG.recentWatches.counts.map((r) => `recentWatches${r}`);
+}
 import { naiveRow, naiveSequence, readRow, type Row } from "./features-naive.js";
 import type { Dataset } from "../src/data/dataset.js";
 
@@ -96,14 +102,9 @@ describe("candidate features: schema", () => {
     expect(names).not.toContain("gender");
     expect(names).not.toContain("age");
     const batch = f.allocBatch(4);
-    expect(Object.keys(batch.bags).sort()).toEqual([
-      "recentWatches1",
-      "recentWatches10",
-      "recentWatches3",
-      "watchGenres",
-      "watchYears",
-      "watches",
-    ]);
+    expect(Object.keys(batch.bags).sort()).toEqual(
+      [...defaultRecentBags(), "watchGenres", "watchYears", "watches"].sort(),
+    );
     expect(Object.keys(batch.categorical)).toEqual([]);
   });
 
@@ -111,7 +112,7 @@ describe("candidate features: schema", () => {
     const d = randomDataset(2);
     const watchesOnly = buildCandidateFeatures(d, figure6FeatureSet("watches"));
     // The recent-watch bags derive from the watch history, so they stay on in every set.
-    const recent = ["recentWatches1", "recentWatches3", "recentWatches10"];
+    const recent = defaultRecentBags();
     expect(watchesOnly.schema.features.map((x) => x.name)).toEqual(["watches", ...recent]);
     expect(watchesOnly.schema.denseWidth).toBe(0);
     const withAge = buildCandidateFeatures(d, figure6FeatureSet("watches+search+age"));

@@ -142,9 +142,24 @@ Napi::Value ColSums(const Info& info) {
   return info.Env().Undefined();
 }
 
-// Validates CSR offsets (non-decreasing, within the indices array) and returns the bag count.
-long check_offsets(const Call& c, const int* offsets, size_t num_offsets, size_t num_indices,
-                   const float* weights, size_t num_weights) {
+// Rows of `dim` floats a table of `len` floats holds.
+long table_rows(size_t len, long dim) { return dim == 0 ? 0 : static_cast<long>(len) / dim; }
+
+// The CSR bag arguments of both embedding-bag kernels, at consecutive positions first (offsets),
+// first + 1 (indices), first + 2 (weights or null): offsets checked non-decreasing and within the
+// indices array, weights long enough.
+struct Bags {
+  const int* offsets;
+  const int* indices;
+  const float* weights;
+  long count;
+};
+
+Bags read_bags(const Call& c, size_t first) {
+  const int* offsets = c.i32(first, "offsets", 1);
+  const int* indices = c.i32(first + 1, "indices", 0);
+  const float* weights = c.is_null(first + 2) ? nullptr : c.f32(first + 2, "weights", 0);
+  const size_t num_offsets = c.length(first), num_indices = c.length(first + 1);
   if (num_offsets == 0) c.fail_range("offsets must hold at least one entry (numBags + 1)");
   const long bags = static_cast<long>(num_offsets) - 1;
   for (long b = 0; b <= bags; b++) {
@@ -153,10 +168,20 @@ long check_offsets(const Call& c, const int* offsets, size_t num_offsets, size_t
                    " is not a non-decreasing position within the " + std::to_string(num_indices) + " indices");
     }
   }
-  if (weights != nullptr && num_weights < static_cast<size_t>(offsets[bags])) {
-    c.fail_range("weights holds " + std::to_string(num_weights) + " entries, needs " + std::to_string(offsets[bags]));
+  if (weights != nullptr && c.length(first + 2) < static_cast<size_t>(offsets[bags])) {
+    c.fail_range("weights holds " + std::to_string(c.length(first + 2)) + " entries, needs " +
+                 std::to_string(offsets[bags]));
   }
-  return bags;
+  return {offsets, indices, weights, bags};
+}
+
+// Elements the dense side of an embedding bag spans (one row per bag: dim floats from offset, stride
+// ld), after checking that a row fits its stride.
+double bag_rows_span(const Call& c, long bags, long dim, long ld, long offset, const char* ld_name,
+                     const char* offset_name) {
+  if (bags == 0 || dim == 0) return 0;
+  if (ld < offset + dim) c.fail_range(std::string(ld_name) + " is below " + offset_name + " + dim");
+  return span(bags, offset + dim, ld);
 }
 
 Napi::Value EmbeddingBagForward(const Info& info) {
@@ -164,15 +189,10 @@ Napi::Value EmbeddingBagForward(const Info& info) {
   return guarded(info, [&] {
     const long dim = c.dim(1, "dim"), ld_out = c.dim(6, "ldOut"), out_offset = c.dim(7, "outOffset");
     const float* table = c.f32(0, "table", 0);
-    const int* offsets = c.i32(2, "offsets", 1);
-    const int* indices = c.i32(3, "indices", 0);
-    const float* weights = c.is_null(4) ? nullptr : c.f32(4, "weights", 0);
-    const long bags = check_offsets(c, offsets, c.length(2), c.length(3), weights, weights ? c.length(4) : 0);
-    if (bags > 0 && dim > 0 && ld_out < out_offset + dim) c.fail_range("ldOut is below outOffset + dim");
-    float* out = c.f32(5, "out", bags == 0 || dim == 0 ? 0 : span(bags, out_offset + dim, ld_out));
-    const long table_rows = dim == 0 ? 0 : static_cast<long>(c.length(0)) / dim;
-    wn::embedding_bag_forward(table, table_rows, dim, offsets, bags, indices, weights, out, ld_out, out_offset,
-                              c.flag(8, "accumulate"));
+    const Bags b = read_bags(c, 2);
+    float* out = c.f32(5, "out", bag_rows_span(c, b.count, dim, ld_out, out_offset, "ldOut", "outOffset"));
+    wn::embedding_bag_forward(table, table_rows(c.length(0), dim), dim, b.offsets, b.count, b.indices, b.weights,
+                              out, ld_out, out_offset, c.flag(8, "accumulate"));
     return info.Env().Undefined();
   });
 }
@@ -181,16 +201,12 @@ Napi::Value EmbeddingBagBackward(const Info& info) {
   Call c{info, "embeddingBagBackward"};
   return guarded(info, [&] {
     const long ld_grad = c.dim(1, "ldGrad"), grad_offset = c.dim(2, "gradOffset"), dim = c.dim(3, "dim");
-    const int* offsets = c.i32(4, "offsets", 1);
-    const int* indices = c.i32(5, "indices", 0);
-    const float* weights = c.is_null(6) ? nullptr : c.f32(6, "weights", 0);
-    const long bags = check_offsets(c, offsets, c.length(4), c.length(5), weights, weights ? c.length(6) : 0);
-    if (bags > 0 && dim > 0 && ld_grad < grad_offset + dim) c.fail_range("ldGrad is below gradOffset + dim");
-    const float* grad_out = c.f32(0, "gradOut", bags == 0 || dim == 0 ? 0 : span(bags, grad_offset + dim, ld_grad));
+    const Bags b = read_bags(c, 4);
+    const float* grad_out =
+        c.f32(0, "gradOut", bag_rows_span(c, b.count, dim, ld_grad, grad_offset, "ldGrad", "gradOffset"));
     float* grad_table = c.f32(7, "gradTable", 0);
-    const long table_rows = dim == 0 ? 0 : static_cast<long>(c.length(7)) / dim;
-    wn::embedding_bag_backward(grad_out, ld_grad, grad_offset, dim, offsets, bags, indices, weights, grad_table,
-                               table_rows);
+    wn::embedding_bag_backward(grad_out, ld_grad, grad_offset, dim, b.offsets, b.count, b.indices, b.weights,
+                               grad_table, table_rows(c.length(7), dim));
     return info.Env().Undefined();
   });
 }
@@ -245,8 +261,7 @@ Napi::Value LazyAdam(const Info& info) {
     float* m = c.f32(2, "m", static_cast<double>(len));
     float* v = c.f32(3, "v", static_cast<double>(len));
     const int* rows = c.i32(5, "rows", num_rows);
-    const long table_rows = dim == 0 ? 0 : static_cast<long>(len) / dim;
-    wn::lazy_adam(table, grad, m, v, dim, table_rows, rows, num_rows, c.num(7, "lr"), c.num(8, "beta1"),
+    wn::lazy_adam(table, grad, m, v, dim, table_rows(len, dim), rows, num_rows, c.num(7, "lr"), c.num(8, "beta1"),
                   c.num(9, "beta2"), c.num(10, "eps"), c.num(11, "step"));
     return info.Env().Undefined();
   });

@@ -10,17 +10,11 @@ import { assembleDataset } from "./assemble.js";
 import type { Dataset, TagEvents, UserInfo } from "./dataset.js";
 import { DataError, quoteValue } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
+import { addMovieRow, addTagRow } from "./movielens-rows.js";
 import { readEventFile } from "./read-events.js";
 import { ReportBuilder } from "./report.js";
 import { idField, intField, readSideFile, requireFields } from "./side-file.js";
-import {
-  ItemInfoBuilder,
-  TagEventsBuilder,
-  UserInfoBuilder,
-  emptyItemInfo,
-  fieldText,
-  yearFromTitle,
-} from "./side-info.js";
+import { ItemInfoBuilder, TagEventsBuilder, UserInfoBuilder, emptyItemInfo } from "./side-info.js";
 
 /** ml-1m age codes (the README's buckets: 1 = under 18, 18 = 18-24, ..., 56 = 56+). */
 export const ML1M_AGE_CODES: readonly number[] = [1, 18, 25, 35, 45, 50, 56];
@@ -50,7 +44,10 @@ export const ML1M_OCCUPATIONS: readonly string[] = [
   "writer",
 ];
 
-const NO_GENRES = "(no genres listed)";
+const MOVIE_FIELDS = ["MovieID", "Title", "Genres"];
+const MOVIE_COLS = [0, 1, 2];
+const TAG_FIELDS = ["UserID", "MovieID", "Tag", "Timestamp"];
+const TAG_COLS = [0, 1, 2, 3];
 
 export async function readDat(
   dir: string,
@@ -91,13 +88,8 @@ export async function readDat(
       },
       report,
       (r) => {
-        requireFields(moviesPath, r, 3, 3, ["MovieID", "Title", "Genres"]);
-        const id = idField(moviesPath, r, 0, "MovieID");
-        const title = fieldText(r, 1, encoding).trim();
-        const g = fieldText(r, 2, encoding).trim();
-        const idx = b.lookup(id);
-        if (idx < 0) return;
-        b.set(idx, title, yearFromTitle(title), g === "" || g === NO_GENRES ? [] : g.split("|"));
+        requireFields(moviesPath, r, 3, 3, MOVIE_FIELDS);
+        addMovieRow(b, moviesPath, r, MOVIE_COLS, MOVIE_FIELDS, encoding);
       },
     );
     itemInfo = b.finish(report, "movies.dat");
@@ -164,11 +156,8 @@ export async function readDat(
       },
       report,
       (r) => {
-        requireFields(tagsPath, r, 4, 4, ["UserID", "MovieID", "Tag", "Timestamp"]);
-        const user = idField(tagsPath, r, 0, "UserID");
-        const item = idField(tagsPath, r, 1, "MovieID");
-        const time = intField(tagsPath, r, 3, "Timestamp");
-        b.add(user, item, time, fieldText(r, 2, encoding));
+        requireFields(tagsPath, r, 4, 4, TAG_FIELDS);
+        addTagRow(b, tagsPath, r, TAG_COLS, TAG_FIELDS, encoding);
       },
     );
     tags = b.finish(report, "tags.dat");

@@ -26,6 +26,7 @@ import { scanRecords } from "./record-scanner.js";
 import { ReportBuilder } from "./report.js";
 import {
   ItemInfoBuilder,
+  NO_GENRES,
   TagEventsBuilder,
   UserInfoBuilder,
   emptyItemInfo,
@@ -170,7 +171,7 @@ async function readItemsFile(
         : textValue(g)
             .split("|")
             .map((x) => x.trim())
-            .filter((x) => x !== "" && x !== "(no genres listed)");
+            .filter((x) => x !== "" && x !== NO_GENRES);
       const idx = b.lookup(id);
       if (idx >= 0) b.set(idx, title, year, genres);
     },

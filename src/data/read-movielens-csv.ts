@@ -12,20 +12,15 @@ import type { IdDictionaryBuilder } from "./columns.js";
 import type { Dataset, DatasetFormat, TagEvents, UserInfo } from "./dataset.js";
 import { DataError, quoteValue } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
+import { addMovieRow, addTagRow } from "./movielens-rows.js";
 import { readEventFile } from "./read-events.js";
 import { ReportBuilder } from "./report.js";
 import { headerColumns, idField, intField, readSideFile, requireFields } from "./side-file.js";
-import {
-  ItemInfoBuilder,
-  TagEventsBuilder,
-  UserInfoBuilder,
-  emptyItemInfo,
-  fieldText,
-  yearFromTitle,
-} from "./side-info.js";
+import { ItemInfoBuilder, TagEventsBuilder, UserInfoBuilder, emptyItemInfo } from "./side-info.js";
 
 export const RATINGS_CSV_HEADER = ["userId", "movieId", "rating", "timestamp"];
-const NO_GENRES = "(no genres listed)";
+const MOVIE_FIELDS = ["movieId", "title", "genres"];
+const TAG_FIELDS = ["userId", "movieId", "tag", "timestamp"];
 
 /** The release name when the directory is named like one (e.g. "ml-25m"), else "movielens-csv". */
 export function csvFormatFromName(dir: string): DatasetFormat {
@@ -70,16 +65,11 @@ export async function readMovieLensCsv(dir: string, options: LoadOptions): Promi
       report,
       (r) => {
         requireFields(moviesPath, r, header.length, header.length, header);
-        const id = idField(moviesPath, r, cols[0], "movieId");
-        const title = fieldText(r, cols[1], "utf8").trim();
-        const g = fieldText(r, cols[2], "utf8").trim();
-        const idx = b.lookup(id);
-        if (idx < 0) return;
-        b.set(idx, title, yearFromTitle(title), g === "" || g === NO_GENRES ? [] : g.split("|"));
+        addMovieRow(b, moviesPath, r, cols, MOVIE_FIELDS, "utf8");
       },
       (names, line) => {
         header = names;
-        cols = headerColumns(moviesPath, line, names, ["movieId", "title", "genres"]);
+        cols = headerColumns(moviesPath, line, names, MOVIE_FIELDS);
       },
     );
     itemInfo = b.finish(report, "movies.csv");
@@ -104,14 +94,11 @@ export async function readMovieLensCsv(dir: string, options: LoadOptions): Promi
       report,
       (r) => {
         requireFields(tagsPath, r, header.length, header.length, header);
-        const user = idField(tagsPath, r, cols[0], "userId");
-        const item = idField(tagsPath, r, cols[1], "movieId");
-        const time = intField(tagsPath, r, cols[3], "timestamp");
-        b.add(user, item, time, fieldText(r, cols[2], "utf8"));
+        addTagRow(b, tagsPath, r, cols, TAG_FIELDS, "utf8");
       },
       (names, line) => {
         header = names;
-        cols = headerColumns(tagsPath, line, names, ["userId", "movieId", "tag", "timestamp"]);
+        cols = headerColumns(tagsPath, line, names, TAG_FIELDS);
       },
     );
     tags = b.finish(report, "tags.csv");

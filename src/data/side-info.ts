@@ -32,12 +32,35 @@ export function fieldText(r: ScannedRecord, k: number, encoding: "utf8" | "latin
   return s;
 }
 
+/** MovieLens's genres value for an item without genres. */
+export const NO_GENRES = "(no genres listed)";
+
+/** A trimmed MovieLens `Genre|Genre` field as a list: empty or NO_GENRES gives no genres. */
+export function splitGenres(field: string): string[] {
+  return field === "" || field === NO_GENRES ? [] : field.split("|");
+}
+
+/** Names (genres, occupations, tag texts) numbered densely in order of first appearance. */
+class NameIndex {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  id(name: string): number {
+    let id = this.index.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.index.set(name, id);
+    }
+    return id;
+  }
+}
+
 export class ItemInfoBuilder {
   private readonly title: string[];
   private readonly year: Int16Array;
   private readonly genres: (number[] | undefined)[];
-  private readonly genreNames: string[] = [];
-  private readonly genreIndex = new Map<string, number>();
+  private readonly genreNames = new NameIndex();
   private readonly seen: Uint8Array;
   /** Side-file rows whose item is not in the catalog (no events). */
   unknownItems = 0;
@@ -56,13 +79,7 @@ export class ItemInfoBuilder {
   }
 
   genreId(name: string): number {
-    let id = this.genreIndex.get(name);
-    if (id === undefined) {
-      id = this.genreNames.length;
-      this.genreNames.push(name);
-      this.genreIndex.set(name, id);
-    }
-    return id;
+    return this.genreNames.id(name);
   }
 
   /** Dense index of an external item id, or -1 (and counted) when it has no events. */
@@ -73,10 +90,12 @@ export class ItemInfoBuilder {
   }
 
   set(idx: number, title: string, year: number, genres: readonly string[]): void {
-    this.title[idx] = title;
-    this.year[idx] = year > 0 && year < 32768 ? year : 0;
-    this.genres[idx] = genres.map((g) => this.genreId(g));
-    this.seen[idx] = 1;
+    this.setGenreIds(
+      idx,
+      title,
+      year,
+      genres.map((g) => this.genreId(g)),
+    );
   }
 
   setGenreIds(idx: number, title: string, year: number, genreIds: number[]): void {
@@ -114,7 +133,7 @@ export class ItemInfoBuilder {
       year: this.year,
       genreOffsets: offsets,
       genreIds: ids,
-      genreNames: this.genreNames,
+      genreNames: this.genreNames.names,
     };
   }
 }
@@ -151,8 +170,7 @@ export class UserInfoBuilder {
   readonly age: Int16Array | null;
   readonly occupation: Int32Array | null;
   readonly zip: string[] | null;
-  private readonly occupationNames: string[] = [];
-  private readonly occupationIndex = new Map<string, number>();
+  private readonly occupationNames = new NameIndex();
   private readonly seen: Uint8Array;
   unknownUsers = 0;
   /** Gender values other than F/M (recorded as unknown). */
@@ -184,13 +202,7 @@ export class UserInfoBuilder {
   }
 
   occupationId(name: string): number {
-    let id = this.occupationIndex.get(name);
-    if (id === undefined) {
-      id = this.occupationNames.length;
-      this.occupationNames.push(name);
-      this.occupationIndex.set(name, id);
-    }
-    return id;
+    return this.occupationNames.id(name);
   }
 
   /** Dense index of an external user id, or -1 (and counted) when the user has no events. */
@@ -234,7 +246,7 @@ export class UserInfoBuilder {
       age: this.age,
       ageKind: this.fields.age,
       occupation: this.occupation,
-      occupationNames: this.occupation ? this.occupationNames : null,
+      occupationNames: this.occupation ? this.occupationNames.names : null,
       zip: this.zip,
     };
   }
@@ -245,8 +257,7 @@ export class TagEventsBuilder {
   private item: number[] = [];
   private time: number[] = [];
   private textIndex: number[] = [];
-  private readonly texts: string[] = [];
-  private readonly textIds = new Map<string, number>();
+  private readonly texts = new NameIndex();
   unknownUser = 0;
   unknownItem = 0;
 
@@ -267,16 +278,10 @@ export class TagEventsBuilder {
       this.unknownItem++;
       return;
     }
-    let t = this.textIds.get(text);
-    if (t === undefined) {
-      t = this.texts.length;
-      this.texts.push(text);
-      this.textIds.set(text, t);
-    }
     this.user.push(u);
     this.item.push(i);
     this.time.push(time);
-    this.textIndex.push(t);
+    this.textIndex.push(this.texts.id(text));
   }
 
   finish(report: ReportBuilder, file: string): TagEvents {
@@ -295,7 +300,7 @@ export class TagEventsBuilder {
       item: Int32Array.from(this.item),
       time: Float64Array.from(this.time),
       textIndex: Int32Array.from(this.textIndex),
-      texts: this.texts,
+      texts: this.texts.names,
     };
   }
 }

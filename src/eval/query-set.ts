@@ -5,46 +5,40 @@
 import type { Events } from "../data/dataset.js";
 import type { QuerySet } from "./types.js";
 
-class GrowableInt32 {
-  data = new Int32Array(1024);
+/** A typed array grown by doubling; finish() returns exactly the pushed values. */
+class Growable<T extends Int32Array | Float64Array> {
+  private data: T;
   length = 0;
+
+  constructor(private readonly alloc: (n: number) => T) {
+    this.data = alloc(1024);
+  }
+
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = this.alloc(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
-  finish(): Int32Array {
-    return this.data.slice(0, this.length);
+
+  finish(): T {
+    return this.data.slice(0, this.length) as T;
   }
 }
 
-class GrowableFloat64 {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  finish(): Float64Array {
-    return this.data.slice(0, this.length);
-  }
-}
+const int32s = (): Growable<Int32Array> => new Growable((n) => new Int32Array(n));
+const float64s = (): Growable<Float64Array> => new Growable((n) => new Float64Array(n));
 
 export class QuerySetBuilder {
-  private readonly users = new GrowableInt32();
-  private readonly times = new GrowableFloat64();
-  private readonly historyOffsets = new GrowableInt32();
-  private readonly historyItems = new GrowableInt32();
-  private readonly historyTimes = new GrowableFloat64();
-  private readonly targetOffsets = new GrowableInt32();
-  private readonly targetItems = new GrowableInt32();
+  private readonly users = int32s();
+  private readonly times = float64s();
+  private readonly historyOffsets = int32s();
+  private readonly historyItems = int32s();
+  private readonly historyTimes = float64s();
+  private readonly targetOffsets = int32s();
+  private readonly targetItems = int32s();
 
   constructor(private readonly events: Events) {
     this.historyOffsets.push(0);

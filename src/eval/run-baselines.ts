@@ -65,6 +65,24 @@ export function makeSplit(dataset: Dataset, protocol: "loo" | "temporal", tempor
   return protocol === "loo" ? splitLoo(dataset) : splitTemporal(dataset, temporal);
 }
 
+/** A report on `dataset` under `split` with no results yet (the header every evaluation shares). */
+export function emptyReport(
+  dataset: Dataset,
+  protocol: "loo" | "temporal",
+  split: Split,
+  filterSeen: boolean,
+): EvaluationReport {
+  return {
+    dataset: dataset.name,
+    protocol,
+    n_users: numUsers(dataset),
+    n_items: numItems(dataset),
+    protocol_params: { ...split.params },
+    filter_seen: filterSeen,
+    results: [],
+  };
+}
+
 export function runBaselines(dataset: Dataset, options: RunBaselinesOptions = {}): EvaluationReport {
   const protocol = options.protocol ?? "loo";
   const models = options.models ?? BASELINE_NAMES;
@@ -75,15 +93,7 @@ export function runBaselines(dataset: Dataset, options: RunBaselinesOptions = {}
   const evalOptions = { numItems: numItems(dataset), metrics: protocol, filterSeen, ks } as const;
   const select = selectionMetric(ks);
 
-  const report: EvaluationReport = {
-    dataset: dataset.name,
-    protocol,
-    n_users: numUsers(dataset),
-    n_items: numItems(dataset),
-    protocol_params: { ...split.params },
-    filter_seen: filterSeen,
-    results: [],
-  };
+  const report = emptyReport(dataset, protocol, split, filterSeen);
   for (const name of models) {
     const model = baseline(name, options);
     let fitSeconds = 0;
@@ -120,8 +130,8 @@ export function runBaselines(dataset: Dataset, options: RunBaselinesOptions = {}
       params: { ...testScorer.params },
       valid: best.valid.metrics,
       test: test.metrics,
-      train_seconds: round(fitSeconds, 3),
-      eval_seconds: round(test.seconds, 3),
+      train_seconds: roundTo(fitSeconds, 3),
+      eval_seconds: roundTo(test.seconds, 3),
       target_in_history: test.targetInHistory,
       ...(tuning.length > 1 ? { tuning } : {}),
     });
@@ -129,7 +139,8 @@ export function runBaselines(dataset: Dataset, options: RunBaselinesOptions = {}
   return report;
 }
 
-function round(x: number, digits: number): number {
+/** x rounded to `digits` decimals (report timings). */
+export function roundTo(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }

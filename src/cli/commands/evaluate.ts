@@ -3,11 +3,10 @@
  * queries through the shared evaluation path, printing a table or the JSON of `baselines --json`.
  */
 import { parseArgs } from "node:util";
-import { numItems, numUsers } from "../../data/dataset.js";
+import { numItems } from "../../data/dataset.js";
 import { evaluate } from "../../eval/evaluate.js";
 import { formatTable } from "../../eval/report.js";
-import { makeSplit } from "../../eval/run-baselines.js";
-import type { EvaluationReport } from "../../eval/types.js";
+import { emptyReport, makeSplit, roundTo } from "../../eval/run-baselines.js";
 import { loadModel } from "../../engine/model-file/index.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
@@ -60,25 +59,16 @@ export const evaluateCommand: Command = {
     const scorer = model.asScorer();
     const valid = evaluate(scorer, split.valid, options);
     const test = evaluate(scorer, split.test, options);
-    const report: EvaluationReport = {
-      dataset: dataset.name,
-      protocol,
-      n_users: numUsers(dataset),
-      n_items: numItems(dataset),
-      protocol_params: { ...split.params },
-      filter_seen: filterSeen,
-      results: [
-        {
-          model: scorer.name,
-          params: { ...scorer.params },
-          valid: valid.metrics,
-          test: test.metrics,
-          ...(model.summary ? { train_seconds: Math.round(model.summary.seconds * 1000) / 1000 } : {}),
-          eval_seconds: Math.round(test.seconds * 1000) / 1000,
-          target_in_history: test.targetInHistory,
-        },
-      ],
-    };
+    const report = emptyReport(dataset, protocol, split, filterSeen);
+    report.results.push({
+      model: scorer.name,
+      params: { ...scorer.params },
+      valid: valid.metrics,
+      test: test.metrics,
+      ...(model.summary ? { train_seconds: roundTo(model.summary.seconds, 3) } : {}),
+      eval_seconds: roundTo(test.seconds, 3),
+      target_in_history: test.targetInHistory,
+    });
     console.log(values.json ? JSON.stringify(report, null, 2) : formatTable(report));
     return 0;
   },

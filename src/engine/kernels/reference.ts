@@ -120,6 +120,45 @@ function checkRow(index: number, numRows: number, kernel: string): void {
   }
 }
 
+/**
+ * The loop both embedding-bag kernels share. Entry i of a bag pairs table row indices[i] with the
+ * bag's dense row (at bag·ld + offset), weighted by weights[i] or 1/(bag size) for a mean. Forward
+ * adds w·table[row] into the dense row (cleared first unless accumulating); backward adds w·dense
+ * row into table[row].
+ */
+function bagAxpy(
+  table: Float32Array,
+  dim: number,
+  offsets: Int32Array,
+  indices: Int32Array,
+  weights: Float32Array | null,
+  dense: Float32Array,
+  ld: number,
+  offset: number,
+  backward: boolean,
+  clearDense: boolean,
+): void {
+  const kernel = backward ? "embeddingBagBackward" : "embeddingBagForward";
+  const numRows = Math.floor(table.length / dim);
+  const numBags = offsets.length - 1;
+  for (let bag = 0; bag < numBags; bag++) {
+    const o = bag * ld + offset;
+    if (clearDense) dense.fill(0, o, o + dim);
+    const start = offsets[bag];
+    const end = offsets[bag + 1];
+    if (end <= start) continue;
+    const mean = 1 / (end - start);
+    for (let i = start; i < end; i++) {
+      const row = indices[i];
+      checkRow(row, numRows, kernel);
+      const w = weights === null ? mean : weights[i];
+      const t = row * dim;
+      if (backward) for (let d = 0; d < dim; d++) table[t + d] += w * dense[o + d];
+      else for (let d = 0; d < dim; d++) dense[o + d] += w * table[t + d];
+    }
+  }
+}
+
 function embeddingBagForward(
   table: Float32Array,
   dim: number,
@@ -131,23 +170,7 @@ function embeddingBagForward(
   outOffset: number,
   accumulate: boolean,
 ): void {
-  const numRows = Math.floor(table.length / dim);
-  const numBags = offsets.length - 1;
-  for (let bag = 0; bag < numBags; bag++) {
-    const o = bag * ldOut + outOffset;
-    if (!accumulate) out.fill(0, o, o + dim);
-    const start = offsets[bag];
-    const end = offsets[bag + 1];
-    if (end <= start) continue;
-    const mean = 1 / (end - start);
-    for (let i = start; i < end; i++) {
-      const row = indices[i];
-      checkRow(row, numRows, "embeddingBagForward");
-      const w = weights === null ? mean : weights[i];
-      const t = row * dim;
-      for (let d = 0; d < dim; d++) out[o + d] += w * table[t + d];
-    }
-  }
+  bagAxpy(table, dim, offsets, indices, weights, out, ldOut, outOffset, false, !accumulate);
 }
 
 function embeddingBagBackward(
@@ -160,22 +183,19 @@ function embeddingBagBackward(
   weights: Float32Array | null,
   gradTable: Float32Array,
 ): void {
-  const numRows = Math.floor(gradTable.length / dim);
-  const numBags = offsets.length - 1;
-  for (let bag = 0; bag < numBags; bag++) {
-    const g = bag * ldGrad + gradOffset;
-    const start = offsets[bag];
-    const end = offsets[bag + 1];
-    if (end <= start) continue;
-    const mean = 1 / (end - start);
-    for (let i = start; i < end; i++) {
-      const row = indices[i];
-      checkRow(row, numRows, "embeddingBagBackward");
-      const w = weights === null ? mean : weights[i];
-      const t = row * dim;
-      for (let d = 0; d < dim; d++) gradTable[t + d] += w * gradOut[g + d];
-    }
-  }
+  bagAxpy(gradTable, dim, offsets, indices, weights, gradOut, ldGrad, gradOffset, true, false);
+}
+
+/**
+ * Overwrites the row logits[o, o + width) with scale·softmax(row) and returns its log-sum-exp;
+ * `max` is the row's maximum (subtracted for stability). The caller subtracts `scale` at the label.
+ */
+function softmaxInPlace(logits: Float32Array, o: number, width: number, max: number, scale: number): number {
+  let sum = 0;
+  for (let c = 0; c < width; c++) sum += Math.exp(logits[o + c] - max);
+  const logSum = Math.log(sum) + max;
+  for (let c = 0; c < width; c++) logits[o + c] = scale * Math.exp(logits[o + c] - logSum);
+  return logSum;
 }
 
 function softmaxCrossEntropy(
@@ -194,11 +214,8 @@ function softmaxCrossEntropy(
     }
     let max = -Infinity;
     for (let c = 0; c < cols; c++) if (logits[o + c] > max) max = logits[o + c];
-    let sum = 0;
-    for (let c = 0; c < cols; c++) sum += Math.exp(logits[o + c] - max);
-    const logSum = Math.log(sum) + max;
-    loss += logSum - logits[o + label];
-    for (let c = 0; c < cols; c++) logits[o + c] = scale * Math.exp(logits[o + c] - logSum);
+    const zLabel = logits[o + label]; // read before softmaxInPlace overwrites the row
+    loss += softmaxInPlace(logits, o, cols, max, scale) - zLabel;
     logits[o + label] -= scale;
   }
   return loss;
@@ -228,11 +245,7 @@ function sampledSoftmax(
       logits[o + 1 + j] = z;
       if (z > max) max = z;
     }
-    let sum = 0;
-    for (let c = 0; c < width; c++) sum += Math.exp(logits[o + c] - max);
-    const logSum = Math.log(sum) + max;
-    loss += logSum - z0;
-    for (let c = 0; c < width; c++) logits[o + c] = scale * Math.exp(logits[o + c] - logSum);
+    loss += softmaxInPlace(logits, o, width, max, scale) - z0;
     logits[o] -= scale;
   }
   return loss;
