@@ -48,8 +48,8 @@ export class Parameter {
     this.shape = [...shape];
     this.kind = kind;
     const size = shape.reduce((a, b) => a * b, 1);
-    this.data = new Float32Array(size);
-    this.grad = new Float32Array(size);
+    this.data = residentZeros(size);
+    this.grad = residentZeros(size);
     this.rowDim = shape.length > 1 ? shape[shape.length - 1] : 1;
     this.numRows = size / this.rowDim;
     this.frozenRow = frozenRow;
@@ -66,8 +66,8 @@ export class Parameter {
   /** The Adam moments [m, v], zero-filled on first call. */
   moments(): [Float32Array, Float32Array] {
     if (this.moment1 === null || this.moment2 === null) {
-      this.moment1 = new Float32Array(this.data.length);
-      this.moment2 = new Float32Array(this.data.length);
+      this.moment1 = residentZeros(this.data.length);
+      this.moment2 = residentZeros(this.data.length);
     }
     return [this.moment1, this.moment2];
   }
@@ -130,4 +130,14 @@ export class Parameter {
     this.clearFrozenGrad();
     this.resetTouched();
   }
+}
+
+/**
+ * A zeroed Float32Array whose pages are already mapped. Large typed arrays start as lazily mapped
+ * zero pages, so sparse-row updates of a big embedding table would otherwise pay a page fault the
+ * first time each row is touched, spread over the first epochs of training; writing the zeros once
+ * at allocation moves that cost out of the training loop.
+ */
+function residentZeros(size: number): Float32Array {
+  return new Float32Array(size).fill(0);
 }
