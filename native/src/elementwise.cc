@@ -93,8 +93,19 @@ void lazy_adam(float* table, float* grad, float* m, float* v, long dim, long tab
   // Rows are unique, so threads updating different rows never touch the same memory.
   const int tasks = std::max(1, std::min<int>(tasks_for(num_rows * dim), static_cast<int>(num_rows)));
   parallel_for(tasks, [&](int t) {
-    for (long r = num_rows * t / tasks; r < num_rows * (t + 1) / tasks; r++) {
+    const long r0 = num_rows * t / tasks, r1 = num_rows * (t + 1) / tasks;
+    for (long r = r0; r < r1; r++) {
       const long o = static_cast<long>(rows[r]) * dim;
+      // Rows are scattered over a large table: fetch the next one while this one is updated.
+      if (r + 1 < r1) {
+        const long q = static_cast<long>(rows[r + 1]) * dim;
+        for (long d = 0; d < dim; d += 16) {
+          __builtin_prefetch(table + q + d, 1);
+          __builtin_prefetch(grad + q + d, 1);
+          __builtin_prefetch(m + q + d, 1);
+          __builtin_prefetch(v + q + d, 1);
+        }
+      }
       V.adam(dim, table + o, grad + o, m + o, v + o, c.b1, c.c1, c.b2, c.c2, c.step_size, c.inv_sqrt_bc2, c.eps, 1.0f,
              true);
     }

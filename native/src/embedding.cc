@@ -42,6 +42,10 @@ void embedding_bag_forward(const float* table, long table_rows, long dim, const 
       if (end <= start) continue;
       const float mean = 1.0f / static_cast<float>(end - start);
       for (long i = start; i < end; i++) {
+        if (i + 1 < offsets[num_bags]) {
+          const float* next = table + static_cast<long>(indices[i + 1]) * dim;
+          for (long d = 0; d < dim; d += 16) __builtin_prefetch(next + d);
+        }
         V.axpy(dim, weights == nullptr ? mean : weights[i], table + static_cast<long>(indices[i]) * dim, o);
       }
     }
@@ -66,6 +70,11 @@ void embedding_bag_backward(const float* grad_out, long ld_grad, long grad_offse
       const float mean = 1.0f / static_cast<float>(end - start);
       for (long i = start; i < end; i++) {
         float* row = grad_table + static_cast<long>(indices[i]) * dim + d0;
+        // Rows are scattered over a large table: fetch the next one while this one is updated.
+        if (i + 1 < offsets[num_bags]) {
+          const float* next = grad_table + static_cast<long>(indices[i + 1]) * dim + d0;
+          for (long d = 0; d < d1 - d0; d += 16) __builtin_prefetch(next + d, 1);
+        }
         V.axpy(d1 - d0, weights == nullptr ? mean : weights[i], g, row);
       }
     }

@@ -208,6 +208,15 @@ void rows_from_packed_b(const GemmKernel& K, bool ta, long n, long k, float alph
   }
 }
 
+// How many chunks to cut `tiles` micro-tiles into: a multiple of the thread count (about four per
+// thread, at least two tiles each) so that, with tiles spread evenly over the chunks, no thread is
+// left with a short last chunk while the other still has a full one.
+long balanced_chunks(long tiles, int threads) {
+  long chunks = std::min<long>(4L * threads, tiles / 2);
+  if (chunks >= threads) chunks -= chunks % threads;
+  return std::max<long>(chunks, 1);
+}
+
 // The operand packed once per parallel product (owned by the calling thread, read by the tasks).
 thread_local Scratch t_shared;
 
@@ -228,10 +237,58 @@ void gemm_serial(bool ta, bool tb, long m, long n, long k, float alpha, const fl
   gemm_block(gemm_kernel(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+namespace {
+
+thread_local Scratch t_trans;
+
+long padded(long x, long to) { return (x + to - 1) / to * to; }
+
+// C = beta·C + Tᵀ for the m×n C and the n×m T (row-major, leading dimension m), in 32×32 blocks.
+void add_transposed(long m, long n, const float* t, float beta, float* c, long ldc) {
+  for (long i0 = 0; i0 < m; i0 += 32) {
+    const long i1 = std::min(m, i0 + 32);
+    for (long j0 = 0; j0 < n; j0 += 32) {
+      const long j1 = std::min(n, j0 + 32);
+      for (long i = i0; i < i1; i++) {
+        float* ci = c + i * ldc;
+        if (beta == 0.0f) {
+          for (long j = j0; j < j1; j++) ci[j] = t[j * m + i];
+        } else {
+          for (long j = j0; j < j1; j++) ci[j] = beta * ci[j] + t[j * m + i];
+        }
+      }
+    }
+  }
+}
+
+void gemm_parallel(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
+                   long lda, const float* b, long ldb, float beta, float* c, long ldc);
+
+}  // namespace
+
 void gemm(bool ta, bool tb, long m, long n, long k, float alpha, const float* a, long lda, const float* b,
           long ldb, float beta, float* c, long ldc) {
   if (trivial(m, n, k, alpha, beta, c, ldc)) return;
   const GemmKernel& K = gemm_kernel();
+  // A narrow C (n just past a multiple of nr, e.g. 97 columns in 4×32) wastes up to a quarter of the
+  // micro-kernel's work on padded columns (edge rows cost nothing extra); Cᵀ = op(B)ᵀ·op(A)ᵀ
+  // puts n on the rows instead. Chosen by shape only, so results do not depend on the thread count.
+  const double work = static_cast<double>(m) * padded(n, K.nr);
+  const double work_t = static_cast<double>(n) * padded(m, K.nr);
+  if (work > 1.1 * work_t && static_cast<double>(m) * n * k >= 5e5) {
+    float* t = t_trans.get(static_cast<size_t>(m) * n);
+    if (t == nullptr) std::abort();
+    gemm_parallel(K, !tb, !ta, n, m, k, alpha, b, ldb, a, lda, 0.0f, t, m);
+    add_transposed(m, n, t, beta, c, ldc);
+    return;
+  }
+  gemm_parallel(K, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+namespace {
+
+void gemm_parallel(const GemmKernel& K, bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
+                   long lda, const float* b, long ldb, float beta, float* c, long ldc) {
   const int threads = pool_threads();
   const long mr = K.mr, nr = K.nr;
   const bool split_n = n >= m ? n >= 2 * nr : m < 2 * mr;
@@ -254,10 +311,10 @@ void gemm(bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
       const long mc = std::min<long>(K.mc, m - ic), kc = std::min<long>(K.kc, k - pc);
       pack_a(a, lda, ta, ic, mc, pc, kc, alpha, K.mr, ap + pc * m_pad + ic * kc);
     });
-    const long chunk = std::max(2 * nr, ((n + 4 * threads - 1) / (4 * threads) + nr - 1) / nr * nr);
-    const long chunks = (n + chunk - 1) / chunk;
+    const long tiles = (n + nr - 1) / nr, chunks = balanced_chunks(tiles, threads);
     parallel_for(static_cast<int>(chunks), [&](int t) {
-      columns_from_packed_a(K, tb, m, k, ap, m_pad, b, ldb, beta, c, ldc, t * chunk, std::min(n, (t + 1) * chunk));
+      const long j0 = tiles * t / chunks * nr, j1 = std::min(n, tiles * (t + 1) / chunks * nr);
+      columns_from_packed_a(K, tb, m, k, ap, m_pad, b, ldb, beta, c, ldc, j0, j1);
     });
   } else {
     const long n_pad = (n + nr - 1) / nr * nr;
@@ -267,12 +324,14 @@ void gemm(bool ta, bool tb, long m, long n, long k, float alpha, const float* a,
       const long pc = t * K.kc, kc = std::min<long>(K.kc, k - pc);
       pack_b(b, ldb, tb, pc, kc, 0, n, K.nr, bp + pc * n_pad);
     });
-    const long chunk = std::max(2 * mr, ((m + 4 * threads - 1) / (4 * threads) + mr - 1) / mr * mr);
-    const long chunks = (m + chunk - 1) / chunk;
+    const long tiles = (m + mr - 1) / mr, chunks = balanced_chunks(tiles, threads);
     parallel_for(static_cast<int>(chunks), [&](int t) {
-      rows_from_packed_b(K, ta, n, k, alpha, a, lda, bp, n_pad, beta, c, ldc, t * chunk, std::min(m, (t + 1) * chunk));
+      const long i0 = tiles * t / chunks * mr, i1 = std::min(m, tiles * (t + 1) / chunks * mr);
+      rows_from_packed_b(K, ta, n, k, alpha, a, lda, bp, n_pad, beta, c, ldc, i0, i1);
     });
   }
 }
+
+}  // namespace
 
 }  // namespace wn

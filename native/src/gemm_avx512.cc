@@ -12,10 +12,13 @@ namespace {
 constexpr int MR = 12;
 constexpr int NR = 32;
 
-void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float beta, int mv, int nv) {
-  __m512 acc[MR][2];
+// R rows of the tile (R ≤ MR): the edge tile of an m that is not a multiple of MR computes only
+// its real rows. Every C entry is the same chain of FMAs whatever R is.
+template <int R>
+void micro_rows(long kc, const float* ap, const float* bp, float* c, long ldc, float beta, int mv, int nv) {
+  __m512 acc[R][2];
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     acc[r][0] = _mm512_setzero_ps();
     acc[r][1] = _mm512_setzero_ps();
   }
@@ -24,7 +27,7 @@ void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float 
     const __m512 b0 = _mm512_load_ps(bp);
     const __m512 b1 = _mm512_load_ps(bp + 16);
 #pragma GCC unroll 12
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < R; r++) {
       const __m512 av = _mm512_set1_ps(ap[r]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
@@ -38,7 +41,7 @@ void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float 
                                  : static_cast<__mmask16>(0);
   const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 12
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     if (r >= mv) break;
     float* cr = c + r * ldc;
     __m512 x0 = acc[r][0], x1 = acc[r][1];
@@ -48,6 +51,23 @@ void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float 
     }
     _mm512_mask_storeu_ps(cr, m0, x0);
     _mm512_mask_storeu_ps(cr + 16, m1, x1);
+  }
+}
+
+void micro(long kc, const float* ap, const float* bp, float* c, long ldc, float beta, int mv, int nv) {
+  switch (mv) {
+    case 1: return micro_rows<1>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 2: return micro_rows<2>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 3: return micro_rows<3>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 4: return micro_rows<4>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 5: return micro_rows<5>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 6: return micro_rows<6>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 7: return micro_rows<7>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 8: return micro_rows<8>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 9: return micro_rows<9>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 10: return micro_rows<10>(kc, ap, bp, c, ldc, beta, mv, nv);
+    case 11: return micro_rows<11>(kc, ap, bp, c, ldc, beta, mv, nv);
+    default: return micro_rows<MR>(kc, ap, bp, c, ldc, beta, mv, nv);
   }
 }
 

@@ -12,6 +12,10 @@
 #include "kernels.h"
 #include "pool.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>  // baseline on x86-64: no runtime check needed
+#endif
+
 namespace wn {
 namespace {
 
@@ -23,11 +27,51 @@ int tasks_for(long rows, long width) {
   return static_cast<int>(std::min<long>({static_cast<long>(pool_threads()) * 4, rows, kMaxTasks}));
 }
 
-// Softmax cross-entropy of one row whose logits are already corrected; target column `label`.
-// Overwrites the row with scale·(softmax − onehot) and returns the loss.
-double softmax_row(const VecOps& V, float* z, long width, long label, float scale) {
-  float mx = -std::numeric_limits<float>::infinity();
-  for (long c = 0; c < width; c++) mx = z[c] > mx ? z[c] : mx;
+// max(mx, z[0..n)), skipping NaNs like `z > mx ? z : mx`; the maximum is exact in any order.
+float row_max(const float* z, long n, float mx) {
+  long c = 0;
+#if defined(__SSE2__)
+  __m128 vm = _mm_set1_ps(mx);
+  for (; c + 4 <= n; c += 4) vm = _mm_max_ps(_mm_loadu_ps(z + c), vm);  // NaN in z yields vm's lane
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, vm);
+  for (float x : lanes) mx = x > mx ? x : mx;
+#endif
+  for (; c < n; c++) mx = z[c] > mx ? z[c] : mx;
+  return mx;
+}
+
+// z[j] = neg_ids[j] == label ? −∞ : z[j] − logq[j] for j < n (the sampled columns' logQ
+// correction and accidental-hit mask), returning max(mx, corrected z) in the same pass.
+float correct_negatives(float* z, long n, const int* neg_ids, int label, const float* logq, float mx) {
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  long j = 0;
+#if defined(__SSE2__)
+  const __m128i vl = _mm_set1_epi32(label);
+  const __m128 vinf = _mm_set1_ps(neg_inf);
+  __m128 vm = _mm_set1_ps(mx);
+  for (; j + 4 <= n; j += 4) {
+    const __m128 hit = _mm_castsi128_ps(
+        _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(neg_ids + j)), vl));
+    const __m128 x = _mm_sub_ps(_mm_loadu_ps(z + j), _mm_loadu_ps(logq + j));
+    const __m128 y = _mm_or_ps(_mm_and_ps(hit, vinf), _mm_andnot_ps(hit, x));
+    _mm_storeu_ps(z + j, y);
+    vm = _mm_max_ps(y, vm);
+  }
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, vm);
+  for (float x : lanes) mx = x > mx ? x : mx;
+#endif
+  for (; j < n; j++) {
+    z[j] = neg_ids[j] == label ? neg_inf : z[j] - logq[j];
+    mx = z[j] > mx ? z[j] : mx;
+  }
+  return mx;
+}
+
+// Softmax cross-entropy of one row whose logits are already corrected and whose maximum is mx;
+// target column `label`. Overwrites the row with scale·(softmax − onehot) and returns the loss.
+double softmax_row(const VecOps& V, float* z, long width, long label, float scale, float mx) {
   const double target = z[label];
   const double sum = V.exp_shift_sum(width, z, mx);
   const float inv = static_cast<float>(scale / sum);
@@ -60,7 +104,11 @@ double softmax_cross_entropy(float* logits, long rows, long cols, const int* lab
     }
   }
   const VecOps& V = vec_ops();
-  return sum_rows(rows, cols, [&](long r) { return softmax_row(V, logits + r * cols, cols, labels[r], scale); });
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  return sum_rows(rows, cols, [&](long r) {
+    float* z = logits + r * cols;
+    return softmax_row(V, z, cols, labels[r], scale, row_max(z, cols, neg_inf));
+  });
 }
 
 double sampled_softmax(float* logits, long rows, long num_neg, const int* labels, const int* neg_ids,
@@ -72,8 +120,8 @@ double sampled_softmax(float* logits, long rows, long num_neg, const int* labels
     float* z = logits + r * width;
     const int label = labels[r];
     z[0] -= logq_true[r];
-    for (long j = 0; j < num_neg; j++) z[1 + j] = neg_ids[j] == label ? neg_inf : z[1 + j] - logq_neg[j];
-    return softmax_row(V, z, width, 0, scale);
+    const float mx = correct_negatives(z + 1, num_neg, neg_ids, label, logq_neg, z[0] > neg_inf ? z[0] : neg_inf);
+    return softmax_row(V, z, width, 0, scale, mx);
   });
 }
 
