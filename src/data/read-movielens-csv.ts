@@ -14,6 +14,7 @@ import { DataError, quoteValue } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
 import { addMovieRow, addTagRow } from "./movielens-rows.js";
 import { readEventFile } from "./read-events.js";
+import type { ScannedRecord } from "./record-scanner.js";
 import { ReportBuilder } from "./report.js";
 import { headerColumns, idField, intField, readSideFile, requireFields } from "./side-file.js";
 import { ItemInfoBuilder, TagEventsBuilder, UserInfoBuilder, emptyItemInfo } from "./side-info.js";
@@ -52,25 +53,8 @@ export async function readMovieLensCsv(dir: string, options: LoadOptions): Promi
   const moviesPath = join(dir, "movies.csv");
   if (existsSync(moviesPath)) {
     const b = new ItemInfoBuilder(table.items);
-    let header: string[] = [];
-    let cols: number[] = [];
-    await readSideFile(
-      {
-        path: moviesPath,
-        delimiter: ",",
-        quotes: true,
-        header: true,
-        expected: 'a header line "movieId,title,genres"',
-      },
-      report,
-      (r) => {
-        requireFields(moviesPath, r, header.length, header.length, header);
-        addMovieRow(b, moviesPath, r, cols, MOVIE_FIELDS, "utf8");
-      },
-      (names, line) => {
-        header = names;
-        cols = headerColumns(moviesPath, line, names, MOVIE_FIELDS);
-      },
+    await readCsvSideFile(moviesPath, MOVIE_FIELDS, report, (r, cols) =>
+      addMovieRow(b, moviesPath, r, cols, MOVIE_FIELDS, "utf8"),
     );
     itemInfo = b.finish(report, "movies.csv");
   } else {
@@ -81,25 +65,8 @@ export async function readMovieLensCsv(dir: string, options: LoadOptions): Promi
   const tagsPath = join(dir, "tags.csv");
   if (existsSync(tagsPath)) {
     const b = new TagEventsBuilder(table.users, table.items);
-    let header: string[] = [];
-    let cols: number[] = [];
-    await readSideFile(
-      {
-        path: tagsPath,
-        delimiter: ",",
-        quotes: true,
-        header: true,
-        expected: 'a header line "userId,movieId,tag,timestamp"',
-      },
-      report,
-      (r) => {
-        requireFields(tagsPath, r, header.length, header.length, header);
-        addTagRow(b, tagsPath, r, cols, TAG_FIELDS, "utf8");
-      },
-      (names, line) => {
-        header = names;
-        cols = headerColumns(tagsPath, line, names, TAG_FIELDS);
-      },
+    await readCsvSideFile(tagsPath, TAG_FIELDS, report, (r, cols) =>
+      addTagRow(b, tagsPath, r, cols, TAG_FIELDS, "utf8"),
     );
     tags = b.finish(report, "tags.csv");
   }
@@ -118,6 +85,32 @@ export async function readMovieLensCsv(dir: string, options: LoadOptions): Promi
     tags,
     report,
   });
+}
+
+/**
+ * Reads a CSV side file with a header line, resolving the required `fields` to their column
+ * positions (in `fields` order) before the first row, and checks every row's field count.
+ */
+async function readCsvSideFile(
+  path: string,
+  fields: readonly string[],
+  report: ReportBuilder,
+  onRow: (r: ScannedRecord, cols: readonly number[]) => void,
+): Promise<void> {
+  let header: string[] = [];
+  let cols: number[] = [];
+  await readSideFile(
+    { path, delimiter: ",", quotes: true, header: true, expected: `a header line "${fields.join(",")}"` },
+    report,
+    (r) => {
+      requireFields(path, r, header.length, header.length, header);
+      onRow(r, cols);
+    },
+    (names, line) => {
+      header = names;
+      cols = headerColumns(path, line, names, fields);
+    },
+  );
 }
 
 /**
