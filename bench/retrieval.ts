@@ -11,9 +11,9 @@
  *     [--ef 100,200,400,800] [--ranges 1,8] [--ip-space true] [--M 16] [--efc 200] [--seed 1]
  *     [--out bench/results/retrieval.json]
  */
+import { isMainModule, repoRoot } from "./support.js";
 import { mkdirSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import hnswlib from "hnswlib-node";
 import { getKernels } from "../src/engine/kernels/index.js";
 import { writeFileAtomic } from "../src/engine/model-file/atomic-write.js";
@@ -60,7 +60,7 @@ interface DimResult {
   hnsw: VariantResult[];
 }
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const ROOT = repoRoot();
 
 function parseOptions(args: string[]): Options {
   const o: Options = {
@@ -299,6 +299,6 @@ export async function run(args: string[]): Promise<unknown> {
   return report;
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainModule(import.meta.url)) {
   await run(process.argv.slice(2));
 }
