@@ -11,7 +11,8 @@
  * (`userId,gender,age,occupation,zip`). Everything is drawn from one seeded generator, so a seed
  * gives byte-identical files.
  */
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { writeFileAtomic } from "../engine/model-file/atomic-write.js";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { TAG_WORDS, TITLE_ADJ, TITLE_NOUN } from "./synth-words.js";
 
@@ -625,16 +626,6 @@ export async function writeSynthetic(dir: string, options: SynthOptions = {}): P
   const data = generateSynthetic(options);
   await mkdir(dir, { recursive: true });
   const files = synthCsv(data);
-  for (const [name, text] of Object.entries(files)) {
-    const final = join(dir, name);
-    const tmp = `${final}.${process.pid}.tmp`;
-    try {
-      await writeFile(tmp, text);
-      await rename(tmp, final);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-  }
+  for (const [name, text] of Object.entries(files)) writeFileAtomic(join(dir, name), text);
   return data;
 }
