@@ -7,7 +7,7 @@ import { numItems } from "../../data/dataset.js";
 import { evaluate } from "../../eval/evaluate.js";
 import { formatTable } from "../../eval/report.js";
 import { emptyReport, makeSplit, roundTo } from "../../eval/run-baselines.js";
-import { loadModel } from "../../engine/model-file/index.js";
+import { readManifest } from "../../engine/model-file/index.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
@@ -47,7 +47,7 @@ export const evaluateCommand: Command = {
       return 0;
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
-    const trainedWith = loadModel(values.model, CANDIDATE_MODEL_KIND).metadata.protocol;
+    const trainedWith = readManifest(values.model, CANDIDATE_MODEL_KIND).metadata.protocol;
     const protocol = parseProtocol(
       values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined),
     );

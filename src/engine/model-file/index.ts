@@ -15,4 +15,4 @@ export {
   type JsonValue,
   type Manifest,
 } from "./manifest.js";
-export { loadModel, saveModel, type LoadedModel, type ModelContents } from "./model-dir.js";
+export { loadModel, readManifest, saveModel, type LoadedModel, type ModelContents } from "./model-dir.js";

@@ -99,8 +99,11 @@ function checkReplaceable(target: string): void {
   }
 }
 
-/** Reads and verifies a model directory; `expectKind` rejects a model of another family. */
-export function loadModel(dir: string, expectKind?: string): LoadedModel {
+/**
+ * Reads and verifies a model directory's manifest only (not the tensors): enough to learn a model's
+ * kind, config and metadata cheaply. `expectKind` rejects a model of another family.
+ */
+export function readManifest(dir: string, expectKind?: string): Manifest {
   const manifestPath = join(dir, MANIFEST_FILE);
   const manifestBytes = readBytes(manifestPath, (size) =>
     size > MAX_MANIFEST_BYTES ? `${size} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit` : null,
@@ -109,6 +112,12 @@ export function loadModel(dir: string, expectKind?: string): LoadedModel {
   if (expectKind !== undefined && manifest.kind !== expectKind) {
     throw new ModelFileError(manifestPath, `holds a "${manifest.kind}" model, expected "${expectKind}"`);
   }
+  return manifest;
+}
+
+/** Reads and verifies a model directory; `expectKind` rejects a model of another family. */
+export function loadModel(dir: string, expectKind?: string): LoadedModel {
+  const manifest = readManifest(dir, expectKind);
   const tensorsPath = join(dir, manifest.tensors.file);
   const bytes = readBytes(tensorsPath, (size) =>
     size !== manifest.tensors.bytes
