@@ -43,12 +43,24 @@ export class InputLayer {
   /** The batch's bag CSR views for the current batch size (reused: offsets cut to size + 1). */
   private readonly views = new Map<string, BagInput>();
 
-  /** Tables are created in schema order from `rng`, rows ~ N(0, initStd²), row 0 = 0. */
-  constructor(kernels: Kernels, schema: FeatureSchema, capacity: number, rng: Rng, initStd: number) {
+  /**
+   * Tables are created in schema order from `rng`, rows ~ N(0, initStd²), row 0 = 0; tables in
+   * `shared` are used as given (several input layers over one set of tables, e.g. the ranker's
+   * query and impression inputs sharing the item table).
+   */
+  constructor(
+    kernels: Kernels,
+    schema: FeatureSchema,
+    capacity: number,
+    rng: Rng,
+    initStd: number,
+    shared?: ReadonlyMap<string, EmbeddingTable>,
+  ) {
     for (const t of schema.tables) {
+      const given = shared?.get(t.name);
       this.tables.set(
         t.name,
-        new EmbeddingTable(t.name, t.rows, t.dim, rng, { init: { kind: "normal", std: initStd } }),
+        given ?? new EmbeddingTable(t.name, t.rows, t.dim, rng, { init: { kind: "normal", std: initStd } }),
       );
     }
     const slots = new Map<string, { offset: number; dim: number; first: string }>();
