@@ -7,6 +7,8 @@
 import type { QueryBatch } from "../eval/types.js";
 
 export interface ImpressionSet extends QueryBatch {
+  /** Engagement of each history event (parallel to historyItems; the rating for MovieLens), when known. */
+  readonly historyWeights?: Float32Array;
   /** Source names, in the column order of sourceScores / sourceRanks. */
   readonly sources: readonly string[];
   /** Candidates of list l: [listOffsets[l], listOffsets[l + 1]) into the per-candidate columns. */

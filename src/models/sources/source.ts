@@ -6,6 +6,7 @@
  * serving of new events).
  */
 import type { Dataset } from "../../data/dataset.js";
+import type { JsonValue } from "../../engine/model-file/index.js";
 import type { QueryBatch } from "../../eval/types.js";
 
 /** Names of the built-in sources; a source list is any subset. */
@@ -31,10 +32,26 @@ export interface SourceFitRecord {
   readonly lastSeenTime: Float64Array;
 }
 
+/**
+ * A source after fitting (what the built-in factories return): its settings, what it was fitted on,
+ * and serving's event feed. Save / restore with saveSource / loadSource (src/models/sources/io.ts).
+ */
+export interface FittedSource extends CandidateSource {
+  /** The hyper-parameters it was fitted with (e.g. EASE's chosen λ), as JSON. */
+  readonly params: Readonly<Record<string, JsonValue>>;
+  readonly fitRecord: SourceFitRecord;
+  /** The fitting events' fingerprint (a saved source is restored only onto the same events). */
+  readonly fitData: import("./fit-data.js").FitDataFingerprint;
+  /** New events (serving): the recent-popularity sources count them; the others ignore them. */
+  observeEvents(items: Int32Array, times: Float64Array): void;
+}
+
 export interface SourceFitOptions {
   readonly seed: number;
   /** Validation queries the source may use for early stopping / tuning (never the ranked labels). */
   readonly valid?: import("../../eval/types.js").QuerySet;
+  /** Metric family of `valid` (default "loo"). */
+  readonly validProtocol?: "loo" | "temporal";
 }
 
 export interface SourceFactory {

@@ -1,0 +1,186 @@
+/**
+ * "Popular in the last 7 / 30 days before t": an item's score for a query at time t is its number of
+ * events in [t − days, t) in the fitting data (plus events observed since, when serving); ties, and
+ * items with no event in the window, are ordered by overall popularity in the fitting data, then by
+ * lower item index. Only the window's events are touched per query (binary search over the events
+ * sorted by time), never the whole log; the window's distinct items are ordered by one sort of
+ * packed keys, the rest of the list follows the precomputed overall order.
+ */
+import { numItems, type Dataset } from "../../data/dataset.js";
+import type { QueryBatch } from "../../eval/types.js";
+import { fingerprintOf, fitRecordOf, type FitDataFingerprint } from "./fit-data.js";
+import { allocTopN } from "./select.js";
+import type { FittedSource, SourceFactory, SourceFitOptions, SourceFitRecord, SourceTopN } from "./source.js";
+
+const DAY_SECONDS = 86_400;
+
+export type PopularName = "pop7" | "pop30";
+
+export const POPULAR_DAYS: Readonly<Record<PopularName, number>> = { pop7: 7, pop30: 30 };
+
+export class PopularSource implements FittedSource {
+  readonly params: { readonly days: number };
+  readonly fitRecord: SourceFitRecord;
+  readonly fitData: FitDataFingerprint;
+  private readonly numItems: number;
+  /** Event times ascending and their items (fitting data, then observed events). */
+  private times: Float64Array;
+  private items: Int32Array;
+  private readonly overallCount: Float64Array;
+  /** Items by overall count desc, then index asc; rank[item] = its position. */
+  private readonly overallOrder: Int32Array;
+  private readonly overallRank: Int32Array;
+  private orderStale = false;
+  private readonly count: Int32Array;
+  private readonly stamp: Int32Array;
+  private stampValue = 0;
+  private keys = new Float64Array(256);
+
+  constructor(
+    readonly name: PopularName,
+    fit: Dataset,
+  ) {
+    this.params = { days: POPULAR_DAYS[name] };
+    this.fitRecord = fitRecordOf(name, fit);
+    this.fitData = fingerprintOf(fit);
+    this.numItems = numItems(fit);
+    const n = fit.events.time.length;
+    const order = new Int32Array(n);
+    for (let e = 0; e < n; e++) order[e] = e;
+    const t = fit.events.time;
+    order.sort((a, b) => t[a] - t[b] || a - b);
+    this.times = Float64Array.from(order, (e) => t[e]);
+    this.items = Int32Array.from(order, (e) => fit.events.item[e]);
+    this.overallCount = new Float64Array(this.numItems);
+    for (let e = 0; e < n; e++) this.overallCount[fit.events.item[e]]++;
+    this.overallOrder = new Int32Array(this.numItems);
+    this.overallRank = new Int32Array(this.numItems);
+    this.reorder();
+    this.count = new Int32Array(this.numItems);
+    this.stamp = new Int32Array(this.numItems);
+  }
+
+  private reorder(): void {
+    const c = this.overallCount;
+    for (let i = 0; i < this.numItems; i++) this.overallOrder[i] = i;
+    this.overallOrder.sort((a, b) => c[b] - c[a] || a - b);
+    for (let r = 0; r < this.numItems; r++) this.overallRank[this.overallOrder[r]] = r;
+    this.orderStale = false;
+  }
+
+  /** Appends events (serving); times need not be sorted. */
+  observeEvents(items: Int32Array, times: Float64Array): void {
+    if (items.length !== times.length)
+      throw new RangeError(`${this.name}.observeEvents: ${items.length} items but ${times.length} times`);
+    for (let k = 0; k < items.length; k++) {
+      const i = items[k];
+      if (!(Number.isInteger(i) && i >= 0 && i < this.numItems))
+        throw new RangeError(
+          `${this.name}.observeEvents: item ${i} at position ${k} outside the catalog of ${this.numItems}`,
+        );
+      if (!Number.isFinite(times[k]))
+        throw new RangeError(`${this.name}.observeEvents: time ${times[k]} at position ${k} is not finite`);
+    }
+    if (items.length === 0) return;
+    const n = this.times.length;
+    const m = items.length;
+    const order = new Int32Array(m);
+    for (let k = 0; k < m; k++) order[k] = k;
+    order.sort((a, b) => times[a] - times[b] || a - b);
+    // Merge the sorted new events into the sorted log (new events after old ones at equal times).
+    const t = new Float64Array(n + m);
+    const it = new Int32Array(n + m);
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < n + m; k++) {
+      if (b >= m || (a < n && this.times[a] <= times[order[b]])) {
+        t[k] = this.times[a];
+        it[k] = this.items[a++];
+      } else {
+        t[k] = times[order[b]];
+        it[k] = items[order[b++]];
+      }
+    }
+    this.times = t;
+    this.items = it;
+    for (let k = 0; k < m; k++) this.overallCount[items[k]]++;
+    this.orderStale = true;
+  }
+
+  /** Number of logged events before `time` (binary search). */
+  private lowerBound(time: number): number {
+    let lo = 0;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid] < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  topN(queries: QueryBatch, n: number): SourceTopN {
+    if (!(Number.isInteger(n) && n > 0))
+      throw new RangeError(`${this.name} topN: n must be a positive integer, got ${n}`);
+    if (this.orderStale) this.reorder();
+    const nq = queries.users.length;
+    const out = allocTopN(nq, n);
+    const ni = this.numItems;
+    const window = this.params.days * DAY_SECONDS;
+    const { count, stamp, overallOrder, overallRank } = this;
+    for (let q = 0; q < nq; q++) {
+      const t = queries.times[q];
+      // Stamps: s = history item (excluded), s + 1 = counted in the window. Two values per query.
+      const s = (this.stampValue += 2) - 1;
+      for (let h = queries.historyOffsets[q]; h < queries.historyOffsets[q + 1]; h++)
+        stamp[queries.historyItems[h]] = s;
+      const lo = this.lowerBound(t - window);
+      const hi = this.lowerBound(t);
+      let touched = 0;
+      for (let e = lo; e < hi; e++) {
+        const i = this.items[e];
+        if (stamp[i] === s) continue;
+        if (stamp[i] !== s + 1) {
+          stamp[i] = s + 1;
+          count[i] = 0;
+          if (this.keys.length <= touched) {
+            const grown = new Float64Array(this.keys.length * 2);
+            grown.set(this.keys);
+            this.keys = grown;
+          }
+          this.keys[touched++] = i;
+        }
+        count[i]++;
+      }
+      // Packed key: count desc, then overall rank asc (unique per item, exact in float64).
+      const keys = this.keys.subarray(0, touched);
+      for (let k = 0; k < touched; k++) {
+        const i = keys[k];
+        keys[k] = count[i] * ni + (ni - 1 - overallRank[i]);
+      }
+      keys.sort();
+      const base = q * n;
+      let filled = 0;
+      for (let k = touched - 1; k >= 0 && filled < n; k--) {
+        const key = keys[k];
+        const c = Math.floor(key / ni);
+        const i = overallOrder[ni - 1 - (key - c * ni)];
+        out.items[base + filled] = i;
+        out.scores[base + filled++] = c;
+      }
+      for (let r = 0; r < ni && filled < n; r++) {
+        const i = overallOrder[r];
+        if (stamp[i] === s || stamp[i] === s + 1) continue;
+        out.items[base + filled] = i;
+        out.scores[base + filled++] = 0;
+      }
+    }
+    return out;
+  }
+}
+
+export function popularSourceFactory(name: PopularName): SourceFactory & {
+  fit(train: Dataset, o: SourceFitOptions): Promise<PopularSource>;
+} {
+  return { name, fit: (train) => Promise.resolve(new PopularSource(name, train)) };
+}
