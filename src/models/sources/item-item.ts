@@ -96,7 +96,7 @@ export function fitEaseSource(train: Dataset, options: EaseSourceOptions, o: Sou
 }
 
 export function easeSourceFactory(options: EaseSourceOptions = {}): Factory<ScorerSource> {
-  return { name: "ease", fit: (train, o) => Promise.resolve(fitEaseSource(train, options, o)) };
+  return { name: "ease", fit: async (train, o) => fitEaseSource(train, options, o) };
 }
 
 export interface ItemKnnSourceOptions {
@@ -118,5 +118,5 @@ export function fitItemKnnSource(train: Dataset, options: ItemKnnSourceOptions =
 }
 
 export function itemKnnSourceFactory(options: ItemKnnSourceOptions = {}): Factory<ScorerSource> {
-  return { name: "itemknn", fit: (train) => Promise.resolve(fitItemKnnSource(train, options)) };
+  return { name: "itemknn", fit: async (train) => fitItemKnnSource(train, options) };
 }

@@ -182,5 +182,5 @@ export class PopularSource implements FittedSource {
 export function popularSourceFactory(name: PopularName): SourceFactory & {
   fit(train: Dataset, o: SourceFitOptions): Promise<PopularSource>;
 } {
-  return { name, fit: (train) => Promise.resolve(new PopularSource(name, train)) };
+  return { name, fit: async (train) => new PopularSource(name, train) };
 }
