@@ -1,27 +1,39 @@
 /**
- * `watchnext evaluate`: scores a trained candidate generator on a protocol's validation and test
- * queries through the shared evaluation path, printing a table or the JSON of `baselines --json`.
+ * `watchnext evaluate`: scores a trained model on a protocol's validation and test queries through
+ * the shared evaluation path, printing a table or the JSON of `baselines --json` (results[0] = the
+ * evaluated model). A two-stage directory is evaluated as two stages by default (the ranker over
+ * the sources' union; items outside the list after it in stage-one order), plus the ranking
+ * metrics on the test impression lists: weighted per-user loss, AUC, HR/NDCG@10 of the list against
+ * the candidate generator's own order of it, and the union recall; `--stage candidates` evaluates
+ * stage one alone from the same directory.
  */
 import { parseArgs } from "node:util";
 import { numItems } from "../../data/dataset.js";
+import { readManifest } from "../../engine/model-file/index.js";
 import { evaluate } from "../../eval/evaluate.js";
+import { rankingReport, sourceScoreColumn, unionRecall } from "../../eval/ranking-metrics.js";
 import { formatTable } from "../../eval/report.js";
 import { emptyReport, makeSplit, roundTo } from "../../eval/run-baselines.js";
-import { readManifest } from "../../engine/model-file/index.js";
+import type { Metrics, Scorer, Split } from "../../eval/types.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
+import { loadTwoStage, TWO_STAGE_MODEL_KIND } from "../../models/ranking/two-stage-dir.js";
+import type { TwoStage } from "../../models/ranking/two-stage.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import type { Command } from "./command.js";
 import { parseProtocol } from "./train-candidates.js";
 
-const help = `Usage: watchnext evaluate --model <dir> --data <path> [--protocol loo|temporal] [--json]
+const help = `Usage: watchnext evaluate --model <dir> --data <path> [--stage two|candidates] [--json]
 
-Evaluates a trained candidate generator on the protocol's validation and test queries (the same
-split and scoring path as \`watchnext baselines\`): HR/NDCG@10/50/100 and MRR for loo,
-Recall/NDCG/MAP@K for temporal. --data must be the dataset the model was trained on.
+Evaluates a trained model on the protocol's validation and test queries (the same split and
+scoring path as \`watchnext baselines\`): HR/NDCG@10/50/100 and MRR for loo, Recall/NDCG/MAP@K for
+temporal. --data must be the dataset the model was trained on. A two-stage directory (\`watchnext
+train\`) also reports the ranking metrics of the test impression lists (weighted per-user loss,
+AUC, list HR/NDCG@10, each for the ranker and for the candidate generator's order; union recall).
 
-  --model <dir>          model directory written by \`watchnext train candidates\`
+  --model <dir>          model directory (\`watchnext train\` or \`watchnext train candidates\`)
+  --stage <name>         two (default for a two-stage directory) or candidates (stage one alone)
   --protocol <name>      loo or temporal (default: the protocol the model was trained with)
   --no-filter-seen       keep the query's history items in the ranking
   --json                 print the report as JSON (the shape of \`baselines --json\`)
@@ -29,13 +41,14 @@ Recall/NDCG/MAP@K for temporal. --data must be the dataset the model was trained
 ${dataHelp}`;
 
 export const evaluateCommand: Command = {
-  summary: "Evaluate a trained candidate generator (validation + test)",
+  summary: "Evaluate a trained model (two stages or the candidate generator; validation + test)",
   async run(args) {
     const { values } = parseArgs({
       args,
       options: {
         ...dataOptions,
         model: { type: "string" },
+        stage: { type: "string" },
         protocol: { type: "string" },
         "no-filter-seen": { type: "boolean" },
         json: { type: "boolean" },
@@ -47,29 +60,99 @@ export const evaluateCommand: Command = {
       return 0;
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
-    const trainedWith = readManifest(values.model, CANDIDATE_MODEL_KIND).metadata.protocol;
+    const manifest = readManifest(values.model);
+    const twoStage = manifest.kind === TWO_STAGE_MODEL_KIND;
+    if (!twoStage && manifest.kind !== CANDIDATE_MODEL_KIND)
+      throw new CliError(
+        `${values.model}: holds a "${manifest.kind}" model, expected a two-stage or candidates directory`,
+      );
+    const stage = values.stage ?? (twoStage ? "two" : "candidates");
+    if (stage !== "two" && stage !== "candidates")
+      throw new CliError(`--stage: expected two or candidates, got "${stage}"`);
+    if (stage === "two" && !twoStage)
+      throw new CliError(
+        `--stage two: ${values.model} holds the candidate generator only (train both stages with \`watchnext train\`)`,
+      );
+    const trainedWith = manifest.metadata.protocol;
     const protocol = parseProtocol(
       values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined),
     );
+    if (twoStage && protocol !== trainedWith)
+      throw new CliError(
+        `--protocol: the two-stage model was trained under ${String(trainedWith)}; its sources cannot be re-split`,
+      );
     const dataset = await loadFromArgs(values);
-    const split = makeSplit(dataset, protocol);
-    const model = CandidateModel.load(values.model, split.train);
+    let split: Split;
+    let scorer: Scorer;
+    let model: TwoStage | null = null;
+    let trainSeconds: number | undefined;
+    if (twoStage) {
+      const loaded = loadTwoStage(values.model, dataset);
+      split = loaded.split;
+      model = loaded.model;
+      scorer = stage === "two" ? model.asScorer() : model.candidates.asScorer();
+      const t = manifest.metadata.trainSeconds;
+      trainSeconds = typeof t === "number" ? t : undefined;
+    } else {
+      split = makeSplit(dataset, protocol);
+      const candidates = CandidateModel.load(values.model, split.train);
+      scorer = candidates.asScorer();
+      trainSeconds = candidates.summary?.seconds;
+    }
     const filterSeen = !values["no-filter-seen"];
     const options = { numItems: numItems(dataset), metrics: protocol, filterSeen } as const;
-    const scorer = model.asScorer();
     const valid = evaluate(scorer, split.valid, options);
     const test = evaluate(scorer, split.test, options);
     const report = emptyReport(dataset, protocol, split, filterSeen);
-    report.results.push({
+    const result: (typeof report.results)[number] & { ranking?: Record<string, unknown> } = {
       model: scorer.name,
       params: { ...scorer.params },
       valid: valid.metrics,
       test: test.metrics,
-      ...(model.summary ? { train_seconds: roundTo(model.summary.seconds, 3) } : {}),
+      ...(trainSeconds !== undefined ? { train_seconds: roundTo(trainSeconds, 3) } : {}),
       eval_seconds: roundTo(test.seconds, 3),
       target_in_history: test.targetInHistory,
-    });
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatTable(report));
+    };
+    if (model !== null && stage === "two") result.ranking = rankingMetrics(model, split);
+    report.results.push(result);
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(formatTable(report));
+      if (result.ranking) console.log(formatRanking(result.ranking));
+    }
     return 0;
   },
 };
+
+/** Ranking metrics of the test impression lists: the ranker vs the candidate generator's order. */
+function rankingMetrics(model: TwoStage, split: Split): Record<string, unknown> {
+  const ranker = model.ranker;
+  if (ranker === null) return {};
+  const set = model.labeledLists(split.test);
+  const logits = ranker.score(model.input(set));
+  const round = (m: Metrics) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, roundTo(v, 4)]));
+  const recall = unionRecall(set);
+  return {
+    lists: set.users.length,
+    ranker: round(rankingReport(set, logits)),
+    candidates_order: round(rankingReport(set, sourceScoreColumn(set, "dnn"))),
+    union_recall: {
+      mean_list_size: roundTo(recall.meanListSize, 1),
+      union: roundTo(recall.union, 4),
+      ...Object.fromEntries(Object.entries(recall.perSource).map(([k, v]) => [k, roundTo(v, 4)])),
+    },
+  };
+}
+
+function formatRanking(r: Record<string, unknown>): string {
+  const fmt = (m: unknown) =>
+    Object.entries(m as Record<string, number>)
+      .map(([k, v]) => `${k} ${v}`)
+      .join("  ");
+  return [
+    `ranking (test impression lists, ${String(r.lists)} lists):`,
+    `  ranker:           ${fmt(r.ranker)}`,
+    `  candidates order: ${fmt(r.candidates_order)}`,
+    `  union recall:     ${fmt(r.union_recall)}`,
+  ].join("\n");
+}

@@ -5,6 +5,7 @@ import { dataFetch } from "./data-fetch.js";
 import { dataInfo } from "./data-info.js";
 import { dataSynth } from "./data-synth.js";
 import { trainCandidates } from "./train-candidates.js";
+import { trainRankerCommand, trainTwoStageCommand } from "./train.js";
 import { evaluateCommand } from "./evaluate.js";
 import { recommendCommand } from "./recommend.js";
 
@@ -13,7 +14,9 @@ export const commands: Record<string, Command> = {
   "data fetch": dataFetch,
   "data info": dataInfo,
   "data synth": dataSynth,
+  train: trainTwoStageCommand,
   "train candidates": trainCandidates,
+  "train ranker": trainRankerCommand,
   evaluate: evaluateCommand,
   recommend: recommendCommand,
 };

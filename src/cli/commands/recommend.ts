@@ -1,21 +1,26 @@
 /**
- * `watchnext recommend`: the top-k items of one user from a trained candidate generator, given the
- * user's whole history in the data (seen items excluded), with titles, genres and scores.
+ * `watchnext recommend`: the top-k items of one user from a trained model (two stages, or the
+ * candidate generator alone), given the user's whole history in the data (seen items excluded),
+ * with titles, genres, each source's score, the ranking logit and the expected engagement.
  */
 import { parseArgs } from "node:util";
 import type { Dataset } from "../../data/dataset.js";
 import type { QueryBatch } from "../../eval/types.js";
-import { CandidateModel } from "../../models/candidates/model.js";
+import { Recommender } from "../../models/ranking/recommender.js";
+import type { RecommendRequest } from "../../models/ranking/recommender-types.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import type { Command } from "./command.js";
 
-const help = `Usage: watchnext recommend --model <dir> --data <path> --user <id> [-k 20] [--json]
+const help = `Usage: watchnext recommend --model <dir> --data <path> --user <id> [-k 20] [--stage two|candidates] [--json]
 
 Recommends k items to one user from the user's full history in --data (the dataset the model was
-trained on), excluding the items already seen.
+trained on), excluding the items already seen: by two stages (the ranker over the candidate
+sources' union) for a \`watchnext train\` directory, or by the candidate generator alone.
 
-  --model <dir>          model directory written by \`watchnext train candidates\`
+  --model <dir>          model directory (\`watchnext train\` or \`watchnext train candidates\`)
+  --stage <name>         two (default with a ranker) or candidates (stage one alone)
+  --explain              with each two-stage item, the ranker's top feature-group contributions
   --user <id>            the user's id as written in the data
   -k, --k <n>            number of recommendations (default 20)
   --json                 print JSON
@@ -38,7 +43,7 @@ export function userQuery(data: Dataset, user: number): QueryBatch {
 }
 
 export const recommendCommand: Command = {
-  summary: "Recommend items to one user with a trained candidate generator",
+  summary: "Recommend items to one user (two stages, or the candidate generator alone)",
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -47,6 +52,8 @@ export const recommendCommand: Command = {
         model: { type: "string" },
         user: { type: "string" },
         k: { type: "string", short: "k" },
+        stage: { type: "string" },
+        explain: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -60,41 +67,67 @@ export const recommendCommand: Command = {
     const k = values.k === undefined ? 20 : Number(values.k);
     if (!Number.isInteger(k) || k < 1)
       throw new CliError(`-k: expected a positive integer, got "${values.k}"`);
+    const stage = values.stage;
+    if (stage !== undefined && stage !== "two" && stage !== "candidates")
+      throw new CliError(`--stage: expected two or candidates, got "${stage}"`);
     const dataset = await loadFromArgs(values);
     const user = dataset.users.index.get(values.user);
     if (user === undefined) throw new CliError(`--user: no user "${values.user}" in ${dataset.source}`);
-    const model = CandidateModel.load(values.model, dataset);
+    const recommender = Recommender.load(values.model, dataset);
+    if (stage === "two" && !recommender.hasRanker)
+      throw new CliError(
+        `--stage two: ${values.model} holds the candidate generator only (train both stages with \`watchnext train\`)`,
+      );
     const query = userQuery(dataset, user);
-    const recs = model.recommend(query, Math.min(k, dataset.items.ids.length));
+    const request: RecommendRequest = {
+      user,
+      time: query.times[0],
+      historyItems: query.historyItems,
+      historyTimes: query.historyTimes,
+      k: Math.min(k, dataset.items.ids.length),
+      stage,
+    };
+    const recs = recommender.recommend(request);
     const info = dataset.itemInfo;
-    const items = [];
-    for (let r = 0; r < recs.k; r++) {
-      const item = recs.items[r];
-      if (item < 0) break;
+    const items = recs.map((r, i) => {
       const genres = [];
-      for (let g = info.genreOffsets[item]; g < info.genreOffsets[item + 1]; g++)
+      for (let g = info.genreOffsets[r.item]; g < info.genreOffsets[r.item + 1]; g++)
         genres.push(info.genreNames[info.genreIds[g]]);
-      items.push({
-        rank: r + 1,
-        item: dataset.items.ids[item],
-        title: info.title[item],
+      return {
+        rank: i + 1,
+        item: dataset.items.ids[r.item],
+        title: info.title[r.item],
         genres,
-        score: recs.scores[r],
-      });
-    }
+        score: Number.isNaN(r.rankingLogit) ? r.candidateScore : r.rankingLogit,
+        candidateScore: r.candidateScore,
+        rankingLogit: Number.isNaN(r.rankingLogit) ? null : r.rankingLogit,
+        expectedEngagement: Number.isNaN(r.expectedEngagement) ? null : r.expectedEngagement,
+        sourceScores: r.sourceScores,
+        ...(values.explain && recommender.hasRanker && !Number.isNaN(r.rankingLogit)
+          ? { explain: recommender.explain(request, r.item, 3) }
+          : {}),
+      };
+    });
+    const used = stage ?? (recommender.hasRanker ? "two" : "candidates");
     if (values.json) {
       console.log(
         JSON.stringify(
-          { user: values.user, history: query.historyItems.length, recommendations: items },
+          { user: values.user, stage: used, history: query.historyItems.length, recommendations: items },
           null,
           2,
         ),
       );
     } else {
-      console.log(`user ${values.user}: ${query.historyItems.length} items seen; top ${items.length}:`);
+      console.log(
+        `user ${values.user}: ${query.historyItems.length} items seen; top ${items.length} (${used === "two" ? "two stages" : "candidate generator"}):`,
+      );
       for (const it of items) {
+        const why = it.explain
+          ? `  <- ${it.explain.map((e) => `${e.feature} ${e.contribution >= 0 ? "+" : ""}${e.contribution.toFixed(2)}`).join(", ")}`
+          : "";
+        const eng = it.expectedEngagement === null ? "" : ` (e^logit ${it.expectedEngagement.toFixed(2)})`;
         console.log(
-          `${String(it.rank).padStart(3)}. ${it.score.toFixed(3).padStart(8)}  ${it.title || it.item}  [${it.genres.join("|")}]`,
+          `${String(it.rank).padStart(3)}. ${it.score.toFixed(3).padStart(8)}${eng}  ${it.title || it.item}  [${it.genres.join("|")}]${why}`,
         );
       }
     }

@@ -12,6 +12,7 @@ import { loadModel, saveModel, type JsonValue, type Tensor } from "../../engine/
 import { Rng } from "../../engine/rng.js";
 import type { ImpressionSet } from "../../features/impressions.js";
 import type { ItemTimeline } from "../../features/ranking-context.js";
+import type { FeatureSpec } from "../../features/schema.js";
 import {
   RankingFeatures,
   type RankingBatch,
@@ -133,6 +134,35 @@ export class Ranker {
       out.set(logits.subarray(0, b.size), set.listOffsets[first]);
     }
     return out;
+  }
+
+  /**
+   * Each feature group's contribution to the logit of candidate c (index into list l) by
+   * occlusion: the logit minus the logit with the group's inputs set to "absent" (zero embedding,
+   * empty bag, zero dense columns). Groups: each query/impression feature, each source's columns.
+   */
+  explain(input: RankingInput, l: number, c: number): Array<{ feature: string; contribution: number }> {
+    const f = this.features;
+    const b = this.scoreBatch;
+    f.clear(b);
+    f.append(input, l, b, Int32Array.of(c), 1);
+    const base = this.network.forward(b, false)[0];
+    const groups = new Map<string, Array<{ side: "query" | "impression"; spec: FeatureSpec }>>();
+    for (const side of ["query", "impression"] as const)
+      for (const spec of f.schema[side].features) {
+        const dot = spec.name.indexOf(".");
+        const g = dot > 0 ? `source ${spec.name.slice(0, dot)}` : spec.name;
+        if (!groups.has(g)) groups.set(g, []);
+        groups.get(g)?.push({ side, spec });
+      }
+    const out: Array<{ feature: string; contribution: number }> = [];
+    for (const [feature, specs] of groups) {
+      const undo = specs.map(({ side, spec }) => occlude(side === "query" ? b.query : b.impression, spec));
+      const logit = this.network.forward(b, false)[0];
+      for (const u of undo) u();
+      out.push({ feature, contribution: base - logit });
+    }
+    return out.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution));
   }
 
   private async train(
@@ -258,6 +288,25 @@ export class Ranker {
       (loaded.metadata.summary ?? null) as unknown as RankerSummary | null,
     );
   }
+}
+
+/** Sets one feature of row 0 to "absent"; returns the undo. */
+function occlude(batch: RankingBatch["query"], spec: FeatureSpec): () => void {
+  if (spec.kind === "bag") {
+    const bag = batch.bags[spec.name];
+    const end = bag.offsets[1];
+    bag.offsets[1] = bag.offsets[0];
+    return () => (bag.offsets[1] = end);
+  }
+  if (spec.kind === "categorical") {
+    const ids = batch.categorical[spec.name];
+    const id = ids[0];
+    ids[0] = 0;
+    return () => (ids[0] = id);
+  }
+  const saved = batch.dense.slice(spec.offset, spec.offset + spec.width);
+  batch.dense.fill(0, spec.offset, spec.offset + spec.width);
+  return () => batch.dense.set(saved, spec.offset);
 }
 
 function maxListSize(set: ImpressionSet | undefined): number {

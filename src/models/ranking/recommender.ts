@@ -1,0 +1,196 @@
+/**
+ * Recommender: the library face of a trained model directory, the one object the CLI and the
+ * service recommend through. A two-stage directory (`watchnext train`) recommends by the ranker
+ * over the sources' union; a candidates-only directory (`watchnext train candidates`) by the
+ * candidate generator alone. Each recommended item carries every source's score, the candidate
+ * generator's score, the ranking logit and the expected engagement e^logit.
+ */
+import type { Dataset } from "../../data/dataset.js";
+import type { Kernels } from "../../engine/kernels/kernels.js";
+import { readManifest, type JsonValue, type Manifest } from "../../engine/model-file/index.js";
+import { makeSplit } from "../../eval/run-baselines.js";
+import type { QueryBatch } from "../../eval/types.js";
+import { RequestImpressions } from "../../features/ranking-context.js";
+import { CandidateModel } from "../candidates/model.js";
+import type { RecommendedItem, RecommendRequest } from "./recommender-types.js";
+import type { TwoStage } from "./two-stage.js";
+import { isTwoStageDir, loadTwoStage } from "./two-stage-dir.js";
+
+export interface FeatureContribution {
+  readonly feature: string;
+  readonly contribution: number;
+}
+
+export class Recommender {
+  readonly hasRanker: boolean;
+  private readonly items: Float32Array;
+  private readonly bias: Float32Array | null;
+
+  private constructor(
+    readonly candidates: CandidateModel,
+    private readonly twoStage: TwoStage | null,
+    private readonly manifest: Manifest,
+  ) {
+    this.hasRanker = twoStage !== null && twoStage.ranker !== null;
+    this.items = candidates.itemVectors();
+    this.bias = candidates.itemBias();
+  }
+
+  /** A two-stage model directory written by `watchnext train`, or a candidates-only directory (stage one alone). */
+  static load(dir: string, data: Dataset, kernels?: Kernels): Recommender {
+    if (isTwoStageDir(dir)) {
+      const loaded = loadTwoStage(dir, data, kernels);
+      return new Recommender(loaded.model.candidates, loaded.model, loaded.manifest);
+    }
+    const manifest = readManifest(dir);
+    const p = manifest.metadata.protocol;
+    const protocol = p === "temporal" ? "temporal" : "loo";
+    const train = makeSplit(data, protocol).train;
+    return new Recommender(CandidateModel.load(dir, train, kernels), null, manifest);
+  }
+
+  /** Manifest metadata for a model card: dataset, trained-at, config, training summaries, test metrics if recorded. */
+  card(): Record<string, JsonValue> {
+    const m = this.manifest;
+    const ranker = this.twoStage?.ranker ?? null;
+    return {
+      kind: m.kind,
+      trainedAt: m.createdAt,
+      ...m.metadata,
+      config: m.config,
+      stages: this.hasRanker ? ["candidates", "ranker"] : ["candidates"],
+      sources: this.twoStage ? this.twoStage.sources.map((s) => ({ name: s.source.name, n: s.n })) : [],
+      candidatesSummary: toJson(this.candidates.summary),
+      rankerSummary: toJson(ranker?.summary ?? null),
+      rankerConfig: toJson(ranker?.config ?? null),
+    };
+  }
+
+  /** Best-first items (history and req.allow-rejected items excluded); stage defaults to "two" when hasRanker. */
+  recommend(req: RecommendRequest): RecommendedItem[] {
+    const query = this.query(req);
+    const stage = req.stage ?? (this.hasRanker ? "two" : "candidates");
+    if (!(Number.isInteger(req.k) && req.k >= 1))
+      throw new RangeError(`recommend: k must be a positive integer, got ${req.k}`);
+    if (stage === "two" && !this.hasRanker)
+      throw new RangeError(
+        'recommend: stage "two" needs a two-stage model directory (this one holds the candidate generator only)',
+      );
+    const u = this.candidates.encodeQueries(query);
+    const out: RecommendedItem[] = [];
+    const taken = new Set<number>();
+    const history = new Set(req.historyItems);
+    const ok = (i: number) => !history.has(i) && !taken.has(i) && (req.allow === undefined || req.allow(i));
+    if (stage === "two" && this.twoStage?.ranker) {
+      const ts = this.twoStage;
+      const ranker = this.twoStage.ranker;
+      const set = ts.lists(query);
+      const input = ts.input(set, req.historyWeights, this.impressionsOf(req));
+      const logits = ranker.score(input);
+      const n = set.items.length;
+      const order = Int32Array.from({ length: n }, (_, c) => c).sort(
+        (a, b) => logits[b] - logits[a] || a - b,
+      );
+      const ns = set.sources.length;
+      for (let k = 0; k < n && out.length < req.k; k++) {
+        const c = order[k];
+        const item = set.items[c];
+        if (!ok(item)) continue;
+        taken.add(item);
+        const sourceScores: Record<string, number> = {};
+        for (let s = 0; s < ns; s++)
+          if (set.sourceRanks[c * ns + s] > 0) sourceScores[set.sources[s]] = set.sourceScores[c * ns + s];
+        out.push({
+          item,
+          sourceScores,
+          candidateScore: this.candidateScore(u, item),
+          rankingLogit: logits[c],
+          expectedEngagement: Math.exp(logits[c]),
+        });
+      }
+      if (out.length >= req.k) return out;
+    }
+    // Stage one (or the tail after the impression list): the candidate generator's order, fetching
+    // more when the filter rejects many.
+    const head = out.length;
+    const headItems = new Set(taken);
+    for (let fetch = Math.min(this.candidates.numItems, req.k + history.size + head + 16); ;) {
+      out.length = head;
+      taken.clear();
+      for (const x of headItems) taken.add(x);
+      const r = this.candidates.recommend(query, fetch, true);
+      for (let j = 0; j < r.k && out.length < req.k; j++) {
+        const item = r.items[j];
+        if (item < 0 || !ok(item)) continue;
+        taken.add(item);
+        out.push({
+          item,
+          sourceScores: { dnn: r.scores[j] },
+          candidateScore: r.scores[j],
+          rankingLogit: NaN,
+          expectedEngagement: NaN,
+        });
+      }
+      if (out.length >= req.k || fetch >= this.candidates.numItems) return out;
+      fetch = Math.min(this.candidates.numItems, fetch * 4);
+    }
+  }
+
+  /** The ranker's top feature-group contributions to one item's logit ([] without a ranker). */
+  explain(req: RecommendRequest, item: number, top = 5): FeatureContribution[] {
+    const ts = this.twoStage;
+    if (!ts?.ranker) return [];
+    const query = this.query(req);
+    const set = ts.lists(query);
+    let c = -1;
+    for (let k = 0; k < set.items.length; k++) if (set.items[k] === item) c = k;
+    if (c < 0) return [];
+    return ts.ranker.explain(ts.input(set, req.historyWeights, this.impressionsOf(req)), 0, c).slice(0, top);
+  }
+
+  /** New events since training (serving ingestion): recent popularity and item first-seen times. No retraining. */
+  observeEvents(items: Int32Array, times: Float64Array): void {
+    this.twoStage?.observeEvents(items, times);
+  }
+
+  private candidateScore(u: Float32Array, item: number): number {
+    const d = this.candidates.userDim;
+    let s = this.bias ? this.bias[item] : 0;
+    for (let j = 0; j < d; j++) s += u[j] * this.items[item * d + j];
+    return s;
+  }
+
+  private impressionsOf(req: RecommendRequest): RequestImpressions | undefined {
+    if (req.impressionItems === undefined) return undefined;
+    const times = req.impressionTimes;
+    if (times === undefined || times.length !== req.impressionItems.length)
+      throw new RangeError("recommend: impressionTimes must be given with impressionItems, one per item");
+    return new RequestImpressions(req.user, req.impressionItems, times);
+  }
+
+  private query(req: RecommendRequest): QueryBatch {
+    const n = req.historyItems.length;
+    if (req.historyTimes.length !== n)
+      throw new RangeError(`recommend: ${n} history items but ${req.historyTimes.length} history times`);
+    if (req.historyWeights !== undefined && req.historyWeights.length !== n)
+      throw new RangeError(`recommend: ${n} history items but ${req.historyWeights.length} history weights`);
+    const numItems = this.candidates.numItems;
+    for (let h = 0; h < n; h++)
+      if (!(req.historyItems[h] >= 0 && req.historyItems[h] < numItems))
+        throw new RangeError(
+          `recommend: historyItems[${h}] = ${req.historyItems[h]} is not an item index 0..${numItems - 1}`,
+        );
+    if (!Number.isFinite(req.time)) throw new RangeError(`recommend: time must be finite, got ${req.time}`);
+    return {
+      users: Int32Array.of(req.user),
+      times: Float64Array.of(req.time),
+      historyOffsets: Int32Array.of(0, n),
+      historyItems: req.historyItems,
+      historyTimes: req.historyTimes,
+    };
+  }
+}
+
+function toJson(value: unknown): JsonValue {
+  return JSON.parse(JSON.stringify(value ?? null)) as JsonValue;
+}
