@@ -53,6 +53,11 @@ export interface ImpressionOptions {
   readonly positiveWindow?: number;
   /** temporal: earlier cuts for training lists (default 3). */
   readonly temporalCuts?: number;
+  /**
+   * Build the training lists (default true). false: only validation / test lists (no fold or cut
+   * models are fitted; `train` is empty), e.g. to evaluate a saved two-stage model or the union recall.
+   */
+  readonly training?: boolean;
   /** Seed of the fold assignment and of every source fit (default 1). */
   readonly seed?: number;
   /** Per-source settings (DNN config, EASE λ grid, ItemKNN neighbours). */
@@ -79,6 +84,7 @@ export interface ResolvedImpressionOptions {
   readonly points: number;
   readonly positiveWindow: number;
   readonly temporalCuts: number;
+  readonly training: boolean;
   readonly seed: number;
 }
 
@@ -133,6 +139,7 @@ export function resolveImpressionOptions(o: ImpressionOptions): ResolvedImpressi
     points: int(o.points ?? 10, "points", 1),
     positiveWindow: int(o.positiveWindow ?? 1, "positiveWindow", 1),
     temporalCuts: int(o.temporalCuts ?? 3, "temporalCuts", 1),
+    training: o.training ?? true,
     seed: o.seed ?? 1,
   };
 }
@@ -279,7 +286,7 @@ async function buildLoo(
   const groups: ModelGroup[] = [];
   const parts: ImpressionSet[] = [];
   const partGroup: number[] = [];
-  for (let f = 0; f < opts.folds; f++) {
+  for (let f = 0; f < (opts.training ? opts.folds : 0); f++) {
     const keep = new Uint8Array(split.train.events.user.length);
     const tu = split.train.events.user;
     for (let e = 0; e < tu.length; e++) keep[e] = fold[tu[e]] === f ? 0 : 1;
@@ -302,7 +309,7 @@ async function buildLoo(
   }
   const trainPart = groups.length;
   groups.push(groupOf("train part", main, split.train));
-  const { set: train, group: trainGroup } = concatSets(parts, partGroup);
+  const { set: train, group: trainGroup } = concatSets(parts, partGroup, opts.sources);
   return finishParts(split, opts, {
     train,
     valid,
@@ -348,7 +355,7 @@ async function buildTemporal(
   const groups: ModelGroup[] = [];
   const parts: ImpressionSet[] = [];
   const partGroup: number[] = [];
-  for (let k = opts.temporalCuts; k >= 1; k--) {
+  for (let k = opts.training ? opts.temporalCuts : 0; k >= 1; k--) {
     const cut = validCut - k * days * 86_400;
     const label = `cut ${new Date(cut * 1000).toISOString()}`;
     let sub: Split;
@@ -363,7 +370,7 @@ async function buildTemporal(
     partGroup.push(groups.length);
     groups.push(groupOf(label, sources, sub.train));
   }
-  if (parts.length === 0)
+  if (parts.length === 0 && opts.training)
     throw new Error(
       `impressions: no earlier temporal cut of ${opts.temporalCuts} × ${days} days before the validation cut has training lists`,
     );
@@ -371,7 +378,7 @@ async function buildTemporal(
   groups.push(groupOf("valid part", validSources, validTrain));
   const testGroup = groups.length;
   groups.push(groupOf("train part", testSources, split.train));
-  const { set: train, group: trainGroup } = concatSets(parts, partGroup);
+  const { set: train, group: trainGroup } = concatSets(parts, partGroup, opts.sources);
   return finishParts(split, opts, {
     train,
     valid,
@@ -389,8 +396,9 @@ async function buildTemporal(
 export function concatSets(
   parts: readonly ImpressionSet[],
   partGroup: readonly number[],
+  sources: readonly string[],
 ): { set: ImpressionSet; group: Int32Array } {
-  const S = parts[0].sources.length;
+  const S = sources.length;
   const sum = (f: (p: ImpressionSet) => number): number => parts.reduce((a, p) => a + f(p), 0);
   const nl = sum((p) => p.users.length);
   const nh = sum((p) => p.historyItems.length);
@@ -402,7 +410,7 @@ export function concatSets(
     historyItems: new Int32Array(nh),
     historyTimes: new Float64Array(nh),
     historyWeights: new Float32Array(nh),
-    sources: parts[0].sources,
+    sources: [...sources],
     listOffsets: new Int32Array(nl + 1),
     items: new Int32Array(nc),
     positive: new Uint8Array(nc),
