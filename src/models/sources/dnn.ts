@@ -10,7 +10,13 @@ import type { CandidateConfigInput } from "../candidates/config.js";
 import { CandidateModel } from "../candidates/model.js";
 import { fingerprintOf, type FitDataFingerprint } from "./fit-data.js";
 import { tailToNaN } from "./select.js";
-import type { FittedSource, SourceFactory, SourceFitOptions, SourceFitRecord, SourceTopN } from "./source.js";
+import type {
+  FittedSource,
+  TypedSourceFactory,
+  SourceFitOptions,
+  SourceFitRecord,
+  SourceTopN,
+} from "./source.js";
 
 export class DnnSource implements FittedSource {
   readonly name = "dnn" as const;
@@ -62,9 +68,7 @@ export interface DnnSourceOptions {
   readonly onLog?: (line: string) => void;
 }
 
-export function dnnSourceFactory(options: DnnSourceOptions = {}): SourceFactory & {
-  fit(train: Dataset, o: SourceFitOptions): Promise<DnnSource>;
-} {
+export function dnnSourceFactory(options: DnnSourceOptions = {}): TypedSourceFactory<DnnSource> {
   return {
     name: "dnn",
     async fit(train: Dataset, o: SourceFitOptions): Promise<DnnSource> {

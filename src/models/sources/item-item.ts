@@ -14,7 +14,13 @@ import { evaluate } from "../../eval/evaluate.js";
 import type { QueryBatch, Scorer } from "../../eval/types.js";
 import { fingerprintOf, fitRecordOf, type FitDataFingerprint } from "./fit-data.js";
 import { topNFromScores } from "./select.js";
-import type { FittedSource, SourceFactory, SourceFitOptions, SourceFitRecord, SourceTopN } from "./source.js";
+import type {
+  FittedSource,
+  TypedSourceFactory,
+  SourceFitOptions,
+  SourceFitRecord,
+  SourceTopN,
+} from "./source.js";
 
 /** A fitted baseline scorer as a source. */
 export class ScorerSource implements FittedSource {
@@ -53,8 +59,6 @@ export interface EaseSourceOptions {
   readonly lambdas?: readonly number[];
   readonly onLog?: (line: string) => void;
 }
-
-type Factory<S> = SourceFactory & { fit(train: Dataset, o: SourceFitOptions): Promise<S> };
 
 /** Fits EASE synchronously (used by the factory and by loadSource's deterministic refit). */
 export function fitEaseSource(train: Dataset, options: EaseSourceOptions, o: SourceFitOptions): ScorerSource {
@@ -95,7 +99,7 @@ export function fitEaseSource(train: Dataset, options: EaseSourceOptions, o: Sou
   );
 }
 
-export function easeSourceFactory(options: EaseSourceOptions = {}): Factory<ScorerSource> {
+export function easeSourceFactory(options: EaseSourceOptions = {}): TypedSourceFactory<ScorerSource> {
   return { name: "ease", fit: async (train, o) => fitEaseSource(train, options, o) };
 }
 
@@ -117,6 +121,6 @@ export function fitItemKnnSource(train: Dataset, options: ItemKnnSourceOptions =
   );
 }
 
-export function itemKnnSourceFactory(options: ItemKnnSourceOptions = {}): Factory<ScorerSource> {
+export function itemKnnSourceFactory(options: ItemKnnSourceOptions = {}): TypedSourceFactory<ScorerSource> {
   return { name: "itemknn", fit: async (train) => fitItemKnnSource(train, options) };
 }

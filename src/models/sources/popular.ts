@@ -10,7 +10,13 @@ import { numItems, type Dataset } from "../../data/dataset.js";
 import type { QueryBatch } from "../../eval/types.js";
 import { fingerprintOf, fitRecordOf, type FitDataFingerprint } from "./fit-data.js";
 import { allocTopN } from "./select.js";
-import type { FittedSource, SourceFactory, SourceFitOptions, SourceFitRecord, SourceTopN } from "./source.js";
+import type {
+  FittedSource,
+  TypedSourceFactory,
+  SourceFitOptions,
+  SourceFitRecord,
+  SourceTopN,
+} from "./source.js";
 
 const DAY_SECONDS = 86_400;
 
@@ -179,8 +185,6 @@ export class PopularSource implements FittedSource {
   }
 }
 
-export function popularSourceFactory(name: PopularName): SourceFactory & {
-  fit(train: Dataset, o: SourceFitOptions): Promise<PopularSource>;
-} {
+export function popularSourceFactory(name: PopularName): TypedSourceFactory<PopularSource> {
   return { name, fit: async (train) => new PopularSource(name, train) };
 }

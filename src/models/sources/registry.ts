@@ -21,7 +21,7 @@ import {
   type ItemKnnSourceOptions,
 } from "./item-item.js";
 import { PopularSource, popularSourceFactory } from "./popular.js";
-import type { FittedSource, SourceFitOptions, SourceName } from "./source.js";
+import type { FittedSource, SourceName, TypedSourceFactory } from "./source.js";
 
 export const SOURCE_NAMES: readonly SourceName[] = ["dnn", "ease", "itemknn", "pop7", "pop30"];
 
@@ -41,10 +41,7 @@ export interface SourceSettings {
   readonly itemknn?: ItemKnnSourceOptions;
 }
 
-export type FittedSourceFactory = {
-  readonly name: SourceName;
-  fit(train: Dataset, o: SourceFitOptions): Promise<FittedSource>;
-};
+export type FittedSourceFactory = TypedSourceFactory<FittedSource>;
 
 export function sourceFactory(name: SourceName, settings: SourceSettings = {}): FittedSourceFactory {
   switch (name) {

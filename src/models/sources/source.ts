@@ -58,3 +58,8 @@ export interface SourceFactory {
   readonly name: SourceName;
   fit(train: Dataset, options: SourceFitOptions): Promise<CandidateSource>;
 }
+
+/** A factory whose fit returns a concrete fitted source (what the built-in factories are). */
+export interface TypedSourceFactory<S extends FittedSource> extends SourceFactory {
+  fit(train: Dataset, options: SourceFitOptions): Promise<S>;
+}
