@@ -13,7 +13,6 @@ import { allocTopN } from "./select.js";
 import type {
   FittedSource,
   TypedSourceFactory,
-  SourceFitOptions,
   SourceFitRecord,
   SourceTopN,
 } from "./source.js";
