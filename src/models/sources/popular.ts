@@ -10,12 +10,7 @@ import { numItems, type Dataset } from "../../data/dataset.js";
 import type { QueryBatch } from "../../eval/types.js";
 import { fingerprintOf, fitRecordOf, type FitDataFingerprint } from "./fit-data.js";
 import { allocTopN } from "./select.js";
-import type {
-  FittedSource,
-  TypedSourceFactory,
-  SourceFitRecord,
-  SourceTopN,
-} from "./source.js";
+import type { FittedSource, TypedSourceFactory, SourceFitRecord, SourceTopN } from "./source.js";
 
 const DAY_SECONDS = 86_400;
 
