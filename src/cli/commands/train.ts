@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import type { Dataset } from "../../data/dataset.js";
 import { readManifest, type JsonValue } from "../../engine/model-file/index.js";
 import { makeSplit } from "../../eval/run-baselines.js";
+import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
 import { resolveRankerConfig, type RankerConfigInput } from "../../models/ranking/config.js";
 import { trainTwoStage } from "../../models/ranking/train-two-stage.js";
@@ -36,6 +37,9 @@ regression, early stopping on the validation lists' weighted per-user loss). Eva
 \`watchnext evaluate\`, recommend with \`watchnext recommend\`.
 
   --protocol <name>      loo (default) or temporal
+  --candidates-config <file|json>
+                         partial candidate-generator config (as \`train candidates --config\`), for the
+                         DNN of the training part and of every fold
 ${commonHelp}
 
 ${dataHelp}`;
@@ -53,6 +57,7 @@ ${dataHelp}`;
 
 const options = {
   ...dataOptions,
+  "candidates-config": { type: "string" },
   out: { type: "string" },
   config: { type: "string" },
   protocol: { type: "string" },
@@ -78,6 +83,7 @@ async function run(
   dataset: Dataset,
   protocol: "loo" | "temporal",
   fitted: (train: Dataset) => FittedSource[],
+  candidatesConfig: CandidateConfigInput | undefined,
   extra: Record<string, JsonValue>,
 ): Promise<number> {
   const quiet = values.quiet === true;
@@ -108,7 +114,12 @@ async function run(
     const trained = await trainTwoStage(dataset, {
       seed,
       ranker: config,
-      impressions: { protocol, sources, cache: values.cache === true ? true : undefined },
+      impressions: {
+        protocol,
+        sources,
+        cache: values.cache === true ? true : undefined,
+        settings: candidatesConfig ? { dnn: { config: candidatesConfig } } : undefined,
+      },
       fitted: fitted(split.train),
       log,
       onEpoch: (e) =>
@@ -156,9 +167,15 @@ export const trainTwoStageCommand: Command = {
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${trainHelp}`);
     parseRankerConfig(values.config);
+    const candidatesConfig = readConfigArg(values["candidates-config"]);
+    try {
+      resolveCandidateModelConfig(candidatesConfig, "--candidates-config");
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
     const protocol = parseProtocol(values.protocol);
     const dataset = await loadFromArgs(values);
-    return run(values, dataset, protocol, () => [], {});
+    return run(values, dataset, protocol, () => [], candidatesConfig, {});
   },
 };
 
@@ -176,10 +193,17 @@ export const trainRankerCommand: Command = {
       throw new CliError("--protocol: train ranker uses the candidate model's protocol");
     parseRankerConfig(values.config);
     const candidates = values.candidates;
-    const trainedWith = readManifest(candidates, CANDIDATE_MODEL_KIND).metadata.protocol;
+    if (values["candidates-config"] !== undefined)
+      throw new CliError(
+        "--candidates-config: train ranker trains the folds with the given candidate model's config",
+      );
+    const manifest = readManifest(candidates, CANDIDATE_MODEL_KIND);
+    const trainedWith = manifest.metadata.protocol;
     const protocol = parseProtocol(typeof trainedWith === "string" ? trainedWith : undefined);
+    // The fold DNNs are trained with the given candidate generator's own configuration.
+    const saved = (manifest.config as { model?: CandidateConfigInput } | null)?.model;
     const dataset = await loadFromArgs(values);
-    return run(values, dataset, protocol, (train) => [loadSource(candidates, train)], {
+    return run(values, dataset, protocol, (train) => [loadSource(candidates, train)], saved, {
       candidatesFrom: candidates,
     });
   },
