@@ -9,7 +9,8 @@
  */
 import { loadDataset } from "../src/data/load.js";
 import { evaluate } from "../src/eval/evaluate.js";
-import { rankingReport, sourceScoreColumn } from "../src/eval/ranking-metrics.js";
+import { rankingReport } from "../src/eval/ranking-metrics.js";
+import { dnnCandidateScores } from "../src/models/ranking/impression-scores.js";
 import { weightedPerUserLoss } from "../src/eval/ranking-metrics.js";
 import { ItemTimeline, EngagementLookup } from "../src/features/ranking-context.js";
 import type { RankerConfigInput } from "../src/models/ranking/config.js";
@@ -36,7 +37,8 @@ async function main(args: string[]): Promise<void> {
   const inputs = rankingInputs(imp, dataset);
   const train = imp.split.train;
   const timeline = ItemTimeline.fromDataset(train);
-  const dnnScores = sourceScoreColumn(imp.valid, "dnn");
+  const dnnValid0 = imp.validSources.find((s) => s.name === "dnn") as DnnSource;
+  const dnnScores = dnnCandidateScores(dnnValid0.model, imp.valid);
   const base = rankingReport(imp.valid, dnnScores);
   console.log(`dnn order on valid lists: ${JSON.stringify(base)}`);
   const dnnValid = imp.validSources.find((s) => s.name === "dnn") as DnnSource;

@@ -11,12 +11,13 @@ import { parseArgs } from "node:util";
 import { numItems } from "../../data/dataset.js";
 import { readManifest } from "../../engine/model-file/index.js";
 import { evaluate } from "../../eval/evaluate.js";
-import { rankingReport, sourceScoreColumn, unionRecall } from "../../eval/ranking-metrics.js";
+import { rankingReport, unionRecall } from "../../eval/ranking-metrics.js";
 import { formatTable } from "../../eval/report.js";
 import { emptyReport, makeSplit, roundTo } from "../../eval/run-baselines.js";
 import type { Metrics, Scorer, Split } from "../../eval/types.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
+import { dnnCandidateScores } from "../../models/ranking/impression-scores.js";
 import { loadTwoStage, TWO_STAGE_MODEL_KIND } from "../../models/ranking/two-stage-dir.js";
 import type { TwoStage } from "../../models/ranking/two-stage.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
@@ -135,7 +136,7 @@ function rankingMetrics(model: TwoStage, split: Split): Record<string, unknown> 
   return {
     lists: set.users.length,
     ranker: round(rankingReport(set, logits)),
-    candidates_order: round(rankingReport(set, sourceScoreColumn(set, "dnn"))),
+    candidates_order: round(rankingReport(set, dnnCandidateScores(model.candidates, set))),
     union_recall: {
       mean_list_size: roundTo(recall.meanListSize, 1),
       union: roundTo(recall.union, 4),
