@@ -20,6 +20,7 @@ import {
   type RankingImpressions,
 } from "../src/models/ranking/impression-builder.js";
 import { EarlierImpressions, IMPRESSION_SETS } from "../src/models/ranking/impression-history.js";
+import { sourceFactory } from "../src/models/sources/registry.js";
 
 const options: ImpressionOptions = {
   topN: { dnn: 30, ease: 15, itemknn: 15, pop7: 10, pop30: 10 },
@@ -254,6 +255,14 @@ describe("temporal impressions and the cache", () => {
     expect(b.groups[0].fitRecords[1].lastSeenTime).toEqual(a.groups[0].fitRecords[1].lastSeenTime);
     const top = (x: RankingImpressions) => Array.from(x.testSources[0].topN(a.split.test, 10).items);
     expect(top(b)).toEqual(top(a));
+    // Pre-fitted sources are used as given (same lists), and only when fitted on the training part.
+    const c = await buildImpressions(data, { ...options, sources: ["ease", "pop30"], fitted: a.testSources });
+    expect(c.testSources[0]).toBe(a.testSources[0]);
+    expect(Array.from(c.test.items)).toEqual(Array.from(a.test.items));
+    const wrong = await sourceFactory("ease", { ease: { lambda: 20 } }).fit(data, { seed: 1 });
+    await expect(
+      buildImpressions(data, { ...options, sources: ["ease", "pop30"], fitted: [wrong] }),
+    ).rejects.toThrow(/pre-fitted ease source/);
     // Another seed is another entry.
     await buildImpressions(data, { ...options, sources: ["ease", "pop30"], cache, seed: 6 });
     expect(readdirSync(cache)).toHaveLength(2);

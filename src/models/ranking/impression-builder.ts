@@ -25,6 +25,7 @@ import { userEventOrder } from "../../eval/user-order.js";
 import type { ImpressionSet } from "../../features/impressions.js";
 import type { CandidateConfigInput } from "../candidates/config.js";
 import { DnnSource } from "../sources/dnn.js";
+import { checkFingerprint } from "../sources/fit-data.js";
 import {
   DEFAULT_TOP_N,
   parseSourceNames,
@@ -197,6 +198,8 @@ async function fitSources(
   for (const name of opts.sources) {
     const pre = given.find((s) => s.name === name);
     if (pre) {
+      // A pre-fitted source must have been fitted on exactly these events.
+      checkFingerprint(`impressions: the pre-fitted ${name} source (${label})`, pre.fitData, fit);
       out.push(pre);
       continue;
     }
