@@ -15,6 +15,10 @@ import { RankingFeatures, type RankingInput } from "../src/features/ranking-feat
 import { resolveRankerConfig } from "../src/models/ranking/config.js";
 import { RankingNetwork } from "../src/models/ranking/network.js";
 import { Ranker } from "../src/models/ranking/ranker.js";
+import type { QueryBatch } from "../src/eval/types.js";
+import type { CandidateModel } from "../src/models/candidates/model.js";
+import { TwoStage } from "../src/models/ranking/two-stage.js";
+import type { FittedSource } from "../src/models/sources/source.js";
 import { naivePairLoss, plantedImpressions, rankingDataset } from "./ranking-fixtures.js";
 
 const data = rankingDataset(3);
@@ -137,5 +141,60 @@ describe("Ranker", () => {
     bytes[bytes.length - 3] ^= 0xff;
     writeFileSync(file, bytes);
     expect(() => Ranker.load(out, data, timeline)).toThrow(/SHA-256/);
+  });
+});
+
+describe("two-stage scorer", () => {
+  it("ranks the impression list by the ranker's logit, then every other item in stage-one order", async () => {
+    const short = { network: { hidden: [8] }, train: { epochs: 1, negativesPerList: 4 } };
+    const ranker = await Ranker.fit(data, timeline, train, { config: short, seed: 3 });
+    const numItems = data.items.ids.length;
+    // Stage one: item i scores −i (order 0, 1, 2, ...); sources "a" and "b" propose fixed lists.
+    const candidates = {
+      numItems,
+      scoreRange: (q: QueryBatch, s: number, e: number, out: Float32Array) => {
+        for (let k = 0; k < e - s; k++) for (let i = 0; i < numItems; i++) out[k * numItems + i] = -i;
+      },
+    } as unknown as CandidateModel;
+    const fixed = (name: string, items: number[]) =>
+      ({
+        name,
+        topN: (q: QueryBatch, n: number) => ({
+          n,
+          items: Int32Array.from({ length: q.users.length * n }, (_, j) => items[j % n] ?? -1),
+          scores: Float32Array.from({ length: q.users.length * n }, (_, j) =>
+            j % n < items.length ? 10 - (j % n) : NaN,
+          ),
+        }),
+        observeEvents: () => undefined,
+      }) as unknown as FittedSource;
+    const model = new TwoStage(
+      candidates,
+      [
+        { source: fixed("a", [40, 12, 33]), n: 3 },
+        { source: fixed("b", [12, 50]), n: 2 },
+      ],
+      ranker,
+      timeline,
+      lookup,
+      null,
+    );
+    const query = validSet; // 10 users' queries
+    const out = new Float32Array(query.users.length * numItems);
+    model.asScorer().score(query, out);
+    const set = model.lists(query);
+    const logits = ranker.score(model.input(set));
+    for (let q = 0; q < query.users.length; q++) {
+      const row = Array.from(out.subarray(q * numItems, (q + 1) * numItems));
+      const order = row.map((_, i) => i).sort((x, y) => row[y] - row[x]);
+      const list = [40, 12, 33, 50];
+      const byLogit = [...list].sort(
+        (x, y) => logits[set.listOffsets[q] + list.indexOf(y)] - logits[set.listOffsets[q] + list.indexOf(x)],
+      );
+      expect(order.slice(0, 4)).toEqual(byLogit);
+      expect(order.slice(4)).toEqual(
+        Array.from({ length: numItems }, (_, i) => i).filter((i) => !list.includes(i)),
+      );
+    }
   });
 });

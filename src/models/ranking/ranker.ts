@@ -431,7 +431,10 @@ function snapshot(
 }
 
 function restore(tensors: Map<string, Float32Array>, saved: Map<string, Float32Array>): void {
-  for (const [name, value] of tensors) saved.get(name) && value.set(saved.get(name) as Float32Array);
+  for (const [name, value] of tensors) {
+    const s = saved.get(name);
+    if (s) value.set(s);
+  }
 }
 
 function toJson(value: unknown): JsonValue {
