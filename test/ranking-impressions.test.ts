@@ -263,6 +263,20 @@ describe("temporal impressions and the cache", () => {
     await expect(
       buildImpressions(data, { ...options, sources: ["ease", "pop30"], fitted: [wrong] }),
     ).rejects.toThrow(/pre-fitted ease source/);
+    // A memo shares fitted sources across builds without changing them.
+    const memo = new Map();
+    const logs: string[] = [];
+    await buildImpressions(data, { ...options, sources: ["ease", "pop30"], memo });
+    const d = await buildImpressions(data, {
+      ...options,
+      sources: ["pop30"],
+      memo,
+      log: (x) => logs.push(x),
+    });
+    const e = await buildImpressions(data, { ...options, sources: ["pop30"] });
+    expect(logs.filter((x) => x.includes("reused from the memo"))).toHaveLength(4);
+    expect(logs.some((x) => x.includes("fitted in"))).toBe(false);
+    for (const name of IMPRESSION_SETS) expect(Array.from(d[name].items)).toEqual(Array.from(e[name].items));
     // Another seed is another entry.
     await buildImpressions(data, { ...options, sources: ["ease", "pop30"], cache, seed: 6 });
     expect(readdirSync(cache)).toHaveLength(2);

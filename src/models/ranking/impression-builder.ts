@@ -25,7 +25,7 @@ import { userEventOrder } from "../../eval/user-order.js";
 import type { ImpressionSet } from "../../features/impressions.js";
 import type { CandidateConfigInput } from "../candidates/config.js";
 import { DnnSource } from "../sources/dnn.js";
-import { checkFingerprint } from "../sources/fit-data.js";
+import { checkFingerprint, fingerprintOf } from "../sources/fit-data.js";
 import {
   DEFAULT_TOP_N,
   parseSourceNames,
@@ -74,7 +74,16 @@ export interface ImpressionOptions {
    */
   readonly cache?: boolean | string;
   readonly log?: (line: string) => void;
+  /**
+   * Fitted sources shared across builds in one process (e.g. the ablations of one seed, which fit
+   * the same DNN on the same folds): a source is reused when its name, fitting events, settings,
+   * seed and validation use are the same. Fitting is deterministic, so results do not change.
+   */
+  readonly memo?: SourceMemo;
 }
+
+/** See ImpressionOptions.memo. */
+export type SourceMemo = Map<string, FittedSource>;
 
 export interface ResolvedImpressionOptions {
   readonly protocol: "loo" | "temporal";
@@ -193,8 +202,10 @@ async function fitSources(
   given: readonly FittedSource[],
   label: string,
   log: (line: string) => void,
+  memo: SourceMemo | undefined,
 ): Promise<FittedSource[]> {
   const out: FittedSource[] = [];
+  const fitHash = memo ? fingerprintOf(fit).sha256 : "";
   for (const name of opts.sources) {
     const pre = given.find((s) => s.name === name);
     if (pre) {
@@ -203,12 +214,26 @@ async function fitSources(
       out.push(pre);
       continue;
     }
+    const key = JSON.stringify([
+      name,
+      fitHash,
+      settings[name as keyof SourceSettings] ?? null,
+      opts.seed,
+      valid,
+    ]);
+    const known = memo?.get(key);
+    if (known) {
+      log(`impressions: ${label}: ${name} reused from the memo`);
+      out.push(known);
+      continue;
+    }
     const t0 = performance.now();
     const s = await sourceFactory(name, settings).fit(fit, {
       seed: opts.seed,
       valid: valid ? split.valid : undefined,
       validProtocol: split.protocol,
     });
+    memo?.set(key, s);
     log(
       `impressions: ${label}: ${name} fitted in ${((performance.now() - t0) / 1000).toFixed(1)} s ${JSON.stringify(s.params)}`,
     );
@@ -271,6 +296,7 @@ async function buildLoo(
     options.fitted ?? [],
     "train part",
     log,
+    options.memo,
   );
   const valid = assemble(protocolPoints(split.valid, dataset, fullOrder, "valid"), main, opts, ni);
   const test = assemble(protocolPoints(split.test, dataset, fullOrder, "test"), main, opts, ni);
@@ -295,7 +321,7 @@ async function buildLoo(
     for (let e = 0; e < tu.length; e++) keep[e] = fold[tu[e]] === f ? 0 : 1;
     const fit = withEvents(split.train, keep);
     const label = `fold ${f + 1}/${opts.folds}`;
-    const sources = await fitSources(fit, opts, foldSettings, split, false, [], label, log);
+    const sources = await fitSources(fit, opts, foldSettings, split, false, [], label, log, options.memo);
     const members: number[] = [];
     for (let u = 0; u < nu; u++) if (fold[u] === f) members.push(u);
     const points = trainingPoints(
@@ -337,7 +363,17 @@ async function buildTemporal(
   const ni = numItems(dataset);
   const fullOrder = userEventOrder(dataset.events, numUsers(dataset));
   const validTrain = split.validTrain ?? split.train;
-  const validSources = await fitSources(validTrain, opts, settings, split, true, [], "valid part", log);
+  const validSources = await fitSources(
+    validTrain,
+    opts,
+    settings,
+    split,
+    true,
+    [],
+    "valid part",
+    log,
+    options.memo,
+  );
   const reuse = reuseSettings(validSources, settings);
   const testSources = await fitSources(
     split.train,
@@ -348,6 +384,7 @@ async function buildTemporal(
     options.fitted ?? [],
     "train part",
     log,
+    options.memo,
   );
   const valid = assemble(protocolPoints(split.valid, dataset, fullOrder, "valid"), validSources, opts, ni);
   const test = assemble(protocolPoints(split.test, dataset, fullOrder, "test"), testSources, opts, ni);
@@ -368,7 +405,7 @@ async function buildTemporal(
       log(`impressions: ${label} skipped: ${(error as Error).message}`);
       continue;
     }
-    const sources = await fitSources(sub.train, opts, reuse, split, false, [], label, log);
+    const sources = await fitSources(sub.train, opts, reuse, split, false, [], label, log, options.memo);
     parts.push(assemble(protocolPoints(sub.test, dataset, fullOrder, label), sources, opts, ni));
     partGroup.push(groups.length);
     groups.push(groupOf(label, sources, sub.train));
