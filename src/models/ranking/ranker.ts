@@ -136,6 +136,30 @@ export class Ranker {
     return out;
   }
 
+  /** Every list of `input` packed once, as batches that fit the network (views of one store). */
+  private packAll(input: RankingInput): RankingBatch[] {
+    const set = input.set;
+    const f = this.features;
+    const lists = set.users.length;
+    const store = f.allocBatch(lists, set.items.length);
+    f.clear(store);
+    for (let l = 0; l < lists; l++) f.append(input, l, store);
+    const cap = this.network.capacity;
+    const blocks: RankingBatch[] = [];
+    for (let l0 = 0; l0 < lists; ) {
+      let l1 = l0 + 1;
+      while (
+        l1 < lists &&
+        l1 - l0 < cap.lists &&
+        store.listOffsets[l1 + 1] - store.listOffsets[l0] <= cap.candidates
+      )
+        l1++;
+      blocks.push(viewLists(store, l0, l1, f));
+      l0 = l1;
+    }
+    return blocks;
+  }
+
   /**
    * Each feature group's contribution to the logit of candidate c (index into list l) by
    * occlusion: the logit minus the logit with the group's inputs set to "absent" (zero embedding,
@@ -181,6 +205,8 @@ export class Ranker {
     let sinceBest = 0;
     let stopReason: RankerSummary["stopReason"] = "max-epochs";
     const validScores = opts.valid ? new Float32Array(opts.valid.set.items.length) : null;
+    // The validation lists' features are computed once; each epoch only runs the network.
+    const validBlocks = opts.valid ? this.packAll(opts.valid) : [];
     for (let epoch = 1; epoch <= t.epochs; epoch++) {
       if (opts.signal?.aborted) {
         stopReason = "interrupted";
@@ -201,7 +227,7 @@ export class Ranker {
       }
       let validLoss: number | null = null;
       if (opts.valid && opts.validLoss && validScores) {
-        this.score(opts.valid, validScores);
+        for (const b of validBlocks) validScores.set(this.network.forward(b, false), b.listOffsets[0]);
         validLoss = opts.validLoss(opts.valid.set, validScores);
       }
       const score = validLoss ?? lossSum / Math.max(weightSum, 1);
