@@ -266,3 +266,26 @@ describe("the DNN source, fit records and persistence", () => {
     }
   });
 });
+
+describe("sources on ml-100k agree with the evaluation path", () => {
+  it("ease / itemknn top-100 hit rates equal evaluate's HR@100 on validation", async () => {
+    const d = await loadDataset(join("..", "shared", "data", "ml-100k"));
+    const split = splitLoo(d);
+    const { evaluate } = await import("../src/eval/evaluate.js");
+    for (const s of [
+      fitEaseSource(split.train, { lambda: 100 }, { seed: 1 }),
+      fitItemKnnSource(split.train),
+    ]) {
+      const top = s.topN(split.valid, 100);
+      let hits = 0;
+      for (let q = 0; q < split.valid.users.length; q++) {
+        const target = split.valid.targetItems[q];
+        for (let r = 0; r < 100; r++) if (top.items[q * 100 + r] === target) hits++;
+      }
+      const hr = evaluate(s.scorer, split.valid, { numItems: d.items.ids.length, ks: [100] }).metrics[
+        "HR@100"
+      ];
+      expect(hits / split.valid.users.length).toBeCloseTo(hr, 10);
+    }
+  });
+});
