@@ -42,7 +42,7 @@ export interface RankerConfig {
 }
 
 export const defaultRankerNetworkConfig: RankerNetworkConfig = {
-  hidden: [1024, 512, 256],
+  hidden: [256],
   embeddingInitStd: 0.05,
   dropout: 0,
 };
