@@ -167,7 +167,8 @@ export const trainTwoStageCommand: Command = {
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${trainHelp}`);
     parseRankerConfig(values.config);
-    const candidatesConfig = readConfigArg(values["candidates-config"]);
+    const given = values["candidates-config"];
+    const candidatesConfig = given === undefined ? undefined : readConfigArg(given);
     try {
       resolveCandidateModelConfig(candidatesConfig, "--candidates-config");
     } catch (err) {
