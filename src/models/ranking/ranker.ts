@@ -146,7 +146,7 @@ export class Ranker {
     for (let l = 0; l < lists; l++) f.append(input, l, store);
     const cap = this.network.capacity;
     const blocks: RankingBatch[] = [];
-    for (let l0 = 0; l0 < lists; ) {
+    for (let l0 = 0; l0 < lists;) {
       let l1 = l0 + 1;
       while (
         l1 < lists &&
