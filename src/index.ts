@@ -9,6 +9,7 @@ export { DataError } from "./data/errors.js";
 export { summarizeDataset, type DatasetSummary } from "./data/summary.js";
 export { fetchRelease, type FetchOptions, type FetchResult } from "./data/fetch.js";
 export { generateSynthetic, writeSynthetic, type SynthData, type SynthOptions } from "./data/synth.js";
+export { ConfigError } from "./config/resolve-config.js";
 export * from "./features/index.js";
 export * from "./eval/index.js";
 export * from "./models/candidates/index.js";

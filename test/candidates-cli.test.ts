@@ -44,6 +44,10 @@ describe("candidate CLI", () => {
     const train = await run("node", [...trainArgs(out, config), "--seed", "3"]);
     expect(train.stdout).toMatch(/saved .*model \(best epoch [12]/);
     expect(train.stderr).toMatch(/epoch 1\/2 .*valid HR@10 \d\.\d{4}/);
+    // "auto" says which softmax it took, once.
+    expect(train.stderr.match(/^softmax: .*$/gm)).toEqual([
+      "softmax: full (auto: 300 items <= train.fullSoftmaxMaxItems 20000)",
+    ]);
 
     const ev = await run("node", [main, "evaluate", "--model", out, "--data", data, "--json"]);
     const report = JSON.parse(ev.stdout) as {
@@ -90,8 +94,12 @@ describe("candidate CLI", () => {
 
   it("rejects a bad config by key path before reading data", async () => {
     await expect(run("node", trainArgs(join(dir, "bad"), '{"network":{"depht":1}}'))).rejects.toThrow(
-      /--config\.network: unknown key "depht"/,
+      /--config\.network: expected only the keys depth, widths, .*, got unknown key "depht"/,
     );
+    // The feature part is checked by the same rules, with the same format.
+    await expect(
+      run("node", trainArgs(join(dir, "bad"), '{"features":{"search":{"vocabSize":0}}}')),
+    ).rejects.toThrow(/--config\.features\.search\.vocabSize: expected an integer >= 1, got 0\n/);
     expect(existsSync(join(dir, "bad"))).toBe(false);
   });
 

@@ -4,7 +4,7 @@
  * abort keeps the best model, and the library surface (encodeUser, itemVectors, recommend) agrees
  * with the scorer.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +15,10 @@ import { evaluate } from "../src/eval/evaluate.js";
 import { fitMostPop } from "../src/eval/baselines/most-pop.js";
 import { splitLoo } from "../src/eval/split-loo.js";
 import type { Split } from "../src/eval/types.js";
+import { MANIFEST_FILE } from "../src/engine/model-file/index.js";
+import { manifestChecksum } from "../src/engine/model-file/manifest.js";
 import type { CandidateConfigInput } from "../src/models/candidates/config.js";
+import type { TrainingEvent } from "../src/models/candidates/train.js";
 import { CandidateModel } from "../src/models/candidates/model.js";
 
 const small: CandidateConfigInput = {
@@ -97,9 +100,48 @@ describe("CandidateModel on synthetic data", () => {
     expect(m.summary?.bestEpoch).toBeGreaterThan(0);
   });
 
+  it("reports the softmax that auto chose and loads manifests saved before it was recorded", async () => {
+    const events: TrainingEvent[] = [];
+    const m = await CandidateModel.fit(split.train, {
+      config: { ...small, train: { ...small.train, epochs: 1, fullSoftmaxMaxItems: 100, numNegatives: 50 } },
+      seed: 7,
+      onProgress: (e) => events.push(e),
+    });
+    const softmax = {
+      requested: "auto",
+      used: "sampled",
+      reason: `auto: ${m.numItems} items > train.fullSoftmaxMaxItems 100`,
+    };
+    expect(m.summary?.softmax).toEqual(softmax);
+    expect(events[0]).toMatchObject({ kind: "start", softmax });
+    expect(events.filter((e) => e.kind === "start")).toHaveLength(1);
+    expect(m.network.shape.mode).toBe("sampled");
+    // The model config holds the whole typed feature config, with the fit seed for the examples.
+    expect(m.config.features.examples.seed).toBe(7);
+    expect(m.config.features.recentWatches.counts).toEqual([1, 5]);
+
+    const modelDir = join(dir, "model-sampled");
+    m.save(modelDir);
+    const path = join(modelDir, MANIFEST_FILE);
+    const manifest = JSON.parse(readFileSync(path, "utf8")) as {
+      config: { model: { features: unknown } };
+      metadata: { summary: Record<string, unknown> };
+    } & Record<string, unknown>;
+    expect(manifest.metadata.summary.softmax).toEqual(softmax);
+    // The shape saved before: the feature input as given, no softmax in the summary.
+    manifest.config.model.features = small.features;
+    delete manifest.metadata.summary.softmax;
+    manifest.manifestSha256 = manifestChecksum(manifest);
+    writeFileSync(path, JSON.stringify(manifest));
+    const old = CandidateModel.load(modelDir, split.train);
+    expect(old.summary?.softmax).toEqual(softmax);
+    expect(old.itemVectors()).toEqual(m.itemVectors());
+    expect(testMetrics(old)).toEqual(testMetrics(m));
+  });
+
   it("rejects unknown config keys with their path", async () => {
     await expect(
       CandidateModel.fit(split.train, { config: { network: { depht: 2 } } as CandidateConfigInput }),
-    ).rejects.toThrow(/network: unknown key "depht"/);
+    ).rejects.toThrow(/^config\.network: expected only the keys depth, widths, .*, got unknown key "depht"$/);
   });
 });

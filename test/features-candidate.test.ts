@@ -133,7 +133,7 @@ describe("candidate features: schema", () => {
   it("rejects unknown keys and bad values with the key path", () => {
     const d = randomDataset(2);
     expect(() => resolveCandidateConfig(d, { search: { vocabsize: 3 } } as never)).toThrow(
-      /unknown key search\.vocabsize/,
+      /^features\.search: expected only the keys enabled, maxTokens, vocabSize, minCount, got unknown key "vocabsize"$/,
     );
     expect(() => resolveCandidateConfig(d, { demographics: { zipPrefix: 9 } })).toThrow(
       /demographics\.zipPrefix/,
@@ -144,7 +144,9 @@ describe("candidate features: schema", () => {
     expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 0] } })).toThrow(
       /recentWatches\.counts\[1\]/,
     );
-    expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 3] } })).toThrow(/repeated/);
+    expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 3] } })).toThrow(
+      /^features\.recentWatches\.counts: expected a list of distinct values, each an integer >= 1, got \[3,3\] \(a repeated value\)$/,
+    );
   });
 
   it("declares the recent-watch bags on the item table, each its own slot, and switches them off", () => {

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { makeSplit } from "../../eval/run-baselines.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
-import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../features/candidate-config.js";
+import { ConfigError } from "../../config/resolve-config.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
@@ -84,9 +84,10 @@ export const trainCandidates: Command = {
     try {
       // Fail on a bad config before loading data, with the key path, not a stack trace.
       resolveCandidateModelConfig(config, "--config");
-      mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
     } catch (err) {
-      throw new CliError((err as Error).message);
+      // A ConfigError is the user's to fix (once it extends the CLI's UserError this wrap can go).
+      if (err instanceof ConfigError) throw new CliError(err.message);
+      throw err;
     }
     const protocol = parseProtocol(values.protocol);
     const seed = parseSeed(values.seed);

@@ -9,7 +9,7 @@ import type { Kernels } from "../../engine/kernels/kernels.js";
 import { getKernels } from "../../engine/kernels/index.js";
 import { loadModel, saveModel, type JsonValue, type Tensor } from "../../engine/model-file/index.js";
 import { candidateFeaturesFromJSON, type CandidateFeaturesJSON } from "../../features/candidate-features.js";
-import { resolveCandidateModelConfig, type CandidateConfigInput } from "./config.js";
+import { chooseSoftmax, resolveCandidateModelConfig, type CandidateConfigInput } from "./config.js";
 import { CandidateModel } from "./model.js";
 import type { TrainingSummary } from "./train.js";
 
@@ -70,7 +70,12 @@ export function loadCandidateModel(
     }
     t.data.set(stored.data);
   }
-  model.summary = (loaded.metadata.summary ?? null) as unknown as TrainingSummary | null;
+  const summary = (loaded.metadata.summary ?? null) as unknown as TrainingSummary | null;
+  // Models saved before the summary recorded the softmax: it follows from the config and catalog.
+  model.summary =
+    summary === null || summary.softmax !== undefined
+      ? summary
+      : { ...summary, softmax: chooseSoftmax(config.train, features.numItems) };
   return model;
 }
 
