@@ -4,7 +4,12 @@
  * for every field). `resolveConfig` merges a partial input (a JSON file, a library caller's object,
  * a saved manifest) over the defaults, rejects unknown keys, checks every value's type and range,
  * and throws the first problem as a ConfigError `<where>.<path>: expected …, got …`. Every model's
- * config (the candidate features, the candidate network and training, the ranking stage) uses it.
+ * config (the candidate features, the candidate network and training, the ranking stage) uses it:
+ *
+ *   const DEFAULTS: RankingConfig = { ... };
+ *   const RULES: ConfigRules<RankingConfig> = { depth: integer(0, 4), lr: number({ gt: 0 }), ... };
+ *   const config = resolveConfig(DEFAULTS, RULES, input, "--config.ranking");
+ *   // checks across fields: throw new ConfigError(configPath(where, "a.b"), "…", describeValue(v))
  */
 
 /** A bad configuration value: a user error (the CLI prints the message, no stack trace). */
