@@ -155,23 +155,21 @@ export interface CandidateConfigInput {
 
 /**
  * Merges a partial config over the defaults, rejecting unknown keys and bad values by path
- * (`<where>.<path>: expected …, got …`, a ConfigError). The feature part goes through the feature
- * config's own rules (mergeCandidateConfig), so it is typed and checked here too.
+ * (`<where>.<path>: expected …, got …`, a ConfigError). The feature part is checked by the feature
+ * config's own rules (CANDIDATE_CONFIG_RULES, checkFeatureRelations), the same ones
+ * mergeCandidateConfig applies, so it is typed and checked once, here.
  */
 export function resolveCandidateModelConfig(
   input: CandidateConfigInput = {},
   where = "config",
 ): CandidateConfig {
-  const given: unknown = input;
-  if (typeof given === "object" && given !== null && !Array.isArray(given)) {
-    const network = (given as { network?: unknown }).network;
-    if (typeof network === "object" && network !== null && "recentWatches" in network) {
-      throw new ConfigError(
-        configPath(where, "network"),
-        "no recentWatches (it moved to features.recentWatches = { enabled, counts })",
-        "network.recentWatches",
-      );
-    }
+  const network: unknown = (input as { network?: unknown } | null)?.network;
+  if (typeof network === "object" && network !== null && "recentWatches" in network) {
+    throw new ConfigError(
+      configPath(where, "network"),
+      "no recentWatches (it moved to features.recentWatches = { enabled, counts })",
+      "network.recentWatches",
+    );
   }
   const c = resolveConfig(
     defaultCandidateConfig,
