@@ -45,9 +45,9 @@ describe("candidate CLI", () => {
     expect(train.stdout).toMatch(/saved .*model \(best epoch [12]/);
     expect(train.stderr).toMatch(/epoch 1\/2 .*valid HR@10 \d\.\d{4}/);
     // "auto" says which softmax it took, once.
-    expect(train.stderr.match(/^softmax: .*$/gm)).toEqual([
-      "softmax: full (auto: 300 items <= train.fullSoftmaxMaxItems 20000)",
-    ]);
+    const softmax = train.stderr.match(/^softmax: .*$/gm);
+    expect(softmax).toHaveLength(1);
+    expect(softmax?.[0]).toMatch(/^softmax: full \(auto: \d+ items <= train\.fullSoftmaxMaxItems 20000\)$/);
 
     const ev = await run("node", [main, "evaluate", "--model", out, "--data", data, "--json"]);
     const report = JSON.parse(ev.stdout) as {
