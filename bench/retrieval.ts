@@ -7,16 +7,16 @@
  *     global reduction).
  * Also checks recall with seen-item exclusion. Writes bench/results/retrieval.json.
  *
- *   node dist/bench/retrieval.js [--items 100000] [--queries 1000] [--dims 64,256] [--k 100]
+ *   node dist/bench/retrieval.js [--quick] [--items 100000] [--queries 1000] [--dims 64,256] [--k 100]
  *     [--ef 100,200,400,800] [--ranges 1,8] [--ip-space true] [--M 16] [--efc 200] [--seed 1]
- *     [--out bench/results/retrieval.json]
+ *     [--out retrieval.json]
+ *
+ * --quick starts from tiny sizes (2,000 items, 50 queries, 16-d, k 10) to check the plumbing;
+ * --out is a file name (or path) relative to the results directory.
  */
-import { isMainModule, repoRoot } from "./support.js";
-import { mkdirSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
 import hnswlib from "hnswlib-node";
 import { getKernels } from "../src/engine/kernels/index.js";
-import { writeFileAtomic } from "../src/engine/model-file/atomic-write.js";
 import { Rng } from "../src/engine/rng.js";
 import {
   ExactIndex,
@@ -40,7 +40,7 @@ interface Options {
   out: string;
 }
 
-interface SearchRow {
+export interface SearchRow {
   efSearch: number;
   recall: number;
   queriesPerSecond: number;
@@ -48,7 +48,7 @@ interface SearchRow {
   recallWithExclusion?: number;
 }
 
-interface VariantResult {
+export interface VariantResult {
   variant: string;
   buildSeconds: number;
   searches: SearchRow[];
@@ -60,22 +60,23 @@ interface DimResult {
   hnsw: VariantResult[];
 }
 
-const ROOT = repoRoot();
+const FULL: Options = {
+  items: 100_000,
+  queries: 1000,
+  dims: [64, 256],
+  k: 100,
+  ef: [100, 200, 400, 800],
+  ranges: [1, 8],
+  ipSpace: true,
+  M: 16,
+  efc: 200,
+  seed: 1,
+  out: "retrieval.json",
+};
+const QUICK: Options = { ...FULL, items: 2000, queries: 50, dims: [16], k: 10, ef: [20, 50], efc: 50 };
 
-function parseOptions(args: string[]): Options {
-  const o: Options = {
-    items: 100_000,
-    queries: 1000,
-    dims: [64, 256],
-    k: 100,
-    ef: [100, 200, 400, 800],
-    ranges: [1, 8],
-    ipSpace: true,
-    M: 16,
-    efc: 200,
-    seed: 1,
-    out: resolve(ROOT, "bench/results/retrieval.json"),
-  };
+function parseOptions(args: string[], quick: boolean): Options {
+  const o: Options = { ...(quick ? QUICK : FULL) };
   const list = (name: string, v: string): number[] =>
     v.split(",").map((x) => {
       const n = Number(x);
@@ -118,7 +119,7 @@ function parseOptions(args: string[]): Options {
         o.seed = list("seed", value)[0];
         break;
       case "--out":
-        o.out = resolve(value);
+        o.out = value;
         break;
       default:
         throw new Error(`bench retrieval: unknown option ${flag}`);
@@ -146,11 +147,14 @@ function seenItems(truth200: Int32Array, numQueries: number, seed: number): Excl
   return { offsets, items };
 }
 
-/** Baseline: hnswlib's own inner-product space on the raw vectors. */
-function benchIpSpace(
+/** The sizes and HNSW settings a variant's figures depend on. */
+export type HnswBenchSettings = Pick<Options, "items" | "queries" | "k" | "ef" | "M" | "efc" | "seed">;
+
+/** Baseline: hnswlib's own inner-product space on the raw vectors (also bench/retrieval-peers.ts). */
+export function benchIpSpace(
   items: Float32Array,
   queries: Float32Array,
-  o: Options,
+  o: HnswBenchSettings,
   dim: number,
   truth: Int32Array,
 ): VariantResult {
@@ -224,7 +228,8 @@ function log(message: string): void {
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const o = parseOptions(args);
+  const { quick, rest } = takeQuick(args);
+  const o = parseOptions(rest, quick);
   const kernels = getKernels();
   if (kernels.backend !== "native")
     log("WARNING: exact search runs on the TypeScript reference kernels; its timings are not representative");
@@ -276,26 +281,26 @@ export async function run(args: string[]): Promise<unknown> {
     });
   }
   const report = {
-    benchmark: "retrieval",
-    date: new Date().toISOString(),
-    command: ["node", relative(ROOT, process.argv[1] ?? ""), ...process.argv.slice(2)].join(" "),
     library: "hnswlib-node 3.0.0 (hnswlib, built from source by node-gyp)",
-    data: {
-      generator:
-        "syntheticVectors (src/retrieval/synthetic-vectors.ts): 256 clusters, spread 0.5, log-normal norm sigma 0.4",
-      items: o.items,
-      queries: o.queries,
-      seed: o.seed,
-    },
-    k: o.k,
-    hnswParams: { M: o.M, efConstruction: o.efc },
-    notes:
-      "queries/s are single-process wall clock on a shared 2-core machine; HNSW searches one query at a time on one thread",
+    notes: "queries/s are single-process wall clock; HNSW searches one query at a time on one thread",
     results,
   };
-  mkdirSync(dirname(o.out), { recursive: true });
-  writeFileAtomic(o.out, [Buffer.from(JSON.stringify(report, null, 2) + "\n")]);
-  log(`wrote ${o.out}`);
+  const { out, ...config } = o;
+  const path = writeBenchResult(
+    {
+      benchmark: "retrieval",
+      args: rest,
+      quick,
+      config: {
+        ...config,
+        generator:
+          "syntheticVectors (src/retrieval/synthetic-vectors.ts): 256 clusters, spread 0.5, log-normal norm sigma 0.4",
+      },
+    },
+    report,
+    out,
+  );
+  log(`wrote ${path}`);
   return report;
 }
 
