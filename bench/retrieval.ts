@@ -73,7 +73,7 @@ const FULL: Options = {
   seed: 1,
   out: "retrieval.json",
 };
-const QUICK: Options = { ...FULL, items: 2000, queries: 50, dims: [16], k: 10, ef: [20, 50], efc: 50 };
+const QUICK: Options = { ...FULL, items: 2000, queries: 50, dims: [16], k: 10, ef: [50, 100], efc: 50 };
 
 function parseOptions(args: string[], quick: boolean): Options {
   const o: Options = { ...(quick ? QUICK : FULL) };
