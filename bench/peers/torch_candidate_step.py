@@ -26,6 +26,7 @@ Usage: OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_candidate_step.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import sys
@@ -72,10 +73,40 @@ def mapped_blas_libraries():
     return sorted(p for p in paths if p.startswith("/"))
 
 
+class _DlInfo(ctypes.Structure):
+    _fields_ = [
+        ("dli_fname", ctypes.c_char_p),
+        ("dli_fbase", ctypes.c_void_p),
+        ("dli_sname", ctypes.c_char_p),
+        ("dli_saddr", ctypes.c_void_p),
+    ]
+
+
+def sgemm_library():
+    """The shared library whose sgemm_ torch's CPU library binds to (None if it cannot be told).
+
+    Mapping libopenblas is not enough: with the reference libblas.so.3 first on the search path,
+    OpenBLAS's liblapack still maps libopenblas while every sgemm_ goes to the reference BLAS. So
+    this resolves sgemm_ the way libtorch_cpu's own references resolve (its dependency scope) and
+    asks dladdr which file holds it."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        torch_libs = sorted({line.split()[-1] for line in maps if "/libtorch_cpu.so" in line})
+    if not torch_libs:
+        return None
+    try:
+        address = ctypes.cast(ctypes.CDLL(torch_libs[0]).sgemm_, ctypes.c_void_p).value
+        libdl = ctypes.CDLL(None)
+        libdl.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+        info = _DlInfo()
+        if not libdl.dladdr(address, ctypes.byref(info)) or not info.dli_fname:
+            return None
+        return os.path.realpath(info.dli_fname.decode())
+    except (OSError, AttributeError):
+        return None
+
+
 def openblas_threads(paths):
     """OpenBLAS's own thread count, asked from the mapped library (None if it cannot be asked)."""
-    import ctypes
-
     for path in paths:
         if "libopenblas" in os.path.basename(path):
             try:
@@ -157,10 +188,14 @@ def main():
         step(i)
 
     blas = mapped_blas_libraries()
-    if not any("libopenblas" in os.path.basename(p) for p in blas):
+    sgemm = sgemm_library()
+    # Without sgemm_'s provider, accept only a process with OpenBLAS mapped and no other libblas.
+    foreign = [p for p in blas if os.path.basename(p).startswith("libblas") and "openblas" not in p]
+    openblas = ("openblas" in sgemm) if sgemm else (any("libopenblas" in p for p in blas) and not foreign)
+    if not openblas:
         fail(
-            "torch does not multiply through OpenBLAS (mapped BLAS libraries: "
-            f"{', '.join(blas) or 'none'}); refusing to report a ratio against it. "
+            f"torch does not multiply through OpenBLAS (sgemm_ from {sgemm or 'unknown'}; mapped BLAS "
+            f"libraries: {', '.join(blas) or 'none'}); refusing to report a ratio against it. "
             "Install OpenBLAS: apt-get install libopenblas0-pthread",
             3,
         )
@@ -192,6 +227,7 @@ def main():
                 "sparse_grads": sparse,
                 "warmup": args.warmup,
                 "blas": blas,
+                "sgemm": sgemm,
             }
         ),
         flush=True,
