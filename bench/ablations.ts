@@ -10,11 +10,10 @@
  *
  * ~25 min on 2 cores. --quick trains two variants for one epoch on a tiny synthetic dataset.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cliCommand, datasetDir, runCli } from "./cli-runs.js";
+import { cliCommand, datasetDir, runCli, withScratchDir } from "./cli-runs.js";
 import { isMainModule, repoRoot, takeQuick, writeBenchResult } from "./support.js";
 
 const SEED = 1;
@@ -78,8 +77,7 @@ export async function run(args: string[]): Promise<unknown> {
   const variants = quick
     ? QUICK_VARIANTS.map((v) => ({ ...v, config: { ...v.config, train: QUICK_TRAIN } }))
     : parseVariants(readFileSync(resolve(repoRoot(), file), "utf8"), file);
-  const scratch = mkdtempSync(join(tmpdir(), "watchnext-bench-ablations-"));
-  try {
+  return withScratchDir("ablations", async (scratch) => {
     const rows = [];
     for (const v of variants) {
       const data = datasetDir(v.dataset, scratch);
@@ -154,9 +152,7 @@ export async function run(args: string[]): Promise<unknown> {
     );
     console.log(`bench ablations: wrote ${path}`);
     return rows;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }
 
 if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

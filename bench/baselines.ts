@@ -5,10 +5,7 @@
  *
  *   node dist/bench/baselines.js [--quick]     (--quick: a tiny synthetic dataset)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { cliCommand, datasetDir, runCli } from "./cli-runs.js";
+import { cliCommand, datasetDir, runCli, withScratchDir } from "./cli-runs.js";
 import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
 
 const DATASETS = ["ml-100k", "ml-latest-small"];
@@ -18,8 +15,7 @@ export async function run(args: string[]): Promise<unknown> {
   const { quick, rest } = takeQuick(args);
   if (rest.length > 0)
     throw new Error(`bench baselines: unknown arguments ${rest.join(" ")} (expected [--quick])`);
-  const scratch = mkdtempSync(join(tmpdir(), "watchnext-bench-baselines-"));
-  try {
+  return withScratchDir("baselines", async (scratch) => {
     const runs = [];
     for (const name of quick ? QUICK_DATASETS : DATASETS) {
       const cli = ["baselines", "--data", datasetDir(name, scratch), "--protocol", "loo", "--json"];
@@ -56,9 +52,7 @@ export async function run(args: string[]): Promise<unknown> {
     );
     console.log(`bench baselines: wrote ${path}`);
     return runs;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }
 
 if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

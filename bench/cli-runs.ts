@@ -4,7 +4,8 @@
  * a tiny synthetic dataset for --quick runs.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "./support.js";
 
@@ -67,4 +68,14 @@ export function datasetDir(name: string, scratch: string): string {
   if (!existsSync(dir))
     throw new Error(`bench: dataset ${name} not found at ${dir} (the shared MovieLens data)`);
   return dir;
+}
+
+/** Runs `body` with a fresh scratch directory (models, synthetic data), removed afterwards. */
+export async function withScratchDir<T>(tag: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), `watchnext-bench-${tag}-`));
+  try {
+    return await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
