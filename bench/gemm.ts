@@ -9,7 +9,7 @@
 import { isMainModule, spread, takeQuick, writeBenchResult, type BenchRun } from "./support.js";
 
 import { getNativeKernels } from "../src/engine/kernels/index.js";
-import { nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
+import { nativeSimdInfo, nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 
 export type GemmOp = "NN" | "NT" | "TN";
@@ -137,6 +137,7 @@ export async function run(args: string[]): Promise<GemmResult[]> {
       shapes: GEMM_SHAPES.map(([m, k, n]) => ({ m, k, n })),
       ops: OPS,
       backend: "native",
+      simd: nativeSimdInfo(),
     },
   };
   const path = writeBenchResult(benchRun, { gemm });

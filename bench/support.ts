@@ -93,6 +93,15 @@ export interface BenchRun {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
+/** The environment variables that change what a benchmark measures, as they were set. */
+function benchEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && (/^WATCHNEXT_/.test(name) || /^(OPENBLAS|OMP|MKL)_NUM_THREADS$/.test(name)))
+      env[name] = value;
+  return env;
+}
+
 /** The provenance envelope of a result (everything but the figures). */
 export function resultEnvelope(run: BenchRun): Record<string, unknown> {
   const { commit, dirty } = sourceRevision();
@@ -105,6 +114,7 @@ export function resultEnvelope(run: BenchRun): Record<string, unknown> {
     command: ["node", `dist/bench/${run.benchmark}.js`, ...args].join(" "),
     quick: run.quick,
     config: run.config,
+    environment: benchEnvironment(),
     machine: {
       cores: cpus().length,
       cpuModel: cpus()[0]?.model.trim() ?? "unknown",

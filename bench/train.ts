@@ -25,7 +25,7 @@ import { parseArgs } from "node:util";
 import { PeerProcess, type PeerMessage } from "./peer-process.js";
 import { isMainModule, repoRoot, spread, takeQuick, writeBenchResult, type Spread } from "./support.js";
 import { getKernels } from "../src/engine/kernels/index.js";
-import { nativeThreads } from "../src/engine/kernels/native.js";
+import { nativeSimdInfo, nativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 import type { CandidateBatch } from "../src/features/batch.js";
 import type { FeatureSchema } from "../src/features/schema.js";
@@ -89,6 +89,7 @@ export interface TrainBenchResult {
   readonly watchnext: {
     readonly backend: string;
     readonly threads: number;
+    readonly simd: string;
     readonly examplesPerSecond: Spread;
   };
   readonly torch: readonly TorchSetting[];
@@ -293,7 +294,12 @@ export async function benchTrain(options: TrainBenchOptions): Promise<TrainBench
     const roundRatios = ourRates.map((r, w) => r / torchRates[best][w]);
     const round3 = (x: number): number => Math.round(x * 1000) / 1000;
     return {
-      watchnext: { backend: getKernels().backend, threads: nativeThreads(), examplesPerSecond: ourSpread },
+      watchnext: {
+        backend: getKernels().backend,
+        threads: nativeThreads(),
+        simd: getKernels().backend === "native" ? nativeSimdInfo().level : "none",
+        examplesPerSecond: ourSpread,
+      },
       torch,
       torchBest: { torchThreads: torch[best].torchThreads, openblasThreads: torch[best].openblasThreads },
       ratio: round3(ourSpread.median / torch[best].examplesPerSecond.median),
