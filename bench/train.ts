@@ -293,11 +293,12 @@ export async function benchTrain(options: TrainBenchOptions): Promise<TrainBench
     const ourSpread = spread(ourRates);
     const roundRatios = ourRates.map((r, w) => r / torchRates[best][w]);
     const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+    const native = getKernels().backend === "native";
     return {
       watchnext: {
         backend: getKernels().backend,
-        threads: nativeThreads(),
-        simd: getKernels().backend === "native" ? nativeSimdInfo().level : "none",
+        threads: native ? nativeThreads() : 1,
+        simd: native ? nativeSimdInfo().level : "none",
         examplesPerSecond: ourSpread,
       },
       torch,
