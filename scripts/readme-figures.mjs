@@ -8,9 +8,10 @@
 //                                             differs from what the result files give (CI)
 //   [--root DIR]                              repository root (default: this script's parent)
 //
-// A result file that lacks the envelope (no commit), was recorded from a tree with uncommitted
-// changes, or by a --quick run is refused: regenerate it with `npm run bench`.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+// Every JSON file under bench/results/ must carry the envelope: one that lacks it (no commit), was
+// recorded from a tree with uncommitted changes, or by a --quick run is refused, quoted or not:
+// regenerate it with `npm run bench`.
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -423,6 +424,21 @@ export function run(root, { write = false, blocks = BLOCKS } = {}) {
     return entry.ok;
   };
   const problems = [];
+  // Every result file must vouch for itself, quoted or not.
+  const resultsDir = join(root, "bench", "results");
+  if (existsSync(resultsDir))
+    for (const name of readdirSync(resultsDir).sort()) {
+      if (!name.endsWith(".json")) {
+        problems.push(`bench/results/${name}: not a JSON result file (every result file is a JSON envelope)`);
+        continue;
+      }
+      try {
+        load(name);
+      } catch (error) {
+        if (!(error instanceof FigureSourceError)) throw error;
+        problems.push(error.message);
+      }
+    }
   const texts = new Map();
   for (const block of blocks) {
     const where = `${block.file} <!-- ${block.name} -->`;
@@ -442,7 +458,8 @@ export function run(root, { write = false, blocks = BLOCKS } = {}) {
       lines = block.render(load);
     } catch (error) {
       if (!(error instanceof FigureSourceError) && !(error instanceof TypeError)) throw error;
-      problems.push(`${where}: ${error.message}`);
+      // A result file already refused above is not reported again for each block that quotes it.
+      if (!problems.includes(error.message)) problems.push(`${where}: ${error.message}`);
       continue;
     }
     const expected = lines.map((l) => l.text).join("\n") + "\n";
@@ -493,7 +510,9 @@ function main(argv) {
   const write = argv.includes("--write");
   const check = argv.includes("--check");
   const rootAt = argv.indexOf("--root");
-  const unknown = argv.filter((a, i) => !["--write", "--check", "--root"].includes(a) && i !== rootAt + 1);
+  const unknown = argv.filter(
+    (a, i) => !["--write", "--check", "--root"].includes(a) && (rootAt < 0 || i !== rootAt + 1),
+  );
   if (write === check || unknown.length > 0 || (rootAt >= 0 && argv[rootAt + 1] === undefined)) {
     console.error("usage: node scripts/readme-figures.mjs --write|--check [--root DIR]");
     return 2;

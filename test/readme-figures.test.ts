@@ -104,6 +104,13 @@ describe("readme-figures", () => {
     expect(readFileSync(doc(), "utf8")).toBe(before);
   });
 
+  it("refuses every result file without the envelope, even one no block quotes", () => {
+    run(root, { write: true, blocks: GEMM_BLOCKS });
+    put(join(root, "bench", "results", "load-1000.json"), JSON.stringify({ rows: 1000, rowsPerSecond: 5 }));
+    const { problems } = run(root, { blocks: GEMM_BLOCKS });
+    expect(problems).toEqual([expect.stringContaining("bench/results/load-1000.json records no commit")]);
+  });
+
   it("reports a missing marker block and a missing result file", () => {
     put(doc(), "# Native\n\nno markers\n");
     expect(run(root, { blocks: GEMM_BLOCKS }).problems[0]).toContain("no block <!-- gemm:begin -->");
