@@ -40,7 +40,7 @@ interface Options {
   out: string;
 }
 
-export interface SearchRow {
+interface SearchRow {
   efSearch: number;
   recall: number;
   queriesPerSecond: number;
@@ -48,7 +48,7 @@ export interface SearchRow {
   recallWithExclusion?: number;
 }
 
-export interface VariantResult {
+interface VariantResult {
   variant: string;
   buildSeconds: number;
   searches: SearchRow[];
@@ -147,37 +147,60 @@ function seenItems(truth200: Int32Array, numQueries: number, seed: number): Excl
   return { offsets, items };
 }
 
-/** The sizes and HNSW settings a variant's figures depend on. */
-export type HnswBenchSettings = Pick<Options, "items" | "queries" | "k" | "ef" | "M" | "efc" | "seed">;
+/** A query-at-a-time searcher: writes the top `k` ids of every query (−1 padded) into `got`. */
+export type QuerySearcher = (got: Int32Array) => void;
 
-/** Baseline: hnswlib's own inner-product space on the raw vectors (also bench/retrieval-peers.ts). */
-export function benchIpSpace(
+/**
+ * hnswlib's own inner-product space on the raw vectors, built on one thread (seeded); also the
+ * hnswlib side of bench/retrieval-peers.ts. Returns the build time and a searcher per efSearch.
+ */
+export function buildHnswlibIp(
   items: Float32Array,
-  queries: Float32Array,
-  o: HnswBenchSettings,
+  numItems: number,
   dim: number,
-  truth: Int32Array,
-): VariantResult {
+  params: { readonly M: number; readonly efc: number; readonly seed: number },
+): {
+  buildSeconds: number;
+  searcher: (queries: Float32Array, numQueries: number, k: number, ef: number) => QuerySearcher;
+} {
   const graph = new hnswlib.HierarchicalNSW("ip", dim);
   const row = new Array<number>(dim);
-  let start = performance.now();
-  graph.initIndex(o.items, o.M, o.efc, o.seed);
-  for (let i = 0; i < o.items; i++) {
+  const start = performance.now();
+  graph.initIndex(numItems, params.M, params.efc, params.seed);
+  for (let i = 0; i < numItems; i++) {
     for (let d = 0; d < dim; d++) row[d] = items[i * dim + d];
     graph.addPoint(row, i);
   }
   const buildSeconds = seconds(start);
+  const searcher =
+    (queries: Float32Array, numQueries: number, k: number, ef: number): QuerySearcher =>
+    (got) => {
+      graph.setEf(Math.max(ef, k));
+      for (let q = 0; q < numQueries; q++) {
+        for (let d = 0; d < dim; d++) row[d] = queries[q * dim + d];
+        const { neighbors } = graph.searchKnn(row, k);
+        got.fill(-1, q * k, (q + 1) * k);
+        got.set(neighbors, q * k);
+      }
+    };
+  return { buildSeconds, searcher };
+}
+
+/** Baseline: hnswlib's own inner-product space on the raw vectors. */
+function benchIpSpace(
+  items: Float32Array,
+  queries: Float32Array,
+  o: Options,
+  dim: number,
+  truth: Int32Array,
+): VariantResult {
+  const { buildSeconds, searcher } = buildHnswlibIp(items, o.items, dim, o);
   const searches: SearchRow[] = [];
   const got = new Int32Array(o.queries * o.k);
   for (const ef of o.ef) {
-    graph.setEf(Math.max(ef, o.k));
-    start = performance.now();
-    for (let q = 0; q < o.queries; q++) {
-      for (let d = 0; d < dim; d++) row[d] = queries[q * dim + d];
-      const { neighbors } = graph.searchKnn(row, o.k);
-      got.fill(-1, q * o.k, (q + 1) * o.k);
-      got.set(neighbors, q * o.k);
-    }
+    const search = searcher(queries, o.queries, o.k, ef);
+    const start = performance.now();
+    search(got);
     const qps = o.queries / seconds(start);
     searches.push({
       efSearch: ef,
