@@ -6,18 +6,22 @@
  *
  *   node dist/bench/load.js [--rows N] [--seed S] [--json]
  *
+ *   node dist/bench/load.js --quick        (20,000 rows, to check the plumbing)
+ *
  * Results go to bench/results/load.json (full size) or bench/results/load-<N>.json (other sizes).
  */
-import { isMainModule, writeBenchResult } from "./support.js";
+import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
 import { execFileSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadDataset } from "../src/data/load.js";
+import { Rng } from "../src/engine/rng.js";
 
 const FULL_ROWS = 32_000_000;
+const QUICK_ROWS = 20_000;
 
 interface ChildResult {
   rows: number;
@@ -29,21 +33,10 @@ interface ChildResult {
   peakRssMB: number;
 }
 
-/** Mulberry32: a small seeded generator, enough for synthetic benchmark data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes `rows` ratings in the ml-latest CSV layout; returns the byte size. */
 function writeRatings(path: string, rows: number, seed: number): number {
-  const next = rng(seed);
+  const rng = new Rng(seed);
+  const next = (): number => rng.nextFloat();
   const numItems = Math.max(100, Math.round(rows / 365)); // ml-32m: 87,585 movies for 32M ratings
   const fd = openSync(path, "w");
   try {
@@ -98,8 +91,9 @@ async function child(dir: string): Promise<void> {
 }
 
 export async function run(args: string[]): Promise<void> {
+  const { quick, rest } = takeQuick(args);
   const { values } = parseArgs({
-    args,
+    args: rest,
     options: {
       rows: { type: "string" },
       seed: { type: "string" },
@@ -108,7 +102,7 @@ export async function run(args: string[]): Promise<void> {
     },
   });
   if (values.child) return child(values.child);
-  const rows = values.rows ? Number(values.rows) : FULL_ROWS;
+  const rows = values.rows ? Number(values.rows) : quick ? QUICK_ROWS : FULL_ROWS;
   const seed = values.seed ? Number(values.seed) : 1;
   if (!Number.isInteger(rows) || rows < 1)
     throw new Error(`--rows: expected a positive integer, got ${values.rows}`);
@@ -129,12 +123,6 @@ export async function run(args: string[]): Promise<void> {
     });
     const r = JSON.parse(out) as ChildResult;
     const result = {
-      benchmark: "load ratings.csv (ml-latest CSV layout)",
-      command: `node dist/bench/load.js${values.rows ? ` --rows ${rows}` : ""}${values.seed ? ` --seed ${seed}` : ""}`,
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "",
       rows: r.rows,
       users: r.users,
       items: r.items,
@@ -147,8 +135,26 @@ export async function run(args: string[]): Promise<void> {
       peakRssMB: Math.round(r.peakRssMB),
       generateSeconds,
     };
+    const given = [
+      ...(values.rows ? ["--rows", String(rows)] : []),
+      ...(values.seed ? ["--seed", String(seed)] : []),
+    ];
     const name = rows === FULL_ROWS ? "load.json" : `load-${rows}.json`;
-    const target = writeBenchResult(name, result);
+    const target = writeBenchResult(
+      {
+        benchmark: "load",
+        args: given,
+        quick,
+        config: {
+          rows,
+          seed,
+          layout: "ml-latest ratings.csv: users in order, ~160 ratings each, Zipf-like items, half stars",
+          loader: "loadDataset (src/data/load.ts) in a fresh child process",
+        },
+      },
+      result,
+      name,
+    );
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(
