@@ -16,11 +16,12 @@ import { join, resolve } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DEFAULT_FETCH_BASE, RELEASES, releaseUrl, type ReleaseName } from "./releases.js";
+import { UserError } from "../errors.js";
 import { extractZip } from "./zip.js";
 
 /** A download or verification failure; the message is meant for the person at the terminal. */
-export class FetchError extends Error {
-  override name = "DataError";
+export class FetchError extends UserError {
+  override name = "FetchError";
 }
 
 export interface FetchProgress {

@@ -10,8 +10,10 @@ import { join, resolve, sep } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw, crc32 } from "node:zlib";
+import { UserError } from "../errors.js";
 
-export class ZipError extends Error {
+/** A corrupt, truncated or unsafe archive. */
+export class ZipError extends UserError {
   override name = "ZipError";
 }
 

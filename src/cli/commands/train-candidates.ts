@@ -5,13 +5,15 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { makeSplit } from "../../eval/run-baselines.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
 import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../features/candidate-config.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
+import { ConfigError } from "../../errors.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import { parseProtocolArgs, protocolHelp, protocolOptions, splitFromArgs } from "../protocol-args.js";
+import { parseSeed } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext train candidates --data <path> --out <dir> [--config <json>] [--protocol loo|temporal] [--seed N]
@@ -23,19 +25,20 @@ after the current step and saves the best model so far.
 
   --out <dir>            model directory to write (replaced atomically)
   --config <file|json>   partial config: {"features": {...}, "network": {...}, "train": {...}}
-  --protocol <name>      loo (default) or temporal
   --seed <N>             seed of every random choice (default 1)
   --quiet                no progress output
 
+${protocolHelp}
+
 ${dataHelp}`;
 
-export function readConfigArg(arg: string | undefined): CandidateConfigInput {
+function readConfigArg(arg: string | undefined): CandidateConfigInput {
   if (arg === undefined) return {};
   const text = arg.trim().startsWith("{") ? arg : readFileOrFail(arg);
   try {
     return JSON.parse(text) as CandidateConfigInput;
   } catch (err) {
-    throw new CliError(`--config: not valid JSON (${(err as Error).message})`);
+    throw new ConfigError(`--config: not valid JSON (${(err as Error).message})`);
   }
 }
 
@@ -47,19 +50,6 @@ function readFileOrFail(path: string): string {
   }
 }
 
-export function parseProtocol(value: string | undefined): "loo" | "temporal" {
-  const p = value ?? "loo";
-  if (p !== "loo" && p !== "temporal") throw new CliError(`--protocol: expected loo or temporal, got "${p}"`);
-  return p;
-}
-
-export function parseSeed(value: string | undefined): number {
-  const seed = value === undefined ? 1 : Number(value);
-  if (!Number.isInteger(seed) || seed < 0)
-    throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
-  return seed;
-}
-
 export const trainCandidates: Command = {
   summary: "Train the candidate generator and write a model directory",
   async run(args) {
@@ -67,9 +57,9 @@ export const trainCandidates: Command = {
       args,
       options: {
         ...dataOptions,
+        ...protocolOptions,
         out: { type: "string" },
         config: { type: "string" },
-        protocol: { type: "string" },
         seed: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -86,12 +76,14 @@ export const trainCandidates: Command = {
       resolveCandidateModelConfig(config, "--config");
       mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
     } catch (err) {
-      throw new CliError((err as Error).message);
+      // The validators throw plain Errors naming the key path; here that path came from --config.
+      throw err instanceof ConfigError ? err : new ConfigError((err as Error).message, { cause: err });
     }
-    const protocol = parseProtocol(values.protocol);
+    const protocolArgs = parseProtocolArgs(values);
+    const protocol = protocolArgs.protocol;
     const seed = parseSeed(values.seed);
     const dataset = await loadFromArgs(values);
-    const split = makeSplit(dataset, protocol);
+    const split = splitFromArgs(dataset, protocolArgs);
     const onProgress = values.quiet ? undefined : progressPrinter();
 
     const controller = new AbortController();
