@@ -5,22 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { referenceKernels as K } from "../src/engine/kernels/reference.js";
 import { Rng } from "../src/engine/rng.js";
+import { expectClose } from "./support/tolerance.js";
 
 function randomArray(rng: Rng, n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
   return a;
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i];
-    const a = actual[i];
-    if (Math.abs(a - e) > tol * Math.max(1, Math.abs(e))) {
-      throw new Error(`index ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
-    }
-  }
 }
 
 describe("reference gemm", () => {
