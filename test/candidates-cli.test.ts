@@ -47,7 +47,9 @@ function randomRankingHr(queries: QuerySet, k: number, numItems: number): number
   let sum = 0;
   const n = queries.users.length;
   for (let q = 0; q < n; q++) {
-    const seen = new Set(queries.historyItems.subarray(queries.historyOffsets[q], queries.historyOffsets[q + 1]));
+    const seen = new Set(
+      queries.historyItems.subarray(queries.historyOffsets[q], queries.historyOffsets[q + 1]),
+    );
     sum += Math.min(1, k / (numItems - seen.size));
   }
   return sum / n;
@@ -116,7 +118,14 @@ describe("candidate CLI", () => {
 
   it("evaluate reuses the protocol and temporal cut the model was trained with", async () => {
     const out = join(dir, "temporal");
-    await run("node", [...trainArgs(out, config), "--protocol", "temporal", "--cut-quantile", "0.8", "--quiet"]);
+    await run("node", [
+      ...trainArgs(out, config),
+      "--protocol",
+      "temporal",
+      "--cut-quantile",
+      "0.8",
+      "--quiet",
+    ]);
     const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as {
       metadata: { protocol: string; protocolParams: { cutTime: number } };
     };
@@ -131,7 +140,17 @@ describe("candidate CLI", () => {
     expect(report.protocol_params?.cutTime).toBe(trainedCut);
     expect(Object.keys(report.results[0].test)).toContain("Recall@10");
 
-    const loo = await run("node", [main, "evaluate", "--model", out, "--data", data, "--protocol", "loo", "--json"]);
+    const loo = await run("node", [
+      main,
+      "evaluate",
+      "--model",
+      out,
+      "--data",
+      data,
+      "--protocol",
+      "loo",
+      "--json",
+    ]);
     expect((JSON.parse(loo.stdout) as EvaluationReport).protocol).toBe("loo");
   });
 

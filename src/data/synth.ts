@@ -11,7 +11,7 @@
  * (`userId,gender,age,occupation,zip`). Everything is drawn from one seeded generator, so a seed
  * gives byte-identical files.
  */
-import { writeFileAtomic } from "../engine/model-file/atomic-write.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { Rng } from "../engine/rng.js";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";

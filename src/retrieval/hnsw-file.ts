@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import hnswlib from "hnswlib-node";
-import { writeFileAtomic } from "../engine/model-file/atomic-write.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { checkParams, HnswIndex, type HnswParams, type HnswRange } from "./hnsw-index.js";
 
 const MAGIC = "WNHNSW01";

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { BASELINE_NAMES, runBaselines, type BaselineName } from "../../eval/run-baselines.js";
-import { writeFileAtomic } from "../../engine/model-file/atomic-write.js";
+import { writeFileAtomic } from "../../io/atomic.js";
 import { formatTable, markdownReport } from "../../eval/report.js";
 import type { EvaluationReport } from "../../eval/types.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
