@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readConfigArg } from "../src/cli/config-arg.js";
 import { CliError, optionError } from "../src/cli/errors.js";
 import { parseProtocolArgs, splitFromArgs } from "../src/cli/protocol-args.js";
 import { parseInteger, parseNumber, parseSeed, parseTime } from "../src/cli/values.js";
@@ -108,6 +109,19 @@ describe("option values", () => {
     expect(optionError(new RangeError("bad"))).toBeInstanceOf(CliError);
     const other = new TypeError("bug");
     expect(optionError(other)).toBe(other);
+  });
+});
+
+describe("--config", () => {
+  it("reads inline JSON or a JSON file, and reports either failing as a ConfigError", () => {
+    expect(readConfigArg(undefined)).toEqual({});
+    expect(readConfigArg(' {"train": {"epochs": 2}}')).toEqual({ train: { epochs: 2 } });
+    const file = join(dir, "config.json");
+    writeFileSync(file, '{"network": {"depth": 1}}');
+    expect(readConfigArg(file)).toEqual({ network: { depth: 1 } });
+    expect(() => readConfigArg("{nope")).toThrow(ConfigError);
+    expect(() => readConfigArg("{nope", "--ranker-config")).toThrow(/^--ranker-config: not valid JSON/);
+    expect(() => readConfigArg(join(dir, "missing.json"))).toThrow(/--config: cannot read .*missing\.json/);
   });
 });
 

@@ -17,7 +17,7 @@ import type { Split } from "../eval/types.js";
 import { CliError, optionError } from "./errors.js";
 import { parseNumber, parseTime } from "./values.js";
 
-export const PROTOCOLS = ["loo", "temporal"] as const;
+const PROTOCOLS = ["loo", "temporal"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export const protocolOptions = {

@@ -72,7 +72,7 @@ class HttpStatusError extends FetchError {
   }
 }
 
-export function fetchBaseUrl(explicit?: string): string {
+function fetchBaseUrl(explicit?: string): string {
   return explicit ?? process.env.WATCHNEXT_FETCH_BASE ?? DEFAULT_FETCH_BASE;
 }
 

@@ -50,7 +50,7 @@ function u64(buf: Buffer, at: number): number {
 }
 
 /** Checks that an entry name is a relative path that stays inside the extraction directory. */
-export function checkEntryName(name: string): void {
+function checkEntryName(name: string): void {
   const parts = name.replace(/\\/g, "/").split("/");
   if (name.length === 0) throw new ZipError("entry with an empty name");
   if (name.startsWith("/") || name.startsWith("\\") || /^[A-Za-z]:/.test(name)) {

@@ -108,7 +108,7 @@ function fsyncFile(path: string): void {
 }
 
 /** Makes a rename or file creation inside `dir` durable (a no-op where directories cannot be fsynced). */
-export function fsyncDirectory(dir: string): void {
+function fsyncDirectory(dir: string): void {
   let fd: number;
   try {
     fd = openSync(dir, "r");

@@ -3,13 +3,13 @@
  * early stopping on its validation queries, shows live progress, and writes the model directory.
  * Ctrl-C stops after the current step and saves the best model so far.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
 import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../features/candidate-config.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { ConfigError } from "../../errors.js";
+import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import { parseProtocolArgs, protocolHelp, protocolOptions, splitFromArgs } from "../protocol-args.js";
@@ -32,24 +32,6 @@ ${protocolHelp}
 
 ${dataHelp}`;
 
-function readConfigArg(arg: string | undefined): CandidateConfigInput {
-  if (arg === undefined) return {};
-  const text = arg.trim().startsWith("{") ? arg : readFileOrFail(arg);
-  try {
-    return JSON.parse(text) as CandidateConfigInput;
-  } catch (err) {
-    throw new ConfigError(`--config: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-function readFileOrFail(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new CliError(`--config: cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
 export const trainCandidates: Command = {
   summary: "Train the candidate generator and write a model directory",
   async run(args) {
@@ -70,7 +52,7 @@ export const trainCandidates: Command = {
       return 0;
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${help}`);
-    const config = readConfigArg(values.config);
+    const config = readConfigArg(values.config) as CandidateConfigInput;
     try {
       // Fail on a bad config before loading data, with the key path, not a stack trace.
       resolveCandidateModelConfig(config, "--config");
