@@ -18,7 +18,7 @@ import { DataError } from "../src/data/errors.js";
 import { FetchError } from "../src/data/fetch.js";
 import { ZipError } from "../src/data/zip.js";
 import { ModelFileError } from "../src/engine/model-file/errors.js";
-import { ConfigError, UserError } from "../src/errors.js";
+import { UserError } from "../src/errors.js";
 import { tinyDataset } from "./eval-fixtures.js";
 
 const run = promisify(execFile);
@@ -113,13 +113,13 @@ describe("option values", () => {
 });
 
 describe("--config", () => {
-  it("reads inline JSON or a JSON file, and reports either failing as a ConfigError", () => {
+  it("reads inline JSON or a JSON file, and reports either failing as a CliError", () => {
     expect(readConfigArg(undefined)).toEqual({});
     expect(readConfigArg(' {"train": {"epochs": 2}}')).toEqual({ train: { epochs: 2 } });
     const file = join(dir, "config.json");
     writeFileSync(file, '{"network": {"depth": 1}}');
     expect(readConfigArg(file)).toEqual({ network: { depth: 1 } });
-    expect(() => readConfigArg("{nope")).toThrow(ConfigError);
+    expect(() => readConfigArg("{nope")).toThrow(CliError);
     expect(() => readConfigArg("{nope", "--ranker-config")).toThrow(/^--ranker-config: not valid JSON/);
     expect(() => readConfigArg(join(dir, "missing.json"))).toThrow(/--config: cannot read .*missing\.json/);
   });
@@ -129,7 +129,6 @@ describe("user errors", () => {
   it("share one base class", () => {
     const errors = [
       new CliError("x"),
-      new ConfigError("x"),
       new DataError("f.csv", 3, "item", "expected an id"),
       new FetchError("x"),
       new ZipError("x"),
@@ -138,7 +137,6 @@ describe("user errors", () => {
     for (const e of errors) expect(e).toBeInstanceOf(UserError);
     expect(errors.map((e) => e.name)).toEqual([
       "CliError",
-      "ConfigError",
       "DataError",
       "FetchError",
       "ZipError",
@@ -159,7 +157,7 @@ describe("user errors", () => {
         args: ["baselines", "--data", bad, "--neighbours", "0"],
         message: /--neighbours: expected a positive/,
       },
-      // ConfigError
+      // a --config that is not JSON
       {
         args: ["train", "candidates", "--data", bad, "--out", join(dir, "m"), "--config", "{"],
         message: /--config: not valid JSON/,

@@ -1,11 +1,11 @@
 /**
  * `--config <file|json>`: a model configuration given on the command line as inline JSON (starting
  * with `{`) or as the path of a JSON file. Every training command reads it here, so a bad file or
- * bad JSON is reported the same way (a ConfigError naming the flag); the model's own validator
- * then checks the keys.
+ * bad JSON is reported the same way (a CliError naming the flag); the model's own validator then
+ * checks the keys.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../errors.js";
+import { CliError } from "./errors.js";
 
 /** The parsed JSON of a `--config`-style argument (`{}` when absent); `flag` names it in errors. */
 export function readConfigArg(arg: string | undefined, flag = "--config"): unknown {
@@ -15,12 +15,12 @@ export function readConfigArg(arg: string | undefined, flag = "--config"): unkno
     try {
       text = readFileSync(arg, "utf8");
     } catch (err) {
-      throw new ConfigError(`${flag}: cannot read ${arg}: ${(err as Error).message}`, { cause: err });
+      throw new CliError(`${flag}: cannot read ${arg}: ${(err as Error).message}`, { cause: err });
     }
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ConfigError(`${flag}: not valid JSON (${(err as Error).message})`, { cause: err });
+    throw new CliError(`${flag}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
 }

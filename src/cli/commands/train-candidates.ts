@@ -8,7 +8,6 @@ import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
 import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../features/candidate-config.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
-import { ConfigError } from "../../errors.js";
 import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
@@ -59,7 +58,7 @@ export const trainCandidates: Command = {
       mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
     } catch (err) {
       // The validators throw plain Errors naming the key path; here that path came from --config.
-      throw err instanceof ConfigError ? err : new ConfigError((err as Error).message, { cause: err });
+      throw new CliError((err as Error).message, { cause: err });
     }
     const protocolArgs = parseProtocolArgs(values);
     const protocol = protocolArgs.protocol;
