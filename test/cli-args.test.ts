@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfigArg } from "../src/cli/config-arg.js";
 import { CliError, optionError } from "../src/cli/errors.js";
-import { parseProtocolArgs, splitFromArgs } from "../src/cli/protocol-args.js";
+import { parseProtocolArgs, splitFromArgs, trainedProtocol } from "../src/cli/protocol-args.js";
 import { parseInteger, parseNumber, parseSeed, parseTime } from "../src/cli/values.js";
 import { DataError } from "../src/data/errors.js";
 import { FetchError } from "../src/data/fetch.js";
@@ -76,6 +76,19 @@ describe("protocol options", () => {
       temporal: { windowDays: 9 },
     });
     expect(parseProtocolArgs({ protocol: "loo" }, stored)).toEqual({ protocol: "loo", temporal: {} });
+  });
+
+  it("reads the protocol a model was trained with from its manifest metadata", () => {
+    expect(trainedProtocol({})).toEqual({});
+    expect(trainedProtocol({ protocol: "kfold" })).toEqual({});
+    expect(trainedProtocol({ protocol: "loo", protocolParams: { minInteractions: 3 } })).toEqual({
+      protocol: "loo",
+    });
+    const params = { cutTime: 1000, cut: "1970-01-01T00:16:40.000Z", windowDays: "all", cutQuantile: 0.8 };
+    expect(trainedProtocol({ protocol: "temporal", protocolParams: params })).toEqual({
+      protocol: "temporal",
+      temporal: { cutTime: 1000, windowDays: "all" },
+    });
   });
 
   it("reports a cut that leaves no data as a CliError", () => {

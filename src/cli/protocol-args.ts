@@ -11,6 +11,7 @@
  */
 import type { ParseArgsConfig } from "node:util";
 import type { Dataset } from "../data/dataset.js";
+import type { JsonValue } from "../engine/model-file/index.js";
 import { makeSplit } from "../eval/run-baselines.js";
 import type { TemporalOptions } from "../eval/split-temporal.js";
 import type { Split } from "../eval/types.js";
@@ -83,4 +84,24 @@ export function splitFromArgs(dataset: Dataset, args: ProtocolArgs): Split {
   } catch (err) {
     throw optionError(err);
   }
+}
+
+/**
+ * The protocol a model was trained with, from its manifest's metadata (`protocol`,
+ * `protocolParams` as \`train\` commands record them): the protocol name and, for temporal, the
+ * cut time and window, which reproduce the training split exactly on the same data. Pass it as
+ * parseProtocolArgs' fallback. Empty when the manifest records no protocol.
+ */
+export function trainedProtocol(metadata: Readonly<Record<string, JsonValue>>): Partial<ProtocolArgs> {
+  const { protocol, protocolParams: params } = metadata;
+  if (protocol !== "loo" && protocol !== "temporal") return {};
+  if (protocol === "loo" || params === null || typeof params !== "object" || Array.isArray(params))
+    return { protocol };
+  const temporal: TemporalOptions = {
+    ...(typeof params.cutTime === "number" ? { cutTime: params.cutTime } : {}),
+    ...(typeof params.windowDays === "number" || params.windowDays === "all"
+      ? { windowDays: params.windowDays }
+      : {}),
+  };
+  return { protocol, temporal };
 }

@@ -7,8 +7,7 @@ import { numItems } from "../../data/dataset.js";
 import { evaluate } from "../../eval/evaluate.js";
 import { formatTable } from "../../eval/report.js";
 import { emptyReport, roundTo } from "../../eval/run-baselines.js";
-import type { TemporalOptions } from "../../eval/split-temporal.js";
-import { readManifest, type JsonValue } from "../../engine/model-file/index.js";
+import { readManifest } from "../../engine/model-file/index.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
@@ -18,7 +17,7 @@ import {
   protocolHelp,
   protocolOptions,
   splitFromArgs,
-  type ProtocolArgs,
+  trainedProtocol,
 } from "../protocol-args.js";
 import type { Command } from "./command.js";
 
@@ -57,10 +56,7 @@ export const evaluateCommand: Command = {
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
     const metadata = readManifest(values.model, CANDIDATE_MODEL_KIND).metadata;
-    const protocolArgs = parseProtocolArgs(
-      values,
-      trainedProtocol(metadata.protocol, metadata.protocolParams),
-    );
+    const protocolArgs = parseProtocolArgs(values, trainedProtocol(metadata));
     const protocol = protocolArgs.protocol;
     const dataset = await loadFromArgs(values);
     const split = splitFromArgs(dataset, protocolArgs);
@@ -84,23 +80,3 @@ export const evaluateCommand: Command = {
     return 0;
   },
 };
-
-/**
- * The protocol a model was trained with, from its manifest: the protocol name and, for temporal,
- * the cut time and window (the cut time reproduces the training split exactly on the same data).
- */
-function trainedProtocol(
-  protocol: JsonValue | undefined,
-  params: JsonValue | undefined,
-): Partial<ProtocolArgs> {
-  if (protocol !== "loo" && protocol !== "temporal") return {};
-  if (protocol === "loo" || params === null || typeof params !== "object" || Array.isArray(params))
-    return { protocol };
-  const temporal: TemporalOptions = {
-    ...(typeof params.cutTime === "number" ? { cutTime: params.cutTime } : {}),
-    ...(typeof params.windowDays === "number" || params.windowDays === "all"
-      ? { windowDays: params.windowDays }
-      : {}),
-  };
-  return { protocol, temporal };
-}
