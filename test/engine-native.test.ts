@@ -514,6 +514,11 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
           if (!trueTop.has(item))
             expect(kth - exact[item], `${side} q${q} item ${item}`).toBeLessThanOrEqual(2 * tol);
         }
+        // ...and a float64 top-k item left out must itself be one of those near-ties.
+        const returned = new Set(row);
+        for (const item of trueTop)
+          if (!returned.has(item))
+            expect(exact[item] - kth, `${side} q${q} missing ${item}`).toBeLessThanOrEqual(2 * tol);
       }
       for (let r = 0; r < k; r++) {
         const a = items[q * k + r];
