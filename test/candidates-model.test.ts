@@ -4,12 +4,14 @@
  * abort keeps the best model, and the library surface (encodeUser, itemVectors, recommend) agrees
  * with the scorer.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dataset } from "../src/data/dataset.js";
 import { loadDataset } from "../src/data/load.js";
+import { MANIFEST_FILE, ModelFileError } from "../src/engine/model-file/index.js";
+import { manifestChecksum } from "../src/engine/model-file/manifest.js";
 import { writeSynthetic } from "../src/data/synth.js";
 import { evaluate } from "../src/eval/evaluate.js";
 import { fitMostPop } from "../src/eval/baselines/most-pop.js";
@@ -78,6 +80,16 @@ describe("CandidateModel on synthetic data", () => {
     const loaded = CandidateModel.load(modelDir, split.train);
     expect(testMetrics(loaded)).toEqual(ma);
     expect(loaded.itemVectors()).toEqual(a.itemVectors());
+    // A re-signed manifest whose fitted features are not what training wrote: a ModelFileError.
+    const manifestPath = join(modelDir, MANIFEST_FILE);
+    const m = JSON.parse(readFileSync(manifestPath, "utf8")) as { config: { features: { version: number } } };
+    m.config.features.version = 99;
+    (m as Record<string, unknown>).manifestSha256 = manifestChecksum(m as Record<string, unknown>);
+    const edited = join(dir, "edited");
+    cpSync(modelDir, edited, { recursive: true });
+    writeFileSync(join(edited, MANIFEST_FILE), JSON.stringify(m));
+    expect(() => CandidateModel.load(edited, split.train)).toThrow(ModelFileError);
+    expect(() => CandidateModel.load(edited, split.train)).toThrow(/manifest config\.features: .*version 99/);
 
     // recommend agrees with the scorer and excludes the history
     const q = split.test;

@@ -69,7 +69,15 @@ export function loadCandidateModel(
         `but ${data.source} has ${data.items.ids.length} / ${data.users.ids.length}: pass the data it was trained on`,
     );
   }
-  const features = candidateFeaturesFromJSON(saved.features, data);
+  let features;
+  try {
+    features = candidateFeaturesFromJSON(saved.features, data);
+  } catch (err) {
+    // The fitted-feature JSON's own checks: a manifest that is not what training wrote.
+    if (err instanceof TypeError || err instanceof RangeError)
+      throw new ModelFileError(dir, `manifest config.features: ${err.message}`, { cause: err });
+    throw err;
+  }
   const seed = typeof loaded.metadata.seed === "number" ? loaded.metadata.seed : 1;
   const model = CandidateModel.create(config, features, seed, kernels);
   for (const [name, t] of model.network.namedTensors()) {
