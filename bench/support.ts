@@ -14,7 +14,7 @@ import { mkdirSync } from "node:fs";
 import { cpus, loadavg, platform, arch, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeFileAtomic } from "../src/engine/model-file/atomic-write.js";
+import { writeFileAtomic } from "../src/io/atomic.js";
 
 /** Version of the envelope layout; scripts/readme-figures.mjs reads only this version. */
 export const RESULT_FORMAT = 1;
