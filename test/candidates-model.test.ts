@@ -17,8 +17,6 @@ import { evaluate } from "../src/eval/evaluate.js";
 import { fitMostPop } from "../src/eval/baselines/most-pop.js";
 import { splitLoo } from "../src/eval/split-loo.js";
 import type { Split } from "../src/eval/types.js";
-import { MANIFEST_FILE } from "../src/engine/model-file/index.js";
-import { manifestChecksum } from "../src/engine/model-file/manifest.js";
 import type { CandidateConfigInput } from "../src/models/candidates/config.js";
 import type { TrainingEvent } from "../src/models/candidates/train.js";
 import { CandidateModel } from "../src/models/candidates/model.js";
