@@ -12,6 +12,8 @@ import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../fe
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import type { Dataset } from "../../data/dataset.js";
+import type { TrainingEvent } from "../../models/candidates/train.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext train candidates --data <path> --out <dir> [--config <json>] [--protocol loo|temporal] [--seed N]
@@ -39,6 +41,18 @@ export function readConfigArg(arg: string | undefined): CandidateConfigInput {
   }
 }
 
+/** `--config` read and checked before any data is loaded: a bad key fails with its path, not a stack trace. */
+export function checkedConfigArg(arg: string | undefined): CandidateConfigInput {
+  const config = readConfigArg(arg);
+  try {
+    resolveCandidateModelConfig(config, "--config");
+    mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return config;
+}
+
 function readFileOrFail(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -58,6 +72,61 @@ export function parseSeed(value: string | undefined): number {
   if (!Number.isInteger(seed) || seed < 0)
     throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
   return seed;
+}
+
+export interface TrainCandidatesOptions {
+  readonly config: CandidateConfigInput;
+  readonly protocol: "loo" | "temporal";
+  readonly seed: number;
+  /** Model directory to write (replaced atomically). */
+  readonly out: string;
+  readonly onProgress?: (event: TrainingEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The training path of `train candidates` (also used by `quickstart`): fit on the protocol's
+ * training part with early stopping on its validation queries, save with the data and protocol in
+ * the manifest. Aborting the signal keeps the best model so far (marked interrupted).
+ */
+export async function trainCandidatesModel(
+  dataset: Dataset,
+  opts: TrainCandidatesOptions,
+): Promise<{ model: CandidateModel; seconds: number }> {
+  const { config, protocol, seed, onProgress, signal } = opts;
+  const split = makeSplit(dataset, protocol);
+  const started = performance.now();
+  // Temporal validation trains on data up to the validation cut; the final model is then
+  // refitted on the whole training part for the chosen number of epochs.
+  let model = await CandidateModel.fit(split.validTrain ?? split.train, {
+    config,
+    valid: split.valid,
+    validProtocol: protocol,
+    seed,
+    onProgress,
+    signal,
+  });
+  if (split.validTrain && !signal?.aborted && model.summary) {
+    const epochs = Math.max(1, model.summary.bestEpoch);
+    const tuned = model.summary;
+    model = await CandidateModel.fit(split.train, {
+      config: { ...config, train: { ...config.train, epochs } },
+      seed,
+      onProgress,
+      signal,
+    });
+    model.summary = { ...tuned, ...model.summary, bestValid: tuned.bestValid };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  model.save(opts.out, {
+    dataset: dataset.name,
+    source: dataset.source,
+    protocol,
+    protocolParams: JSON.parse(JSON.stringify(split.params)),
+    trainSeconds: seconds,
+    interrupted: signal?.aborted ?? false,
+  });
+  return { model, seconds };
 }
 
 export const trainCandidates: Command = {
@@ -80,18 +149,10 @@ export const trainCandidates: Command = {
       return 0;
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${help}`);
-    const config = readConfigArg(values.config);
-    try {
-      // Fail on a bad config before loading data, with the key path, not a stack trace.
-      resolveCandidateModelConfig(config, "--config");
-      mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
+    const config = checkedConfigArg(values.config);
     const protocol = parseProtocol(values.protocol);
     const seed = parseSeed(values.seed);
     const dataset = await loadFromArgs(values);
-    const split = makeSplit(dataset, protocol);
     const onProgress = values.quiet ? undefined : progressPrinter();
 
     const controller = new AbortController();
@@ -101,37 +162,14 @@ export const trainCandidates: Command = {
       controller.abort();
     };
     process.on("SIGINT", onSigint);
-    const started = performance.now();
     try {
-      // Temporal validation trains on data up to the validation cut; the final model is then
-      // refitted on the whole training part for the chosen number of epochs.
-      let model = await CandidateModel.fit(split.validTrain ?? split.train, {
+      const { model, seconds } = await trainCandidatesModel(dataset, {
         config,
-        valid: split.valid,
-        validProtocol: protocol,
+        protocol,
         seed,
+        out: values.out,
         onProgress,
         signal: controller.signal,
-      });
-      if (split.validTrain && !controller.signal.aborted && model.summary) {
-        const epochs = Math.max(1, model.summary.bestEpoch);
-        const tuned = model.summary;
-        model = await CandidateModel.fit(split.train, {
-          config: { ...config, train: { ...config.train, epochs } },
-          seed,
-          onProgress,
-          signal: controller.signal,
-        });
-        model.summary = { ...tuned, ...model.summary, bestValid: tuned.bestValid };
-      }
-      const seconds = (performance.now() - started) / 1000;
-      model.save(values.out, {
-        dataset: dataset.name,
-        source: dataset.source,
-        protocol,
-        protocolParams: JSON.parse(JSON.stringify(split.params)),
-        trainSeconds: seconds,
-        interrupted: controller.signal.aborted,
       });
       const s = model.summary;
       const best = s?.bestValid

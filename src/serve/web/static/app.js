@@ -165,9 +165,11 @@ const state = {
   genres: new Set(),
 };
 
+/** Learns an item's labels from any response (items carry `item`, GET /v1/items/:id carries `id`). */
 function remember(it) {
-  if (!it || it.item === undefined) return;
-  const id = String(it.item);
+  const raw = it?.item ?? it?.id;
+  if (raw === undefined) return;
+  const id = String(raw);
   const known = state.items.get(id) ?? {};
   state.items.set(id, {
     title: it.title ?? known.title,
@@ -307,12 +309,11 @@ function genreLine(it) {
 /** The score fields of a recommendation, whichever stage produced it. */
 function scoreChips(it) {
   const chips = [];
-  const sources = it.sourceScores ?? it.sources ?? {};
+  const sources = it.sourceScores ?? {};
   for (const [name, v] of Object.entries(sources)) chips.push([`${name}`, fmt(v)]);
-  if (typeof it.candidateScore === "number" && !("dnn" in sources) && !("candidates" in sources))
+  if (typeof it.candidateScore === "number" && !Object.keys(sources).length)
     chips.push(["candidate", fmt(it.candidateScore)]);
-  const ranking = it.rankingScore ?? it.rankingLogit;
-  if (typeof ranking === "number") chips.push(["ranking", fmt(ranking)]);
+  if (typeof it.rankingScore === "number") chips.push(["ranking", fmt(it.rankingScore)]);
   if (typeof it.expectedEngagement === "number")
     chips.push(["expected engagement", fmt(it.expectedEngagement)]);
   return h(
@@ -324,13 +325,13 @@ function scoreChips(it) {
 
 function explanation(it) {
   const out = [];
-  const because = it.because ?? it.becauseYouWatched ?? [];
+  const because = it.because ?? [];
   if (because.length) {
-    for (const b of because) if (typeof b === "object") remember(b);
-    const names = because.map((b) => (typeof b === "object" ? b.title || label(b.item) : label(b)));
+    for (const b of because) remember(b);
+    const names = because.map((b) => b.title || label(b.item));
     out.push(h("p", { class: "why" }, "Because you watched ", h("em", {}, names.join(", "))));
   }
-  const contributions = it.contributions ?? it.featureContributions ?? [];
+  const contributions = it.contributions ?? [];
   if (contributions.length) {
     const max = Math.max(...contributions.map((c) => Math.abs(c.contribution)), 1e-12);
     out.push(
@@ -443,8 +444,9 @@ async function openItem(id) {
   ]);
   remember(item);
   for (const it of similar.items) remember(it);
-  $("item-dialog-title").textContent = item.title || `item ${item.item}`;
-  $("item-dialog-meta").textContent = [`id ${item.item}`, genreLine(item)].filter(Boolean).join(" · ");
+  $("item-dialog-title").textContent = item.title || `item ${item.id}`;
+  const notYet = item.recommendable === false ? "not recommendable until the next training" : "";
+  $("item-dialog-meta").textContent = [`id ${item.id}`, genreLine(item), notYet].filter(Boolean).join(" · ");
   const actions = $("item-dialog-actions");
   actions.replaceChildren();
   if (state.mode)
@@ -455,7 +457,7 @@ async function openItem(id) {
           type: "button",
           class: "primary",
           onclick: async (e) => {
-            await markWatched(item.item, e.currentTarget);
+            await markWatched(item.id, e.currentTarget);
             $("item-dialog").close();
           },
         },
@@ -475,7 +477,11 @@ async function openItem(id) {
             { type: "button", class: "link title", onclick: () => guarded(() => openItem(it.item)) },
             it.title || label(it.item),
           ),
-          h("span", { class: "meta" }, typeof it.score === "number" ? `similarity ${fmt(it.score)}` : ""),
+          h(
+            "span",
+            { class: "meta" },
+            typeof it.similarity === "number" ? `similarity ${fmt(it.similarity)}` : "",
+          ),
         ),
         h("p", { class: "meta" }, genreLine(it)),
       ),
