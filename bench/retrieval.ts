@@ -236,7 +236,7 @@ export async function run(args: string[]): Promise<unknown> {
       dim,
       seed: o.seed,
     });
-    const exact = new ExactIndex(items, o.items, dim, kernels);
+    const exact = new ExactIndex(items, o.items, dim, { kernels });
     let start = performance.now();
     const truth = exact.search(queries, o.queries, o.k).items;
     const qpsBatched = o.queries / seconds(start);

@@ -4,8 +4,14 @@
  * ~100k items, HnswIndex (norm-ranged HNSW graphs) above; createIndex picks.
  */
 export type { Exclusion, SearchResult, VectorIndex } from "./vector-index.js";
-export { ExactIndex } from "./exact-index.js";
-export { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from "./hnsw-index.js";
+export { ExactIndex, type ExactIndexOptions } from "./exact-index.js";
+export {
+  DEFAULT_HNSW_PARAMS,
+  HnswIndex,
+  type HnswIndexOptions,
+  type HnswParams,
+  type HnswRange,
+} from "./hnsw-index.js";
 export { loadHnswIndex, saveHnswIndex } from "./hnsw-file.js";
 export { createIndex, DEFAULT_EXACT_BELOW, type CreateIndexOptions } from "./create-index.js";
 export { recallAgainstExact } from "./recall.js";
