@@ -1,4 +1,4 @@
-/* global document, window, fetch, sessionStorage, URLSearchParams, HTMLElement */
+/* global document, window, fetch, sessionStorage, URLSearchParams */
 /**
  * The watchnext web page: a thin client of the /v1 API served by the same process. It shows one
  * user's history and two-stage recommendations (or those of an anonymous session whose history
@@ -67,9 +67,9 @@ function h(tag, attrs, ...children) {
 }
 
 function append(el, children) {
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof HTMLElement || c instanceof window.SVGElement ? c : String(c));
+    el.append(c instanceof window.Node ? c : String(c));
   }
 }
 
@@ -77,7 +77,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs ?? {})) if (v !== undefined) el.setAttribute(k, String(v));
-  for (const c of children.flat()) if (c !== undefined && c !== null) el.append(c);
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null) el.append(c);
   return el;
 }
 
@@ -556,8 +556,10 @@ function collect(card) {
     for (const [k, x] of Object.entries(v)) {
       const p = path ? `${path} › ${k}` : k;
       if (k === "config" && isObject(x)) found.config.push([p, x]);
-      else if (isSummary(x)) found.summaries.push([p, x]);
-      else if (isMetrics(x)) found.metrics.push([p, x]);
+      else if (isSummary(x)) {
+        found.summaries.push([p, x]);
+        walk({ ...x, history: undefined }, p);
+      } else if (isMetrics(x)) found.metrics.push([p, x]);
       else if (isObject(x)) walk(x, p);
     }
   };
@@ -665,7 +667,7 @@ function summarySection(name, summary) {
   return h(
     "section",
     { class: "panel summary" },
-    h("h3", {}, `Training: ${name}`),
+    h("h3", {}, `Training: ${name.replace(/ › summary$/, "")}`),
     kvList(summary),
     summary.history.length
       ? h(
@@ -686,7 +688,8 @@ async function loadModelCard() {
   const root = $("model-card");
   const top = { ...model };
   delete top.card;
-  root.replaceChildren(
+  root.replaceChildren();
+  append(root, [
     h(
       "div",
       { class: "card-grid" },
@@ -705,7 +708,7 @@ async function loadModelCard() {
         h("pre", { class: "config" }, JSON.stringify(c, null, 2)),
       ),
     ),
-  );
+  ]);
   return model;
 }
 
