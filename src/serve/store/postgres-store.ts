@@ -224,7 +224,10 @@ export class PostgresStore implements Store {
         await c.query("SELECT setval('item_idx_seq', $1, false)", [data.items.length]);
       if (data.users.length > 0)
         await c.query("SELECT setval('user_idx_seq', $1, false)", [data.users.length]);
-      await c.query("INSERT INTO meta (key, value) VALUES ('dataset', $1)", [data.name]);
+      await c.query(
+        "INSERT INTO meta (key, value) VALUES ('dataset', $1), ('seed_items', $2), ('seed_users', $3)",
+        [data.name, String(data.items.length), String(data.users.length)],
+      );
       if (data.ageKind !== null)
         await c.query("INSERT INTO meta (key, value) VALUES ('age_kind', $1)", [data.ageKind]);
     });

@@ -246,6 +246,8 @@ export class SqliteStore implements Store {
       }
       for (let u = 0; u < seq.length; u++) if (seq[u] > 0) this.st.setUserEvents.run(seq[u], u);
       this.st.setMeta.run("dataset", data.name);
+      this.st.setMeta.run("seed_items", String(data.items.length));
+      this.st.setMeta.run("seed_users", String(data.users.length));
       if (data.ageKind !== null) this.st.setMeta.run("age_kind", data.ageKind);
     })();
   }

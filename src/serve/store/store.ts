@@ -125,7 +125,7 @@ export interface Store {
   /** The schema version the store is at after migration. */
   readonly schemaVersion: number;
   counts(): Promise<Counts>;
-  /** Meta values (seeded dataset name, age kind); null when unset. */
+  /** Meta values ("dataset", "seed_items", "seed_users", "age_kind" written by seed); null when unset. */
   getMeta(key: string): Promise<string | null>;
   /** Writes a dataset into an empty store (refuses a non-empty one). */
   seed(data: SeedData): Promise<void>;
