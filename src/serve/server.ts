@@ -57,6 +57,9 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|
 export function parseTime(value: number | string, field: string): number {
   if (typeof value === "number") {
     if (Number.isFinite(value)) return value;
+  } else if (/^-?\d+(?:\.\d+)?$/.test(value.trim())) {
+    // Epoch seconds written as text (query strings are text).
+    return Number(value.trim());
   } else if (ISO_TIME.test(value.trim())) {
     const ms = Date.parse(value.trim());
     if (Number.isFinite(ms)) return ms / 1000;
@@ -129,7 +132,13 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are refused (not silently dropped); query strings are coerced from text.
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: true,
+        useDefaults: true,
+        allErrors: false,
+        allowUnionTypes: true,
+      },
     },
   });
 
