@@ -37,8 +37,8 @@ export interface ServerOptions {
   readonly data?: string;
   /** Bearer token for write and admin routes; none = open. */
   readonly token?: string;
-  /** fastify logger setting (default off). */
-  readonly logger?: boolean | { level: string };
+  /** fastify (pino) logger setting (default off); `stream` receives the JSON lines (default stdout). */
+  readonly logger?: boolean | { level: string; stream?: { write(line: string): void } };
   readonly bodyLimit?: number;
   /** Progress lines while seeding and loading (the CLI prints them on stderr). */
   readonly log?: (line: string) => void;
