@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** Benchmark module names, in run order (bench/<name>.ts). */
-const BENCHMARKS: readonly string[] = ["engine", "load", "retrieval"];
+const BENCHMARKS: readonly string[] = ["engine", "load", "retrieval", "serve"];
 
 interface BenchmarkModule {
   run(args: string[]): Promise<unknown>;
