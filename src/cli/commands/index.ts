@@ -8,6 +8,7 @@ import { trainCandidates } from "./train-candidates.js";
 import { evaluateCommand } from "./evaluate.js";
 import { recommendCommand } from "./recommend.js";
 import { serveCommand } from "./serve.js";
+import { quickstart } from "./quickstart.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -18,4 +19,5 @@ export const commands: Record<string, Command> = {
   evaluate: evaluateCommand,
   recommend: recommendCommand,
   serve: serveCommand,
+  quickstart,
 };

@@ -529,7 +529,9 @@ function scalarText(key, v) {
 }
 
 function kvList(obj) {
-  const rows = Object.entries(obj).filter(([, v]) => isScalar(v));
+  const rows = Object.entries(obj)
+    .map(([k, v]) => [k, Array.isArray(v) && v.every(isScalar) ? v.join(", ") : v])
+    .filter(([, v]) => isScalar(v));
   if (!rows.length) return null;
   return h(
     "dl",
@@ -543,9 +545,12 @@ function isSummary(v) {
   return isObject(v) && Array.isArray(v.history) && v.history.every((r) => isObject(r) && "epoch" in r);
 }
 
-/** Objects of numbers only (metrics such as bestValid, valid, test). */
+const METRIC_NAME = /@|^(hr|ndcg|recall|map|mrr|auc|loss|logloss|precision)/i;
+
+/** Objects of metric values only (bestValid, valid, test…), told apart from numeric settings by their keys. */
 function isMetrics(v) {
-  return isObject(v) && Object.keys(v).length > 0 && Object.values(v).every((x) => typeof x === "number");
+  const entries = isObject(v) ? Object.entries(v) : [];
+  return entries.length > 0 && entries.every(([k, x]) => typeof x === "number" && METRIC_NAME.test(k));
 }
 
 /** Walks the card once, collecting summaries, metric groups and config blocks by their path. */
@@ -658,6 +663,12 @@ function lineChart(title, rows, key) {
   return h("figure", { class: "chart", "data-metric": key }, h("figcaption", {}, title), svg);
 }
 
+/** "summary" is the candidate generator's (a stage-one manifest); nested ones are named by their path. */
+function summaryTitle(path) {
+  if (path === "summary") return "candidate generator";
+  return humanize(path.replace(/ › summary$/, ""));
+}
+
 function summarySection(name, summary) {
   const series = [
     ...new Set(summary.history.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === "number"))),
@@ -667,7 +678,7 @@ function summarySection(name, summary) {
   return h(
     "section",
     { class: "panel summary" },
-    h("h3", {}, `Training: ${name.replace(/ › summary$/, "")}`),
+    h("h3", {}, `Training: ${summaryTitle(name)}`),
     kvList(summary),
     summary.history.length
       ? h(
@@ -686,8 +697,8 @@ async function loadModelCard() {
   const card = model.card ?? model;
   const found = collect(card);
   const root = $("model-card");
-  const top = { ...model };
-  delete top.card;
+  // The genre list feeds the filter; the card shows the rest.
+  const { card: _card, genres: _genres, ...top } = model;
   root.replaceChildren();
   append(root, [
     h(
@@ -717,14 +728,20 @@ async function loadStatus() {
   const card = model.card ?? {};
   const trained = card.createdAt ?? card.trainedAt ?? model.createdAt;
   const parts = [
-    model.hasRanker === false ? "candidates only" : model.hasRanker ? "two-stage model" : "model",
+    model.hasRanker ? "Model: two-stage" : "Model: candidate generator only",
     card.dataset ? `on ${card.dataset}` : "",
     trained ? `trained ${new Date(trained).toLocaleString()}` : "",
     model.version ? `version ${model.version}` : "",
   ];
   $("model-status").textContent = parts.filter(Boolean).join(" · ");
   for (const g of model.genres ?? []) addGenre(g);
-  if (model.hasRanker === false) $("opt-stage").value = "candidates";
+  if (model.hasRanker === false) {
+    // Stage one alone: the two-stage choice would be refused by the server.
+    const two = $("opt-stage").querySelector('option[value="two"]');
+    two.disabled = true;
+    two.textContent = "two-stage (no ranker in this model)";
+    $("opt-stage").value = "candidates";
+  }
 }
 
 // ---------- wiring ----------
