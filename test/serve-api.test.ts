@@ -8,6 +8,9 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { userQuery } from "../src/cli/commands/recommend.js";
+import { loadDataset } from "../src/data/load.js";
+import { CandidateModel } from "../src/models/candidates/model.js";
 import type { RunningServer } from "../src/serve/start.js";
 import { startTestServer, trainAnotherModel, trainTinyModel } from "./support/serve-fixture.js";
 
@@ -16,6 +19,7 @@ let dir: string;
 let modelDir: string;
 let otherModelDir: string;
 let secondModelDir: string;
+let dataDir: string;
 let server: RunningServer;
 
 interface RecItem {
@@ -52,6 +56,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "wn-serve-api-"));
   const tiny = await trainTinyModel(dir);
   modelDir = tiny.modelDir;
+  dataDir = tiny.dataDir;
   otherModelDir = (await trainTinyModel(dir, { items: 120, seed: 9, name: "-other" })).modelDir;
   secondModelDir = join(dir, "model-2");
   await trainAnotherModel(tiny.dataDir, secondModelDir, 2);
@@ -86,6 +91,17 @@ describe("service API (SQLite)", () => {
     }
     const scores = r.json.items.map((i) => i.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+  });
+
+  it("serves exactly what the model gives on the original dataset (store-built features: side info, tags, demographics)", async () => {
+    const data = await loadDataset(dataDir);
+    const model = CandidateModel.load(modelDir, data);
+    for (const id of ["11", "12", "13"]) {
+      const want = model.recommend(userQuery(data, data.users.index.get(id)!), 10);
+      const got = await call("GET", `/v1/users/${id}/recommendations?k=10`);
+      expect(got.json.items.map((i) => i.item)).toEqual(Array.from(want.items, (i) => data.items.ids[i]));
+      got.json.items.forEach((it, r) => expect(it.candidateScore).toBeCloseTo(want.scores[r], 5));
+    }
   });
 
   it("an event posted now changes the very next response and is never recommended again", async () => {

@@ -1,7 +1,7 @@
 /**
  * The Dataset a model is loaded against, built from the store: the items and users the store was
  * seeded with (the data the model was trained on, in its dense order), their side info and
- * demographics as the store holds them now, and the events on those items and users. Items and
+ * demographics as the store holds them now, the seeded tags, and the events on those items and users. Items and
  * users added later exist only in the store; the model does not know them until the next training.
  */
 import type { Dataset, ItemInfo, UserInfo } from "../data/dataset.js";
@@ -96,6 +96,8 @@ export async function modelDataFromStore(store: Store, label: string): Promise<M
     events.weight[j] = all.weight[i];
     j++;
   }
+  const allTags = await store.allTags();
+  const tags = allTags.user.length === 0 ? null : allTags;
   const dict = (ids: string[]) => ({ ids, index: new Map(ids.map((id, i) => [id, i])) });
   const dataset: Dataset = {
     name,
@@ -106,7 +108,7 @@ export async function modelDataFromStore(store: Store, label: string): Promise<M
     events,
     itemInfo,
     userInfo,
-    tags: null,
+    tags,
     report: { skipped: [], duplicateEvents: 0, warnings: [] },
   };
   return { dataset, numItems: ni, numUsers: nu };

@@ -21,10 +21,12 @@ import {
   type ItemInfoInput,
   type ItemRecord,
   type SeedData,
+  type TagColumns,
   type Store,
   type UserEvents,
   type UserInfoInput,
   type UserRecord,
+  tagColumns,
 } from "./store.js";
 
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -47,6 +49,13 @@ CREATE INDEX events_time ON events (time);
 CREATE TABLE impressions (id bigserial PRIMARY KEY, user_idx integer NOT NULL, item_idx integer NOT NULL,
   time double precision NOT NULL);
 CREATE INDEX impressions_user ON impressions (user_idx, id);
+`,
+  },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE tags (id bigserial PRIMARY KEY, user_idx integer NOT NULL, item_idx integer NOT NULL,
+  time double precision NOT NULL, text text NOT NULL);
 `,
   },
 ];
@@ -217,6 +226,20 @@ export class PostgresStore implements Store {
             Array.from(ev.item.subarray(s, e)),
             Array.from(ev.time.subarray(s, e)),
             Array.from(ev.weight.subarray(s, e)),
+          ],
+        );
+      }
+      const tags = data.tags;
+      for (let s = 0; tags !== null && s < tags.user.length; s += SEED_CHUNK) {
+        const e = Math.min(tags.user.length, s + SEED_CHUNK);
+        await c.query(
+          `INSERT INTO tags (user_idx, item_idx, time, text)
+           SELECT * FROM unnest($1::int[], $2::int[], $3::float8[], $4::text[])`,
+          [
+            Array.from(tags.user.subarray(s, e)),
+            Array.from(tags.item.subarray(s, e)),
+            Array.from(tags.time.subarray(s, e)),
+            Array.from(tags.textIndex.subarray(s, e), (k) => tags.texts[k]),
           ],
         );
       }
@@ -399,6 +422,14 @@ export class PostgresStore implements Store {
       cols.weight[k] = row[3];
     }
     return cols;
+  }
+
+  async allTags(): Promise<TagColumns> {
+    const r = await this.pool.query({
+      text: "SELECT user_idx, item_idx, time, text FROM tags ORDER BY id",
+      rowMode: "array",
+    } as pg.QueryConfig);
+    return tagColumns(r.rows as unknown as [number, number, number, string][]);
   }
 
   async popular(since: number, k: number): Promise<{ item: number; count: number }[]> {

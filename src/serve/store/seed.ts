@@ -24,5 +24,5 @@ export function seedDataFromDataset(d: Dataset): SeedData {
       zip: u?.zip ? u.zip[i] : "",
     };
   });
-  return { name: d.name, items, users, ageKind: u?.ageKind ?? null, events: d.events };
+  return { name: d.name, items, users, ageKind: u?.ageKind ?? null, events: d.events, tags: d.tags };
 }

@@ -20,10 +20,12 @@ import {
   type ItemInfoInput,
   type ItemRecord,
   type SeedData,
+  type TagColumns,
   type Store,
   type UserEvents,
   type UserInfoInput,
   type UserRecord,
+  tagColumns,
 } from "./store.js";
 
 /** Schema migrations, applied in order inside one transaction each; schema_version holds the last. */
@@ -46,6 +48,13 @@ CREATE TABLE impressions (id INTEGER PRIMARY KEY, user_idx INTEGER NOT NULL, ite
   time REAL NOT NULL);
 CREATE INDEX impressions_user ON impressions(user_idx, id);
 INSERT INTO meta (key, value) VALUES ('item_rev', '0');
+`,
+  },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE tags (id INTEGER PRIMARY KEY, user_idx INTEGER NOT NULL, item_idx INTEGER NOT NULL,
+  time REAL NOT NULL, text TEXT NOT NULL);
 `,
   },
 ];
@@ -148,6 +157,14 @@ function prepareStatements(db: Database.Database, side: Database.Database) {
     ),
     latest: db.prepare<[], { t: number | null }>("SELECT MAX(time) AS t FROM events"),
     meta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+    insertTag: db.prepare<[number, number, number, string]>(
+      "INSERT INTO tags (user_idx, item_idx, time, text) VALUES (?, ?, ?, ?)",
+    ),
+    allTags: db
+      .prepare<[], [number, number, number, string]>(
+        "SELECT user_idx, item_idx, time, text FROM tags ORDER BY id",
+      )
+      .raw(),
     setMeta: db.prepare<[string, string]>(
       "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
@@ -245,6 +262,10 @@ export class SqliteStore implements Store {
         this.st.insertEvent.run(u, ++seq[u], ev.item[i], ev.time[i], ev.weight[i]);
       }
       for (let u = 0; u < seq.length; u++) if (seq[u] > 0) this.st.setUserEvents.run(seq[u], u);
+      const tags = data.tags;
+      if (tags !== null)
+        for (let i = 0; i < tags.user.length; i++)
+          this.st.insertTag.run(tags.user[i], tags.item[i], tags.time[i], tags.texts[tags.textIndex[i]]);
       this.st.setMeta.run("dataset", data.name);
       this.st.setMeta.run("seed_items", String(data.items.length));
       this.st.setMeta.run("seed_users", String(data.users.length));
@@ -420,6 +441,10 @@ export class SqliteStore implements Store {
       i++;
     }
     return cols;
+  }
+
+  async allTags(): Promise<TagColumns> {
+    return tagColumns(this.st.allTags.all());
   }
 
   async popular(since: number, k: number): Promise<{ item: number; count: number }[]> {

@@ -5,6 +5,9 @@
  * dense index: the rows seeded from a dataset keep the dataset's order, so a model trained on that
  * dataset addresses them directly; rows added later get larger indices.
  *
+ * Tags (the search-token feature's input) are stored as seeded, so a model trained with them is
+ * served with them.
+ *
  * Events carry a per-user sequence number assigned under the user's row lock, so a user's events
  * become visible in sequence order on every instance: a reader that has seen a user's events up to
  * sequence s only needs the ones after s (the service's history cache relies on this).
@@ -104,6 +107,17 @@ export interface SeedData {
   }[];
   readonly ageKind: "years" | "code" | null;
   readonly events: EventColumns;
+  /** Tag applications (the search-token feature's input), or null. */
+  readonly tags: TagColumns | null;
+}
+
+/** Tag applications with dense indices; texts[textIndex[i]] is row i's tag. */
+export interface TagColumns {
+  readonly user: Int32Array;
+  readonly item: Int32Array;
+  readonly time: Float64Array;
+  readonly textIndex: Int32Array;
+  readonly texts: readonly string[];
 }
 
 /** Items asked for in an event batch that the store does not hold; nothing of the batch was written. */
@@ -152,6 +166,8 @@ export interface Store {
   history(user: number, limit: number, before: number): Promise<HistoryRow[]>;
   /** Every event (dense indices), in insertion order. */
   allEvents(): Promise<EventColumns>;
+  /** The seeded tag applications, in their original order. */
+  allTags(): Promise<TagColumns>;
   /** Items by event count with time ≥ since, most first. */
   popular(since: number, k: number): Promise<{ item: number; count: number }[]>;
   /** Time of the newest event (null: no events). */
@@ -178,4 +194,32 @@ export function genderCode(text: string): number {
 /** The distinct values, sorted (a fixed lock order for concurrent writers). */
 export function distinct(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
+}
+
+/** Tag columns from (user, item, time, text) rows, texts numbered in order of first appearance. */
+export function tagColumns(rows: readonly (readonly [number, number, number, string])[]): TagColumns {
+  const n = rows.length;
+  const texts: string[] = [];
+  const index = new Map<string, number>();
+  const out = {
+    user: new Int32Array(n),
+    item: new Int32Array(n),
+    time: new Float64Array(n),
+    textIndex: new Int32Array(n),
+    texts,
+  };
+  for (let i = 0; i < n; i++) {
+    const [u, it, t, text] = rows[i];
+    let k = index.get(text);
+    if (k === undefined) {
+      k = texts.length;
+      texts.push(text);
+      index.set(text, k);
+    }
+    out.user[i] = u;
+    out.item[i] = it;
+    out.time[i] = t;
+    out.textIndex[i] = k;
+  }
+  return out;
 }

@@ -310,16 +310,18 @@ function genreLine(it) {
 function scoreChips(it) {
   const chips = [];
   const sources = it.sourceScores ?? {};
-  for (const [name, v] of Object.entries(sources)) chips.push([`${name}`, fmt(v)]);
+  for (const [name, v] of Object.entries(sources))
+    chips.push([name, fmt(v), `score from the ${name} source`]);
   if (typeof it.candidateScore === "number" && !Object.keys(sources).length)
-    chips.push(["candidate", fmt(it.candidateScore)]);
-  if (typeof it.rankingScore === "number") chips.push(["ranking", fmt(it.rankingScore)]);
+    chips.push(["candidate", fmt(it.candidateScore), "candidate generator score u·v"]);
+  if (typeof it.rankingScore === "number")
+    chips.push(["ranking", fmt(it.rankingScore), "the ranker's logit for this item"]);
   if (typeof it.expectedEngagement === "number")
-    chips.push(["expected engagement", fmt(it.expectedEngagement)]);
+    chips.push(["expected engagement", fmt(it.expectedEngagement), "e^logit: the expected engagement"]);
   return h(
     "ul",
     { class: "scores", "aria-label": "scores" },
-    chips.map(([k, v]) => h("li", {}, `${k} `, h("b", {}, v))),
+    chips.map(([k, v, title]) => h("li", { title }, `${k} `, h("b", {}, v))),
   );
 }
 
@@ -412,6 +414,8 @@ function renderRecs(items, response) {
 }
 
 function renderHistory(items) {
+  // Weights are worth showing when they vary (MovieLens ratings); a log of plain watches is all 1s.
+  const weighted = items.some((it) => it.weight !== undefined && it.weight !== 1);
   $("history-note").textContent = items.length
     ? `${items.length} most recent, newest first`
     : "Nothing watched yet.";
@@ -428,7 +432,11 @@ function renderHistory(items) {
             { type: "button", class: "link title", onclick: () => guarded(() => openItem(it.item)) },
             it.title || label(it.item),
           ),
-          h("span", { class: "meta" }, it.weight !== undefined && it.weight !== 1 ? `★ ${it.weight}` : ""),
+          h(
+            "span",
+            { class: "meta", title: weighted ? "engagement weight (the rating)" : undefined },
+            weighted && it.weight !== undefined ? `★ ${it.weight}` : "",
+          ),
         ),
         h("p", { class: "meta" }, fmtTime(it.time)),
       ),
@@ -739,7 +747,7 @@ async function loadStatus() {
     // Stage one alone: the two-stage choice would be refused by the server.
     const two = $("opt-stage").querySelector('option[value="two"]');
     two.disabled = true;
-    two.textContent = "two-stage (no ranker in this model)";
+    two.textContent = "two-stage (no ranker)";
     $("opt-stage").value = "candidates";
   }
 }
