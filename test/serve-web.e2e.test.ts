@@ -2,8 +2,9 @@
  * The web page end to end in real Chromium (Debian's /usr/bin/chromium through playwright-core)
  * against a real server on 127.0.0.1 with a tiny trained model: look up a user, see scored
  * recommendations, mark one watched and see it leave the list and top the history (and reach the
- * store), open an item's similar items, start an anonymous session, see an API error shown, and open
- * the model card with its per-epoch charts. The page must load nothing from outside the server.
+ * store), open an item's similar items, start an anonymous session, see API errors shown (an
+ * unknown user; a write refused without the token, then accepted with it), and open the model card
+ * with its per-epoch charts. The page must load nothing from outside the server.
  * Without chromium the test fails under CI=true and is skipped (with a warning) otherwise.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -188,6 +189,36 @@ describe.skipIf(!hasChromium && !inCI)("web page in Chromium", () => {
     expect(epochs).toBeGreaterThan(0);
     expect(await page.locator('#model-card figure[data-metric="hr10"] circle').count()).toBe(epochs);
     expect(await page.textContent("#model-card")).toMatch(/HR@10/);
+  });
+
+  it("asks for the token when the server refuses a write, then sends it", async () => {
+    const guarded = await startTestServer({
+      modelDir: join(dir, "model"),
+      data: join(dir, "data"),
+      store: `sqlite:${join(dir, "store-token.db")}`,
+      token: "s3cret-token",
+    });
+    const tab = await context.newPage();
+    tab.on("pageerror", (err) => pageErrors.push(err.message));
+    try {
+      await tab.goto(`${guarded.url}/`);
+      await tab.fill("#user-id", "2");
+      await tab.click("#user-form button[type=submit]");
+      await tab.waitForSelector("#recs > li[data-item]");
+      const target = await tab.getAttribute("#recs > li[data-item]", "data-item");
+      await tab.locator(`#recs > li[data-item="${target}"] button.watch`).click();
+      await tab.waitForSelector("#error:not([hidden])");
+      expect(await tab.textContent("#error-text")).toMatch(/^401: .*needs an API token/s);
+      expect(await tab.textContent("#error-text")).not.toContain("s3cret-token");
+      await tab.fill("#token", "s3cret-token");
+      await tab.click("#token-form button[type=submit]");
+      await tab.locator(`#recs > li[data-item="${target}"] button.watch`).click();
+      await expect.poll(() => tab.getAttribute("#history > li[data-item]", "data-item")).toBe(target);
+      expect(await tab.locator("#error").isHidden()).toBe(true);
+    } finally {
+      await tab.close();
+      await guarded.close();
+    }
   });
 
   it("raised no page errors and requested nothing outside the server", () => {
