@@ -653,7 +653,18 @@ interface MixedResult {
   peakRssMB: number;
   rssGrowthMB: number;
   rssGrowthLimitMB: number;
+  /** V8 heap in use before/after (the server's /metrics), to tell retained objects from allocator slack. */
+  heapUsedBeforeMB: number;
+  heapUsedAfterMB: number;
   passed: boolean;
+}
+
+/** nodejs_heap_size_used_bytes from the server's Prometheus metrics, MB (NaN when absent). */
+async function heapUsedMB(url: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`);
+  const text = await res.text();
+  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(text);
+  return m === null ? Number.NaN : Number(m[1]) / 2 ** 20;
 }
 
 async function mixedPart(o: Options, m: ModelAndData, work: string): Promise<MixedResult> {
@@ -670,9 +681,11 @@ async function mixedPart(o: Options, m: ModelAndData, work: string): Promise<Mix
     const write = eventsSpec(users, items, rng, 1);
     const specs = [read, read, write, read, read];
     await warmUp(server.url, specs, o.quick);
+    const heapBefore = await heapUsedMB(server.url);
     const before = server.rss();
     const r = await load(server.url, specs, { connections: 16, seconds: o.mixedSeconds });
     const after = server.rss();
+    const heapAfter = await heapUsedMB(server.url);
     const growth = after.rssMB - before.rssMB;
     const passed = r.errors === 0 && r.non2xx === 0 && r.timeouts === 0 && growth < o.rssGrowthLimitMB;
     return {
@@ -685,6 +698,8 @@ async function mixedPart(o: Options, m: ModelAndData, work: string): Promise<Mix
       peakRssMB: after.peakMB,
       rssGrowthMB: growth,
       rssGrowthLimitMB: o.rssGrowthLimitMB,
+      heapUsedBeforeMB: heapBefore,
+      heapUsedAfterMB: heapAfter,
       passed,
     };
   } finally {
@@ -837,9 +852,9 @@ function servingDoc(r: ServingResult): string {
       "",
       `${m.seconds} s, ${m.connections} connections in a closed loop, ${m.mix}; SQLite store, ml-100k model.`,
       "",
-      "| requests | req/s | p50 ms | p99 ms | errors | non-2xx | timeouts | RSS before MB | RSS after MB | peak RSS MB | growth MB (limit) | passed |",
+      "| requests | req/s | p50 ms | p99 ms | errors | non-2xx | timeouts | RSS before → after MB | peak RSS MB | RSS growth MB (limit) | V8 heap used before → after MB | passed |",
       "|---|---|---|---|---|---|---|---|---|---|---|---|",
-      `| ${f0(m.load.requests)} | ${f0(m.load.achievedRate)} | ${f2(m.load.latencyMs.p50)} | ${f2(m.load.latencyMs.p99)} | ${m.load.errors} | ${m.load.non2xx} | ${m.load.timeouts} | ${f1(m.rssBeforeMB)} | ${f1(m.rssAfterMB)} | ${f1(m.peakRssMB)} | ${f1(m.rssGrowthMB)} (< ${m.rssGrowthLimitMB}) | ${m.passed ? "yes" : "**no**"} |`,
+      `| ${f0(m.load.requests)} | ${f0(m.load.achievedRate)} | ${f2(m.load.latencyMs.p50)} | ${f2(m.load.latencyMs.p99)} | ${m.load.errors} | ${m.load.non2xx} | ${m.load.timeouts} | ${f1(m.rssBeforeMB)} → ${f1(m.rssAfterMB)} | ${f1(m.peakRssMB)} | ${f1(m.rssGrowthMB)} (< ${m.rssGrowthLimitMB}) | ${f1(m.heapUsedBeforeMB)} → ${f1(m.heapUsedAfterMB)} | ${m.passed ? "yes" : "**no**"} |`,
       "",
       `${SHARED_CORES}.`,
       "",
