@@ -104,6 +104,32 @@ describe("service API (SQLite)", () => {
     }
   });
 
+  it("with exactBelow 0 stage one retrieves through HNSW: unseen items, nearly the exact list", async () => {
+    const hnsw = await startTestServer({
+      modelDir,
+      data: dataDir,
+      store: `sqlite:${join(dir, "hnsw.db")}`,
+      exactBelow: 0,
+    });
+    try {
+      for (const id of ["21", "22"]) {
+        const seen = new Set(
+          (await call("GET", `/v1/users/${id}/history?limit=10000`)).json.items.map((h) => h.item),
+        );
+        const exact = (await call("GET", `/v1/users/${id}/recommendations?k=10`)).json.items.map(
+          (i) => i.item,
+        );
+        const res = await fetch(`${hnsw.url}/v1/users/${id}/recommendations?k=10`);
+        const approx = ((await res.json()) as { items: RecItem[] }).items.map((i) => i.item);
+        expect(approx).toHaveLength(10);
+        for (const it of approx) expect(seen.has(it)).toBe(false);
+        expect(approx.filter((i) => exact.includes(i)).length).toBeGreaterThanOrEqual(8);
+      }
+    } finally {
+      await hnsw.close();
+    }
+  });
+
   it("an event posted now changes the very next response and is never recommended again", async () => {
     const before = await call("GET", "/v1/users/2/recommendations?k=10");
     const top = before.json.items[0].item;

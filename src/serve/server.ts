@@ -40,6 +40,8 @@ export interface ServerOptions {
   /** fastify (pino) logger setting (default off); `stream` receives the JSON lines (default stdout). */
   readonly logger?: boolean | { level: string; stream?: { write(line: string): void } };
   readonly bodyLimit?: number;
+  /** Catalog size from which stage one's retrieval uses HNSW instead of exact top-k (default 100,000). */
+  readonly exactBelow?: number;
   /** Progress lines while seeding and loading (the CLI prints them on stderr). */
   readonly log?: (line: string) => void;
 }
@@ -118,7 +120,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const store = await openAndSeed(opts, log);
   let service: Service;
   try {
-    service = await Service.open(store, opts.modelDir);
+    service = await Service.open(store, opts.modelDir, opts.exactBelow);
   } catch (error) {
     if (typeof opts.store === "string") await store.close();
     throw error;

@@ -83,14 +83,16 @@ export class Service {
   private constructor(
     readonly store: Store,
     private current: ServingModel,
+    private readonly exactBelow: number | undefined,
   ) {
     this.histories = new HistoryCache(store);
   }
 
-  static async open(store: Store, modelDir: string): Promise<Service> {
+  /** exactBelow: catalog size from which stage one's retrieval uses HNSW (the Recommender's default when absent). */
+  static async open(store: Store, modelDir: string, exactBelow?: number): Promise<Service> {
     const data = await modelDataFromStore(store, `store (${store.kind})`);
-    const model = ServingModel.load(modelDir, data);
-    const service = new Service(store, model);
+    const model = ServingModel.load(modelDir, data, exactBelow);
+    const service = new Service(store, model, exactBelow);
     await service.refreshItems();
     return service;
   }
@@ -474,7 +476,7 @@ export class Service {
       let next: ServingModel;
       try {
         const data = await modelDataFromStore(this.store, `store (${this.store.kind})`);
-        next = ServingModel.load(dir, data);
+        next = ServingModel.load(dir, data, this.exactBelow);
       } catch (error) {
         throw new HttpError(
           422,

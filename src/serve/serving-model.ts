@@ -23,10 +23,17 @@ export class ServingModel {
     readonly dim: number,
   ) {}
 
-  /** Loads and checks a model directory against the store's data; throws with the reason when unusable. */
-  static load(dir: string, data: ModelData): ServingModel {
+  /**
+   * Loads and checks a model directory against the store's data; throws with the reason when
+   * unusable.
+   */
+  static load(dir: string, data: ModelData, exactBelow?: number): ServingModel {
     const manifest = readManifest(dir);
-    const recommender = Recommender.load(dir, data.dataset);
+    // exactBelow (catalog size from which stage one uses HNSW) is passed only when set.
+    const recommender =
+      exactBelow === undefined
+        ? Recommender.load(dir, data.dataset)
+        : Recommender.load(dir, data.dataset, undefined, exactBelow);
     const cand = recommender.candidates;
     if (cand.numItems !== data.numItems) {
       throw new Error(`${dir}: the model has ${cand.numItems} items, the store's dataset ${data.numItems}`);

@@ -11,7 +11,8 @@ import { CliError } from "../errors.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext serve --model <dir> [--data <path>] [--store sqlite:<file>|postgres://…]
-                       [--port 8080] [--host 127.0.0.1] [--token <t> | --token-file <f>] [--log-level info]
+                       [--port 8080] [--host 127.0.0.1] [--token <t> | --token-file <f>]
+                       [--exact-below 100000] [--log-level info]
 
 Serves recommendations, event ingestion and the web page over HTTP (API under /v1, OpenAPI at
 /openapi.json, metrics at /metrics).
@@ -25,6 +26,7 @@ Serves recommendations, event ingestion and the web page over HTTP (API under /v
   --host <addr>        address to listen on (default ${DEFAULT_HOST})
   --token <t>          require \`Authorization: Bearer <t>\` on write and admin routes
   --token-file <f>     read the token from a file (first line), keeping it out of the process list
+  --exact-below <n>    catalog size from which retrieval uses HNSW instead of exact top-k (default 100000)
   --log-level <l>      fatal|error|warn|info|debug (default info; requests are not logged one by one)`;
 
 export const serveCommand: Command = {
@@ -41,6 +43,7 @@ export const serveCommand: Command = {
         token: { type: "string" },
         "token-file": { type: "string" },
         "log-level": { type: "string" },
+        "exact-below": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -69,6 +72,9 @@ export const serveCommand: Command = {
     const level = values["log-level"] ?? "info";
     if (!["fatal", "error", "warn", "info", "debug", "trace"].includes(level))
       throw new CliError(`--log-level: expected fatal|error|warn|info|debug, got "${level}"`);
+    const exactBelow = values["exact-below"] === undefined ? undefined : Number(values["exact-below"]);
+    if (exactBelow !== undefined && !(Number.isInteger(exactBelow) && exactBelow >= 0))
+      throw new CliError(`--exact-below: expected a non-negative integer, got "${values["exact-below"]}"`);
     const store = values.store ?? DEFAULT_STORE;
     const log = (line: string) => console.error(`watchnext serve: ${line}`);
     log(`store ${describeStore(store)}`);
@@ -82,6 +88,7 @@ export const serveCommand: Command = {
         host: values.host ?? DEFAULT_HOST,
         token,
         logger: { level },
+        exactBelow,
         log,
       });
     } catch (error) {

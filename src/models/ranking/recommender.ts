@@ -8,6 +8,7 @@ import type { Dataset } from "../../data/dataset.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
 import { readManifest, type JsonValue } from "../../engine/model-file/index.js";
 import type { QueryBatch } from "../../eval/types.js";
+import { createIndex, DEFAULT_EXACT_BELOW, type VectorIndex } from "../../retrieval/index.js";
 import { CandidateModel } from "../candidates/model.js";
 import type { RecommendedItem, RecommendRequest } from "./recommender-types.js";
 
@@ -22,12 +23,23 @@ export class Recommender {
   private constructor(
     readonly candidates: CandidateModel,
     private readonly manifest: { createdAt: string; kind: string; metadata: Record<string, JsonValue> },
+    /** Stage one's retrieval: exact below `exactBelow` items, HNSW from there on (src/retrieval). */
+    readonly index: VectorIndex,
   ) {}
 
-  /** A two-stage model directory written by `watchnext train`, or a candidates-only directory (stage one alone). */
-  static load(dir: string, data: Dataset, kernels?: Kernels): Recommender {
+  /**
+   * A two-stage model directory written by `watchnext train`, or a candidates-only directory (stage
+   * one alone). exactBelow: catalog size from which retrieval uses HNSW (default 100,000).
+   */
+  static load(dir: string, data: Dataset, kernels?: Kernels, exactBelow = DEFAULT_EXACT_BELOW): Recommender {
     const manifest = readManifest(dir);
-    return new Recommender(CandidateModel.load(dir, data, kernels), manifest);
+    const model = CandidateModel.load(dir, data, kernels);
+    const index = createIndex(model.itemVectors(), model.numItems, model.userDim, {
+      itemBias: model.itemBias(),
+      exactBelow,
+      kernels,
+    });
+    return new Recommender(model, manifest, index);
   }
 
   /** Manifest metadata for a model card: dataset, trained-at, config, training summary, test metrics if recorded. */
@@ -56,11 +68,13 @@ export class Recommender {
     const k = Math.min(req.k, numItems);
     const out: RecommendedItem[] = [];
     if (k <= 0) return out;
+    const user = model.encodeQueries(query);
+    const seen = { offsets: Int32Array.of(0, n), items: req.historyItems };
     // A filter can reject most of the top list: widen the search until k pass or the catalog is exhausted.
     for (let want = req.allow ? Math.min(numItems, k * 4 + 16) : k; ; want = Math.min(numItems, want * 4)) {
-      const recs = model.recommend(query, want);
+      const recs = this.index.search(user, 1, want, seen);
       out.length = 0;
-      for (let r = 0; r < recs.k && out.length < k; r++) {
+      for (let r = 0; r < want && out.length < k; r++) {
         const item = recs.items[r];
         if (item < 0) break;
         if (req.allow && !req.allow(item)) continue;
