@@ -190,7 +190,7 @@ describe("watchnext quickstart (CLI)", () => {
     const models = join(dir, "models-cli");
     const first = await startQuickstart(models);
     try {
-      expect(first.stdout).toMatch(/^test \(leave-one-out, .+\): HR@10 0\.\d{4}  NDCG@10 0\.\d{4}$/m);
+      expect(first.stdout).toMatch(/^test \(leave-one-out, .+\): HR@10 0\.\d{4} {2}NDCG@10 0\.\d{4}$/m);
       expect(first.stderr).toMatch(/training .*quickstart-[0-9a-f]{16}/);
       const page = await fetch(`${first.url}/`);
       expect(page.status).toBe(200);
