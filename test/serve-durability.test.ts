@@ -139,8 +139,10 @@ async function killDuringStream(store: string): Promise<void> {
     const rec = await fetch(`${second.url}/v1/users/stream-0/recommendations?k=5`);
     expect(rec.status).toBe(200);
   } finally {
+    // SIGTERM is a graceful stop: in-flight work finishes, the store closes, exit code 0.
+    const exited = new Promise<number | null>((r) => second.child.once("exit", (code) => r(code)));
     second.child.kill("SIGTERM");
-    await new Promise((r) => second.child.once("exit", r));
+    expect(await exited).toBe(0);
   }
 }
 
