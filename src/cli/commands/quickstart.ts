@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fetchRelease, progressPrinter as fetchProgress } from "../../data/fetch.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
-import { startServer } from "../../serve/start.js";
+import { startServer, type RunningServer } from "../../serve/start.js";
 import { dataHelp, dataOptions, loadFromArgs, loadOptionsFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import { prepareQuickstartModel, type PreparedModel } from "../quickstart-model.js";
@@ -131,14 +131,23 @@ export const quickstart: Command = {
       `test (leave-one-out, ${dataset.name}): HR@10 ${prepared.test.hr10.toFixed(4)}  NDCG@10 ${prepared.test.ndcg10.toFixed(4)}`,
     );
 
-    const server = await startServer({
-      modelDir: prepared.dir,
-      store: `sqlite:${join(modelsDir, `quickstart-${prepared.key}.db`)}`,
-      data,
-      port,
-      host,
-      token: values.token,
-    });
+    let server: RunningServer;
+    try {
+      server = await startServer({
+        modelDir: prepared.dir,
+        store: `sqlite:${join(modelsDir, `quickstart-${prepared.key}.db`)}`,
+        data,
+        port,
+        host,
+        token: values.token,
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+        throw new CliError(
+          `--port: ${host}:${port} is already in use; pick another port, or --port 0 for any free one`,
+        );
+      throw err;
+    }
     console.log(`watchnext quickstart: serving on ${server.url}/ (Ctrl-C to stop)`);
     const signal = await untilSignal();
     console.error(`watchnext quickstart: ${signal}: stopping`);
