@@ -159,6 +159,10 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     };
   });
 
+  store.onBackgroundError = (error) =>
+    app.log.warn(
+      `writing impressions failed (kept for retry, ${store.droppedImpressions} dropped so far): ${error.message}`,
+    );
   const metrics = new ServiceMetrics(
     () => Date.parse(service.model.trainedAt),
     () => service.model.loadedAt.getTime(),

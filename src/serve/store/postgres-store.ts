@@ -20,12 +20,14 @@ import {
   type HistoryRow,
   type ItemInfoInput,
   type ItemRecord,
+  type ImpressionList,
   type SeedData,
   type TagColumns,
   type Store,
   type UserEvents,
   type UserInfoInput,
   type UserRecord,
+  requeue,
   tagColumns,
 } from "./store.js";
 
@@ -116,7 +118,9 @@ function retryable(error: unknown): boolean {
 
 export class PostgresStore implements Store {
   readonly kind = "postgres";
-  private impressionBuffer: { user: number; items: Int32Array; time: number }[] = [];
+  private impressionBuffer: ImpressionList[] = [];
+  droppedImpressions = 0;
+  onBackgroundError: (error: Error) => void = () => {};
   private impressionTimer: NodeJS.Timeout | null = null;
   private impressionWrite: Promise<void> = Promise.resolve();
   private closed = false;
@@ -481,15 +485,25 @@ export class PostgresStore implements Store {
           t.push(b.time);
         }
       }
-      // Chained so a later flush never finishes before an earlier one.
+      // Chained so a later flush never finishes before an earlier one; a failed write is requeued.
       this.impressionWrite = this.impressionWrite.then(async () => {
-        await this.pool.query(
-          "INSERT INTO impressions (user_idx, item_idx, time) SELECT * FROM unnest($1::int[], $2::int[], $3::float8[])",
-          [u, i, t],
-        );
+        try {
+          await this.pool.query(
+            "INSERT INTO impressions (user_idx, item_idx, time) SELECT * FROM unnest($1::int[], $2::int[], $3::float8[])",
+            [u, i, t],
+          );
+        } catch (error) {
+          const r = requeue(buf, this.impressionBuffer);
+          this.impressionBuffer = r.buffer;
+          this.droppedImpressions += r.dropped;
+          this.onBackgroundError(error as Error);
+          throw error;
+        }
       });
     }
-    await this.impressionWrite;
+    const write = this.impressionWrite;
+    this.impressionWrite = write.catch(() => {});
+    await write;
   }
 
   async close(): Promise<void> {

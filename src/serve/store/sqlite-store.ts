@@ -19,12 +19,14 @@ import {
   type HistoryRow,
   type ItemInfoInput,
   type ItemRecord,
+  type ImpressionList,
   type SeedData,
   type TagColumns,
   type Store,
   type UserEvents,
   type UserInfoInput,
   type UserRecord,
+  requeue,
   tagColumns,
 } from "./store.js";
 
@@ -188,7 +190,9 @@ export class SqliteStore implements Store {
   private readonly side: Database.Database;
   private readonly pending: Pending[] = [];
   private flushScheduled = false;
-  private impressionBuffer: { user: number; items: Int32Array; time: number }[] = [];
+  private impressionBuffer: ImpressionList[] = [];
+  droppedImpressions = 0;
+  onBackgroundError: (error: Error) => void = () => {};
   private impressionTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly st: Statements;
@@ -459,7 +463,7 @@ export class SqliteStore implements Store {
     if (this.closed || items.length === 0) return;
     this.impressionBuffer.push({ user, items, time });
     if (this.impressionTimer === null) {
-      this.impressionTimer = setTimeout(() => void this.flush(), 200);
+      this.impressionTimer = setTimeout(() => void this.flush().catch(() => {}), 200);
       this.impressionTimer.unref();
     }
   }
@@ -481,10 +485,18 @@ export class SqliteStore implements Store {
     const buf = this.impressionBuffer;
     if (buf.length === 0) return;
     this.impressionBuffer = [];
-    this.side.transaction(() => {
-      for (const b of buf)
-        for (let i = 0; i < b.items.length; i++) this.st.insertImpression.run(b.user, b.items[i], b.time);
-    })();
+    try {
+      this.side.transaction(() => {
+        for (const b of buf)
+          for (let i = 0; i < b.items.length; i++) this.st.insertImpression.run(b.user, b.items[i], b.time);
+      })();
+    } catch (error) {
+      const r = requeue(buf, this.impressionBuffer);
+      this.impressionBuffer = r.buffer;
+      this.droppedImpressions += r.dropped;
+      this.onBackgroundError(error as Error);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -173,6 +173,13 @@ export interface Store {
   /** Time of the newest event (null: no events). */
   latestEventTime(): Promise<number | null>;
 
+  /**
+   * Called when a background write (buffered impressions) fails; the rows stay buffered and are
+   * retried with the next flush (the oldest are dropped, and counted, past MAX_BUFFERED_IMPRESSIONS lists).
+   */
+  onBackgroundError: (error: Error) => void;
+  /** Impression lists dropped after repeated write failures. */
+  readonly droppedImpressions: number;
   /** Records a served list (not on the durable path: buffered and written shortly after). */
   recordImpressions(user: number, items: Int32Array, time: number): void;
   /** The user's recorded impressions, oldest first. */
@@ -222,4 +229,23 @@ export function tagColumns(rows: readonly (readonly [number, number, number, str
     out.textIndex[i] = k;
   }
   return out;
+}
+
+/** Buffered impression lists kept while writes fail; beyond this the oldest are dropped (and counted). */
+export const MAX_BUFFERED_IMPRESSIONS = 100_000;
+
+export interface ImpressionList {
+  readonly user: number;
+  readonly items: Int32Array;
+  readonly time: number;
+}
+
+/** Puts lists that failed to write back in front of the buffer, keeping at most MAX_BUFFERED_IMPRESSIONS. */
+export function requeue(
+  failed: ImpressionList[],
+  buffer: ImpressionList[],
+): { buffer: ImpressionList[]; dropped: number } {
+  const all = failed.concat(buffer);
+  const dropped = Math.max(0, all.length - MAX_BUFFERED_IMPRESSIONS);
+  return { buffer: dropped > 0 ? all.slice(dropped) : all, dropped };
 }

@@ -163,6 +163,8 @@ const state = {
   /** the item just marked watched, highlighted once in the history */
   fresh: null,
   genres: new Set(),
+  /** Number of the latest list request: an older answer arriving late is dropped, not drawn. */
+  latest: 0,
 };
 
 /** Learns an item's labels from any response (items carry `item`, GET /v1/items/:id carries `id`). */
@@ -215,21 +217,24 @@ async function loadUser(id) {
   const o = options();
   const q = new URLSearchParams({ k: String(o.k), stage: o.stage, explain: String(o.explain) });
   if (o.genre) q.set("genre", o.genre);
+  const seq = ++state.latest;
   $("recs").setAttribute("aria-busy", "true");
   try {
     const [history, recs] = await Promise.all([
       api("GET", `/v1/users/${enc(id)}/history?limit=50`),
       api("GET", `/v1/users/${enc(id)}/recommendations?${q}`),
     ]);
+    if (seq !== state.latest) return;
     state.mode = "user";
     state.user = id;
     await fillTitles(history.items);
+    if (seq !== state.latest) return;
     for (const it of recs.items) remember(it);
     renderSession();
     renderHistory(history.items);
     renderRecs(recs.items, recs);
   } finally {
-    $("recs").setAttribute("aria-busy", "false");
+    if (seq === state.latest) $("recs").setAttribute("aria-busy", "false");
   }
 }
 
@@ -242,16 +247,18 @@ async function loadAnon() {
     explain: o.explain,
   };
   if (o.genre) body.genre = o.genre;
+  const seq = ++state.latest;
   $("recs").setAttribute("aria-busy", "true");
   try {
     const recs = await api("POST", "/v1/recommendations", body);
+    if (seq !== state.latest) return;
     state.mode = "anon";
     for (const it of recs.items) remember(it);
     renderSession();
     renderHistory([...state.anonHistory].reverse());
     renderRecs(recs.items, recs);
   } finally {
-    $("recs").setAttribute("aria-busy", "false");
+    if (seq === state.latest) $("recs").setAttribute("aria-busy", "false");
   }
 }
 
