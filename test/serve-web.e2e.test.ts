@@ -126,6 +126,26 @@ describe.skipIf(!hasChromium && !inCI)("web page in Chromium", () => {
     expect(await page.locator("#recs .why").first().textContent()).toMatch(/^Because you watched .+/);
   });
 
+  it("filters by genre and changes k from the options", async () => {
+    const genres = await page
+      .locator("#opt-genre option")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("value") ?? "").filter(Boolean));
+    expect(genres.length).toBeGreaterThan(1);
+    const genre = genres[0];
+    await page.selectOption("#opt-genre", genre);
+    await expect.poll(() => page.locator("#recs > li .meta").first().textContent()).toContain(genre);
+    const metas = await page.locator("#recs > li > p.meta").allTextContents();
+    expect(metas.length).toBeGreaterThan(0);
+    for (const m of metas) expect(m.split(" · ")[0].split(", ")).toContain(genre);
+    await page.selectOption("#opt-genre", "");
+    await page.fill("#opt-k", "5");
+    await page.dispatchEvent("#opt-k", "change");
+    await expect.poll(() => ids("#recs")).toHaveLength(5);
+    await page.fill("#opt-k", "10");
+    await page.dispatchEvent("#opt-k", "change");
+    await expect.poll(() => ids("#recs")).toHaveLength(10);
+  });
+
   it("marks an item watched: it leaves the recommendations and tops the history at once", async () => {
     const before = await ids("#recs");
     const target = before[0];
