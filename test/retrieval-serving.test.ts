@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getKernels, referenceKernels } from "../src/engine/kernels/index.js";
 import { Rng } from "../src/engine/rng.js";
 import {
@@ -284,5 +284,61 @@ describe("createIndex for serving", () => {
     expect(() => createIndex(items, 300, 8, { exactBelow: -1 })).toThrow(
       /exactBelow must be a non-negative integer/,
     );
+  });
+});
+
+describe("createIndex with an HNSW cache file", () => {
+  it("saves the built index, reuses it for the same items, rebuilds for others or a bad file", () => {
+    const { items, queries } = syntheticVectors({
+      numItems: 600,
+      numQueries: 5,
+      dim: 8,
+      seed: 6,
+      clusters: 8,
+    });
+    const bias = Float32Array.from({ length: 600 }, (_, i) => (i % 5) / 10);
+    const dir = mkdtempSync(join(tmpdir(), "retrieval-cache-"));
+    const build = vi.spyOn(HnswIndex, "build");
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const cachePath = join(dir, "items.hnsw");
+      const options = { kind: "hnsw" as const, itemBias: bias, cachePath, efSearch: 50, normRanges: 4 };
+      const first = createIndex(items, 600, 8, options);
+      expect(build).toHaveBeenCalledTimes(1);
+      const bytes = readFileSync(cachePath);
+      const again = createIndex(items, 600, 8, { ...options, efSearch: 70 });
+      expect(build).toHaveBeenCalledTimes(1); // loaded, not rebuilt
+      expect(again.kind === "hnsw" && again.getEfSearch()).toBe(70);
+      expect(Array.from(again.search(queries, 5, 10).items)).toEqual(
+        Array.from(first.search(queries, 5, 10).items),
+      );
+
+      // Other vectors, another bias, other build parameters: rebuilt and the file replaced.
+      const moved = items.slice();
+      moved[17] += 0.5;
+      createIndex(moved, 600, 8, options);
+      expect(build).toHaveBeenCalledTimes(2);
+      expect(readFileSync(cachePath).equals(bytes)).toBe(false);
+      createIndex(moved, 600, 8, { ...options, itemBias: bias.map((b) => b + 1) });
+      createIndex(moved, 600, 8, { ...options, itemBias: null });
+      createIndex(moved, 600, 8, { ...options, itemBias: null, M: 8 });
+      expect(build).toHaveBeenCalledTimes(5);
+      createIndex(moved, 600, 8, { ...options, itemBias: null, M: 8 });
+      expect(build).toHaveBeenCalledTimes(5);
+
+      writeFileSync(cachePath, "not an index");
+      createIndex(items, 600, 8, options);
+      expect(build).toHaveBeenCalledTimes(6);
+      expect(readFileSync(cachePath).subarray(0, 8).toString("latin1")).toBe("WNHNSW01");
+
+      // An unwritable cache only warns: the index is still served.
+      const index = createIndex(items, 600, 8, { ...options, cachePath: join(dir, "missing", "items.hnsw") });
+      expect(index.size).toBe(600);
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/could not save the HNSW index to .*missing/);
+    } finally {
+      build.mockRestore();
+      warn.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
