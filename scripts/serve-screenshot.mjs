@@ -1,13 +1,14 @@
 // Takes docs/serve-screenshot.png: the web page of a running `watchnext serve` (or quickstart) with
-// one user's recommendations, in Debian's Chromium through playwright-core.
+// one user's recommendations, and optionally the model card, in Debian's Chromium through
+// playwright-core.
 //
-//   node scripts/serve-screenshot.mjs http://127.0.0.1:8080 196 docs/serve-screenshot.png
+//   node scripts/serve-screenshot.mjs http://127.0.0.1:8080 196 docs/serve-screenshot.png docs/serve-model-card.png
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-const [url = "http://127.0.0.1:8080", user = "196", out = "docs/serve-screenshot.png"] =
+const [url = "http://127.0.0.1:8080", user = "196", out = "docs/serve-screenshot.png", cardOut] =
   process.argv.slice(2);
 const profile = mkdtempSync(join(tmpdir(), "watchnext-screenshot-"));
 const context = await chromium.launchPersistentContext(profile, {
@@ -37,6 +38,12 @@ try {
   await page.waitForSelector("#history > li[data-item]");
   await page.screenshot({ path: out });
   console.log(`wrote ${out}`);
+  if (cardOut) {
+    await page.click("#tab-model");
+    await page.waitForSelector("#model-card figure.chart svg");
+    await page.screenshot({ path: cardOut, fullPage: true });
+    console.log(`wrote ${cardOut}`);
+  }
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

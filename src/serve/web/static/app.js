@@ -587,6 +587,15 @@ function collect(card) {
   return found;
 }
 
+/** "summary › bestValid" reads as "validation (best epoch)"; other paths are humanized as they are. */
+function metricsTitle(path) {
+  return path
+    .split(" › ")
+    .filter((p) => p !== "summary")
+    .map((p) => (p === "bestValid" ? "validation (best epoch)" : humanize(p)))
+    .join(" › ");
+}
+
 function metricsTable(groups) {
   const cols = [...new Set(groups.flatMap(([, m]) => Object.keys(m)))];
   return h(
@@ -609,7 +618,7 @@ function metricsTable(groups) {
         h(
           "tr",
           {},
-          h("th", { scope: "row" }, name),
+          h("th", { scope: "row" }, metricsTitle(name)),
           cols.map((c) => h("td", {}, fmt(m[c], 4))),
         ),
       ),
