@@ -241,8 +241,13 @@ describe.skipIf(!hasChromium && !inCI)("web page in Chromium", () => {
     }
   });
 
-  it("raised no page errors and requested nothing outside the server", () => {
+  it("raised no page errors and requested nothing outside the server", async () => {
     expect(pageErrors).toEqual([]);
     expect(foreignRequests).toEqual([]);
+    // And the browser would refuse to: the page's policy allows this origin only.
+    const csp = (await fetch(`${server.url}/`)).headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
   });
 });

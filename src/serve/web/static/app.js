@@ -227,8 +227,7 @@ async function loadUser(id) {
     if (seq !== state.latest) return;
     state.mode = "user";
     state.user = id;
-    await fillTitles(history.items);
-    if (seq !== state.latest) return;
+    for (const it of history.items) remember(it);
     for (const it of recs.items) remember(it);
     renderSession();
     renderHistory(history.items);
@@ -266,17 +265,6 @@ function reload() {
   if (state.mode === "user") return loadUser(state.user);
   if (state.mode === "anon") return loadAnon();
   return undefined;
-}
-
-/** History items carry ids; titles come with them when the server sends them, else from /v1/items/:id. */
-async function fillTitles(items) {
-  for (const it of items) if (it.title !== undefined) remember(it);
-  const missing = [
-    ...new Set(items.filter((it) => !state.items.get(String(it.item))?.title).map((it) => it.item)),
-  ];
-  await Promise.all(
-    missing.slice(0, 50).map(async (id) => remember(await api("GET", `/v1/items/${enc(id)}`))),
-  );
 }
 
 async function markWatched(item, button) {
@@ -396,9 +384,7 @@ function renderRecs(items, response) {
   const list = $("recs");
   const stage = response.stage ?? options().stage;
   $("recs-note").textContent = items.length
-    ? `${items.length} items, ${stage === "candidates" ? "candidate generator only" : "two-stage"}${
-        response.coldStart ? " (cold start: demographics and popularity)" : ""
-      }`
+    ? `${items.length} items, ${stage === "candidates" ? "candidate generator only" : "two-stage"}`
     : "No recommendations (every item is seen or filtered out).";
   list.replaceChildren(
     ...items.map((it, i) =>
