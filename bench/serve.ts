@@ -25,7 +25,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { Agent, request } from "node:http";
-import { join, relative, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -37,7 +37,10 @@ import { openStore } from "../src/serve/store/open-store.js";
 
 const ROOT = repoRoot();
 const CLI = join(ROOT, "dist", "src", "cli", "main.js");
-const SHARED_CORES = "the load generator shares the machine's cores with the server";
+/** Said beside every figure (docs: benchmarking.md). */
+function sharedCores(cores: number): string {
+  return `the load generator shares the ${cores} cores with the server`;
+}
 const PARTS = ["recs", "catalog", "ingest", "mixed"] as const;
 type Part = (typeof PARTS)[number];
 
@@ -488,6 +491,8 @@ interface RecsResult {
   model: Record<string, unknown>;
   numUsers: number;
   numItems: number;
+  /** The retrieval index asked for with serve --exact-below ("default": the server's own choice). */
+  index: "default" | "exact" | "hnsw";
   serverStartSeconds: number;
   k: number;
   /** autocannon, rateConnections × connectionRate (docs: benchmarking.md). */
@@ -497,12 +502,24 @@ interface RecsResult {
   closedLoop: LoadResult;
 }
 
-async function recsPart(o: Options, m: ModelAndData, work: string, name: string): Promise<RecsResult> {
+async function recsPart(
+  o: Options,
+  m: ModelAndData,
+  work: string,
+  name: string,
+  index: RecsResult["index"] = "default",
+): Promise<RecsResult> {
   const { users, items } = await ids(m.data);
   const store = join(work, `${name}.db`);
   rmSync(store, { force: true });
+  // --exact-below 0: every catalog size is "above", so HNSW; past the catalog size: exact.
+  const exactBelow = {
+    default: [],
+    hnsw: ["--exact-below", "0"],
+    exact: ["--exact-below", String(items.length + 1)],
+  }[index];
   const server = await startServer(
-    ["--model", m.model, "--data", m.data, "--store", `sqlite:${store}`],
+    ["--model", m.model, "--data", m.data, "--store", `sqlite:${store}`, ...exactBelow],
     900_000,
   );
   try {
@@ -529,11 +546,12 @@ async function recsPart(o: Options, m: ModelAndData, work: string, name: string)
     const closedLoop = await load(server.url, [spec], { connections: o.loopConnections, seconds: o.seconds });
     checkClean(`${name} closed loop`, closedLoop);
     return {
-      dataset: relative(ROOT, m.data),
+      dataset: describePath(m.data),
       modelOrigin: m.origin,
       model,
       numUsers: users.length,
       numItems: items.length,
+      index,
       serverStartSeconds: server.startSeconds,
       k: 10,
       fixedRate,
@@ -742,7 +760,7 @@ function postgres(o: Options): Postgres {
 // ---------------------------------------------------------------------------------------------
 // Results.
 
-interface ServingResult {
+export interface ServingResult {
   benchmark: "serving";
   quick: boolean;
   date: string;
@@ -752,7 +770,8 @@ interface ServingResult {
   note: string;
   config: Omit<Options, "parts"> & { parts: string[] };
   recs?: RecsResult;
-  catalog?: RecsResult;
+  /** The synthetic catalog with HNSW and with exact search. */
+  catalog?: RecsResult[];
   ingest?: { postgres: string; rows: IngestRow[] };
   mixed?: MixedResult;
 }
@@ -774,8 +793,50 @@ const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : "–");
 const f2 = (x: number): string => (Number.isFinite(x) ? x.toFixed(2) : "–");
 const f0 = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 
+const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** The issue's "done when" figures against the measured ones. */
+function targets(r: ServingResult): string[] {
+  const rows: string[] = [];
+  const yes = (ok: boolean): string => (ok ? "yes" : "**no**");
+  if (r.recs !== undefined) {
+    for (const [what, l] of [
+      ["autocannon connectionRate", r.recs.fixedRate],
+      ["paced open loop", r.recs.paced],
+    ] as const) {
+      const ok = l.latencyMs.p99 <= 10 && l.achievedRate >= 500 * 0.98;
+      rows.push(
+        `| ml-100k recommendations: p99 ≤ 10 ms at ≥ 500 req/s (${what}) | p99 ${f2(l.latencyMs.p99)} ms at ${f0(l.achievedRate)} req/s | ${yes(ok)} |`,
+      );
+    }
+  }
+  const batch = r.ingest?.rows.find((row) => row.store === "sqlite" && row.batch === 100);
+  if (batch !== undefined) {
+    rows.push(
+      `| durable ingestion ≥ 5,000 events/s in batches of 100 on SQLite | ${f0(batch.eventsPerSecond)} events/s | ${yes(batch.eventsPerSecond >= 5000)} |`,
+    );
+  }
+  if (r.mixed !== undefined) {
+    const l = r.mixed.load;
+    rows.push(
+      `| ${r.mixed.seconds} s mixed load: 0 errors, RSS growth < ${r.mixed.rssGrowthLimitMB} MB | ${l.errors + l.timeouts + l.non2xx} errors, +${f1(r.mixed.rssGrowthMB)} MB | ${yes(r.mixed.passed)} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return ["## Against the issue's targets", "", "| target | measured | met |", "|---|---|---|", ...rows, ""];
+}
+
+/** A data path for the results: relative to the repository when near it, else marked as the work dir's. */
+function describePath(path: string): string {
+  const rel = relative(ROOT, path);
+  return rel.startsWith("../../")
+    ? `\`${basename(path)}\` (generated in the benchmark's work directory)`
+    : `\`${rel}\``;
+}
+
 /** docs/results/serving.md, generated from the result so the figures never drift from the JSON. */
-function servingDoc(r: ServingResult): string {
+export function servingDoc(r: ServingResult): string {
+  const shared = sharedCores(r.machine.cores);
   const lines: string[] = [
     "# Serving: latency, throughput, ingestion, mixed load",
     "",
@@ -798,17 +859,24 @@ function servingDoc(r: ServingResult): string {
     "64 sockets, with latency counted from each request's scheduled time), and **throughput**, the closed-loop maximum at",
     `${r.config.loopConnections} connections, whose latency is mostly queueing (Little's law).`,
     "",
+    ...targets(r),
   ];
-  for (const [title, rec] of [
-    ["Recommendations on the ml-100k model", r.recs],
-    ["Recommendations on a ~100k-item synthetic catalog", r.catalog],
-  ] as const) {
-    if (rec === undefined) continue;
-    const index = typeof rec.model.index === "string" ? rec.model.index : "not reported by the server";
+  const recsRuns: [string, RecsResult][] = [];
+  if (r.recs !== undefined) recsRuns.push(["Recommendations on the ml-100k model", r.recs]);
+  for (const c of r.catalog ?? []) {
+    recsRuns.push([
+      `Recommendations on a ~100k-item synthetic catalog, ${c.index === "exact" ? "exact top-k" : "HNSW"}`,
+      c,
+    ]);
+  }
+  for (const [title, rec] of recsRuns) {
+    const reported = typeof rec.model.index === "string" ? rec.model.index : "not reported by the server";
+    const index =
+      rec.index === "default" ? reported : `${rec.index} (serve --exact-below; server reports ${reported})`;
     lines.push(
       `## ${title}`,
       "",
-      `Data \`${rec.dataset}\`: ${f0(rec.numUsers)} users, ${f0(rec.numItems)} items. Model: ${rec.modelOrigin}`,
+      `Data ${rec.dataset}: ${f0(rec.numUsers)} users, ${f0(rec.numItems)} items. Model: ${rec.modelOrigin}`,
       `(ranker: ${String(rec.model.hasRanker ?? "unknown")}; retrieval index: ${index}). Server start (load + seed) ${f1(rec.serverStartSeconds)} s.`,
       `Request: \`GET /v1/users/:id/recommendations?k=${rec.k}\`, a random user each time (seed ${r.config.seed}).`,
       "",
@@ -824,7 +892,7 @@ function servingDoc(r: ServingResult): string {
         `| ${what} | ${l.connections} | ${l.offeredRate === null ? "max" : f0(l.offeredRate)} | ${f0(l.achievedRate)} | ${f2(l.latencyMs.p50)} | ${f2(l.latencyMs.p90)} | ${f2(l.latencyMs.p99)} | ${f2(l.latencyMs.p999)} | ${f1(l.latencyMs.max)} | ${l.errors} / ${l.non2xx} |`,
       );
     }
-    lines.push("", `${SHARED_CORES}. Each run lasts ${r.config.seconds} s after a warm-up.`, "");
+    lines.push("", `${capital(shared)}. Each run lasts ${r.config.seconds} s after a warm-up.`, "");
   }
   if (r.ingest !== undefined) {
     lines.push(
@@ -843,7 +911,7 @@ function servingDoc(r: ServingResult): string {
         `| ${row.store} | ${row.batch} | ${f0(row.requestsPerSecond)} | ${f0(row.eventsPerSecond)} | ${f2(row.latencyMs.p50)} | ${f2(row.latencyMs.p99)} | ${f0(row.eventsAcknowledged)} | ${f0(row.eventsStored)} |`,
       );
     }
-    lines.push("", `${SHARED_CORES}.`, "");
+    lines.push("", `${capital(shared)}.`, "");
   }
   if (r.mixed !== undefined) {
     const m = r.mixed;
@@ -856,7 +924,7 @@ function servingDoc(r: ServingResult): string {
       "|---|---|---|---|---|---|---|---|---|---|---|---|",
       `| ${f0(m.load.requests)} | ${f0(m.load.achievedRate)} | ${f2(m.load.latencyMs.p50)} | ${f2(m.load.latencyMs.p99)} | ${m.load.errors} | ${m.load.non2xx} | ${m.load.timeouts} | ${f1(m.rssBeforeMB)} → ${f1(m.rssAfterMB)} | ${f1(m.peakRssMB)} | ${f1(m.rssGrowthMB)} (< ${m.rssGrowthLimitMB}) | ${f1(m.heapUsedBeforeMB)} → ${f1(m.heapUsedAfterMB)} | ${m.passed ? "yes" : "**no**"} |`,
       "",
-      `${SHARED_CORES}.`,
+      `${capital(shared)}.`,
       "",
     );
   }
@@ -890,7 +958,7 @@ export async function run(args: string[]): Promise<ServingResult> {
       loadAverageAtStart: loadavg(),
       node: process.version,
     },
-    note: SHARED_CORES,
+    note: sharedCores(cpus().length),
     config: { ...o, parts: o.parts },
   };
   const pg = o.parts.includes("ingest") ? postgres(o) : null;
@@ -902,7 +970,11 @@ export async function run(args: string[]): Promise<ServingResult> {
     }
     if (o.parts.includes("catalog")) {
       console.log("bench serve: recommendations on the synthetic catalog (data + one-epoch model first)");
-      result.catalog = await recsPart(o, catalogModel(o, work), work, "catalog");
+      const catalog = catalogModel(o, work);
+      result.catalog = [
+        await recsPart(o, catalog, work, "catalog-hnsw", "hnsw"),
+        await recsPart(o, catalog, work, "catalog-exact", "exact"),
+      ];
     }
     if (o.parts.includes("ingest") && ml100k !== null) {
       console.log("bench serve: event ingestion");
