@@ -17,15 +17,24 @@ export interface History {
   seq: number;
 }
 
-export class HistoryCache {
-  private readonly users = new Map<number, History>();
+/** Default bound on the events held (about 16 bytes each); least recently used users go first. */
+export const DEFAULT_MAX_CACHED_EVENTS = 20_000_000;
 
-  constructor(private readonly store: Store) {}
+export class HistoryCache {
+  /** In least-recently-used order (a read moves the user to the end). */
+  private readonly users = new Map<number, History>();
+  private events = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxEvents = DEFAULT_MAX_CACHED_EVENTS,
+  ) {}
 
   /** The user's up-to-date history (the arrays are the cache's own: read, don't keep). */
   async get(user: number): Promise<History> {
     let h = this.users.get(user);
-    if (!h) {
+    if (h) this.users.delete(user);
+    else
       h = {
         length: 0,
         items: new Int32Array(8),
@@ -33,20 +42,36 @@ export class HistoryCache {
         weights: new Float32Array(8),
         seq: 0,
       };
-      this.users.set(user, h);
-    }
+    this.users.set(user, h);
     const from = h.seq;
     const fresh = await this.store.userEventsAfter(user, from);
     // Sequence numbers are dense per user: a concurrent read may already have applied a prefix.
     const skip = h.seq - from;
+    const before = h.length;
     for (let i = skip; i < fresh.items.length; i++)
       insert(h, fresh.items[i], fresh.times[i], fresh.weights[i]);
     h.seq = Math.max(h.seq, fresh.lastSeq);
+    // Count only what the cache still holds (a concurrent read may have evicted this entry meanwhile).
+    if (this.users.get(user) === h) {
+      this.events += h.length - before;
+      this.evict(user);
+    }
     return h;
   }
 
-  get size(): number {
-    return this.users.size;
+  /** Drops least recently used users (never `keep`) while over the bound; they reload on their next read. */
+  private evict(keep: number): void {
+    for (const [u, h] of this.users) {
+      if (this.events <= this.maxEvents) return;
+      if (u === keep) continue;
+      this.users.delete(u);
+      this.events -= h.length;
+    }
+  }
+
+  /** Users and events held. */
+  get size(): { users: number; events: number } {
+    return { users: this.users.size, events: this.events };
   }
 }
 

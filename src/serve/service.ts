@@ -63,6 +63,8 @@ const ITEM_REFRESH_MS = 1000;
 const POPULAR_CACHE_MS = 5000;
 /** Earlier impressions a request hands the ranker (the most recent ones). */
 const MAX_IMPRESSIONS = 1000;
+/** Users whose impressions are kept in memory (the others reload from the store when served). */
+const MAX_IMPRESSION_USERS = 100_000;
 
 function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
@@ -72,6 +74,7 @@ export class Service {
   readonly catalog = new Catalog();
   readonly histories: HistoryCache;
   private userIdx = new Map<string, number>();
+  /** Earlier impressions of recently served users (least recently used first; bounded). */
   private impressions = new Map<number, { items: number[]; times: number[] }>();
   private lastItemRefresh = 0;
   private itemRefresh: Promise<void> | null = null;
@@ -303,13 +306,20 @@ export class Service {
 
   private async userImpressions(user: number): Promise<{ items: number[]; times: number[] }> {
     let imp = this.impressions.get(user);
-    if (!imp) {
+    if (imp) this.impressions.delete(user);
+    else {
       const stored = await this.store.impressions(user);
+      const from = Math.max(0, stored.items.length - MAX_IMPRESSIONS);
       imp = this.impressions.get(user) ?? {
-        items: Array.from(stored.items),
-        times: Array.from(stored.times),
+        items: Array.from(stored.items.subarray(from)),
+        times: Array.from(stored.times.subarray(from)),
       };
-      this.impressions.set(user, imp);
+      this.impressions.delete(user);
+    }
+    this.impressions.set(user, imp);
+    if (this.impressions.size > MAX_IMPRESSION_USERS) {
+      const oldest = this.impressions.keys().next().value as number;
+      this.impressions.delete(oldest);
     }
     return imp;
   }
