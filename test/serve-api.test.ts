@@ -112,6 +112,9 @@ describe("service API (SQLite)", () => {
       exactBelow: 0,
     });
     try {
+      const info = (await (await fetch(`${hnsw.url}/v1/model`)).json()) as { index: string };
+      expect(info.index).toBe("hnsw");
+      expect((await call("GET", "/v1/model")).json.index).toBe("exact");
       for (const id of ["21", "22"]) {
         const seen = new Set(
           (await call("GET", `/v1/users/${id}/history?limit=10000`)).json.items.map((h) => h.item),

@@ -392,12 +392,23 @@ export const routes = {
       response: {
         200: {
           type: "object",
-          required: ["version", "dir", "loadedAt", "hasRanker", "card", "genres", "numUsers", "numItems"],
+          required: [
+            "version",
+            "dir",
+            "loadedAt",
+            "hasRanker",
+            "index",
+            "card",
+            "genres",
+            "numUsers",
+            "numItems",
+          ],
           properties: {
             version: { type: "string" },
             dir: { type: "string" },
             loadedAt: { type: "string" },
             hasRanker: { type: "boolean" },
+            index: { type: "string", description: 'Stage one retrieval: "exact" or "hnsw"' },
             card: { type: "object" },
             genres: { type: "array", items: { type: "string" } },
             numUsers: { type: "integer" },

@@ -42,6 +42,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   /** Catalog size from which stage one's retrieval uses HNSW instead of exact top-k (default 100,000). */
   readonly exactBelow?: number;
+  /** File where a built HNSW index is kept and reused across starts and reloads (rebuilt if it does not match). */
+  readonly indexCache?: string;
   /** Progress lines while seeding and loading (the CLI prints them on stderr). */
   readonly log?: (line: string) => void;
 }
@@ -120,7 +122,11 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const store = await openAndSeed(opts, log);
   let service: Service;
   try {
-    service = await Service.open(store, opts.modelDir, opts.exactBelow);
+    const retrieval =
+      opts.exactBelow === undefined && opts.indexCache === undefined
+        ? undefined
+        : { exactBelow: opts.exactBelow, indexCache: opts.indexCache };
+    service = await Service.open(store, opts.modelDir, retrieval);
   } catch (error) {
     if (typeof opts.store === "string") await store.close();
     throw error;

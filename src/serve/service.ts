@@ -6,6 +6,7 @@
  */
 import { getKernels } from "../engine/kernels/index.js";
 import type { RecommendedItem, RecommendRequest } from "../models/ranking/recommender-types.js";
+import type { RetrievalOptions } from "../models/ranking/recommender.js";
 import { Catalog, type ItemView } from "./catalog.js";
 import { HistoryCache } from "./histories.js";
 import { modelDataFromStore } from "./model-data.js";
@@ -86,16 +87,16 @@ export class Service {
   private constructor(
     readonly store: Store,
     private current: ServingModel,
-    private readonly exactBelow: number | undefined,
+    private readonly retrieval: RetrievalOptions | undefined,
   ) {
     this.histories = new HistoryCache(store);
   }
 
-  /** exactBelow: catalog size from which stage one's retrieval uses HNSW (the Recommender's default when absent). */
-  static async open(store: Store, modelDir: string, exactBelow?: number): Promise<Service> {
+  /** retrieval: how stage one retrieves (exact below a catalog size, HNSW above; the Recommender's defaults when absent). */
+  static async open(store: Store, modelDir: string, retrieval?: RetrievalOptions): Promise<Service> {
     const data = await modelDataFromStore(store, `store (${store.kind})`);
-    const model = ServingModel.load(modelDir, data, exactBelow);
-    const service = new Service(store, model, exactBelow);
+    const model = ServingModel.load(modelDir, data, retrieval);
+    const service = new Service(store, model, retrieval);
     await service.refreshItems();
     return service;
   }
@@ -467,6 +468,7 @@ export class Service {
       dir: m.dir,
       loadedAt: m.loadedAt.toISOString(),
       hasRanker: m.recommender.hasRanker,
+      index: m.indexKind,
       card: m.recommender.card(),
       genres: this.catalog.genreNames(),
       numUsers: m.numUsers,
@@ -486,7 +488,7 @@ export class Service {
       let next: ServingModel;
       try {
         const data = await modelDataFromStore(this.store, `store (${this.store.kind})`);
-        next = ServingModel.load(dir, data, this.exactBelow);
+        next = ServingModel.load(dir, data, this.retrieval);
       } catch (error) {
         throw new HttpError(
           422,

@@ -5,7 +5,7 @@
  * ServingModel completely before it replaces the old one; requests hold the one they started with.
  */
 import { readManifest } from "../engine/model-file/index.js";
-import { Recommender } from "../models/ranking/recommender.js";
+import { Recommender, type RetrievalOptions } from "../models/ranking/recommender.js";
 import type { ModelData } from "./model-data.js";
 
 export class ServingModel {
@@ -27,13 +27,13 @@ export class ServingModel {
    * Loads and checks a model directory against the store's data; throws with the reason when
    * unusable.
    */
-  static load(dir: string, data: ModelData, exactBelow?: number): ServingModel {
+  static load(dir: string, data: ModelData, retrieval?: RetrievalOptions): ServingModel {
     const manifest = readManifest(dir);
-    // exactBelow (catalog size from which stage one uses HNSW) is passed only when set.
+    // Retrieval options are passed only when set (the 4th argument is an addition to the contract).
     const recommender =
-      exactBelow === undefined
+      retrieval === undefined
         ? Recommender.load(dir, data.dataset)
-        : Recommender.load(dir, data.dataset, undefined, exactBelow);
+        : Recommender.load(dir, data.dataset, undefined, retrieval);
     const cand = recommender.candidates;
     if (cand.numItems !== data.numItems) {
       throw new Error(`${dir}: the model has ${cand.numItems} items, the store's dataset ${data.numItems}`);
@@ -58,6 +58,12 @@ export class ServingModel {
       v,
       dim,
     );
+  }
+
+  /** Stage one's retrieval index ("exact" | "hnsw"), when the Recommender exposes it. */
+  get indexKind(): string {
+    const index = (this.recommender as { index?: { kind?: unknown } }).index;
+    return typeof index?.kind === "string" ? index.kind : "unknown";
   }
 
   /** Cosine similarity of two known items' output embeddings. */

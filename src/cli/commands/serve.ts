@@ -12,7 +12,7 @@ import type { Command } from "./command.js";
 
 const help = `Usage: watchnext serve --model <dir> [--data <path>] [--store sqlite:<file>|postgres://…]
                        [--port 8080] [--host 127.0.0.1] [--token <t> | --token-file <f>]
-                       [--exact-below 100000] [--log-level info]
+                       [--exact-below 100000] [--index-cache <file>] [--log-level info]
 
 Serves recommendations, event ingestion and the web page over HTTP (API under /v1, OpenAPI at
 /openapi.json, metrics at /metrics).
@@ -27,6 +27,7 @@ Serves recommendations, event ingestion and the web page over HTTP (API under /v
   --token <t>          require \`Authorization: Bearer <t>\` on write and admin routes
   --token-file <f>     read the token from a file (first line), keeping it out of the process list
   --exact-below <n>    catalog size from which retrieval uses HNSW instead of exact top-k (default 100000)
+  --index-cache <f>    keep a built HNSW index in this file and reuse it when it matches the model
   --log-level <l>      fatal|error|warn|info|debug (default info; requests are not logged one by one)`;
 
 export const serveCommand: Command = {
@@ -44,6 +45,7 @@ export const serveCommand: Command = {
         "token-file": { type: "string" },
         "log-level": { type: "string" },
         "exact-below": { type: "string" },
+        "index-cache": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -89,6 +91,7 @@ export const serveCommand: Command = {
         token,
         logger: { level },
         exactBelow,
+        indexCache: values["index-cache"],
         log,
       });
     } catch (error) {

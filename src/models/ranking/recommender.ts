@@ -17,6 +17,12 @@ export interface FeatureContribution {
   readonly contribution: number;
 }
 
+/** How stage one retrieves (an addition to the contract's signature: Recommender.load's 4th argument). */
+export interface RetrievalOptions {
+  readonly exactBelow?: number;
+  readonly indexCache?: string;
+}
+
 export class Recommender {
   readonly hasRanker = false;
 
@@ -29,14 +35,16 @@ export class Recommender {
 
   /**
    * A two-stage model directory written by `watchnext train`, or a candidates-only directory (stage
-   * one alone). exactBelow: catalog size from which retrieval uses HNSW (default 100,000).
+   * one alone). Retrieval options: `exactBelow` = catalog size from which stage one uses HNSW
+   * (default 100,000); `indexCache` = a file where a built HNSW index is kept and reused.
    */
-  static load(dir: string, data: Dataset, kernels?: Kernels, exactBelow = DEFAULT_EXACT_BELOW): Recommender {
+  static load(dir: string, data: Dataset, kernels?: Kernels, options: RetrievalOptions = {}): Recommender {
     const manifest = readManifest(dir);
     const model = CandidateModel.load(dir, data, kernels);
     const index = createIndex(model.itemVectors(), model.numItems, model.userDim, {
       itemBias: model.itemBias(),
-      exactBelow,
+      exactBelow: options.exactBelow ?? DEFAULT_EXACT_BELOW,
+      cachePath: options.indexCache,
       kernels,
     });
     return new Recommender(model, manifest, index);
@@ -49,6 +57,7 @@ export class Recommender {
       kind: this.manifest.kind,
       trainedAt: this.manifest.createdAt,
       stages: ["candidates"],
+      retrieval: this.index.kind,
       ...m,
     };
   }
