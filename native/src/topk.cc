@@ -1,10 +1,10 @@
 // Exact top-k of U·Vᵀ (+ item bias) with per-query exclusion lists. Work is split into tasks over
 // the pool: query chunks, and — when there are fewer chunks than threads (one query, the serving
-// case) — parts of the catalog as well. A task walks its items in blocks, scores a block with one
-// GEMM into a per-thread tile, marks the excluded items as NaN (skipped, as the reference skips NaN
+// case) — parts of the catalog as well. A task walks its items in blocks, scores a block into a
+// per-thread tile (one GEMM, or plain dot products for up to three queries), marks the excluded items as NaN (skipped, as the reference skips NaN
 // scores), and feeds each row into that query's bounded heap. Catalog parts keep their own partial
 // top-k, merged afterwards under the same total order (score descending, ties to the lower item).
-// Parts start on item-block boundaries, so every score is computed by the same GEMM call as in
+// Parts start on item-block boundaries, so every score is computed by the same arithmetic as in
 // the unsplit scan: results are bit for bit those of one thread, whatever the split.
 #include <algorithm>
 #include <cmath>
@@ -28,6 +28,11 @@ constexpr double kMaxPartialEntries = 1 << 22;
 // Parts per thread: more parts than threads, so a thread that is not scheduled (the machine is
 // shared with the load generator, other processes) holds back less of the answer.
 constexpr long kPartsPerThread = 4;
+
+// Up to this many queries in a chunk, item scores are plain dot products: the GEMM's register tile
+// is several query rows tall, and with one or two queries most of its work (and its packing of
+// the item block) would be wasted.
+constexpr long kDotMaxQueries = 3;
 
 thread_local std::vector<float> t_tile;
 thread_local std::vector<int> t_part_items;
@@ -72,6 +77,18 @@ void push(int* items, float* scores, long& size, long k, float s, int j) {
   }
 }
 
+// u·v over n floats in eight interleaved float lanes summed in a fixed order: the compiler turns the
+// lanes into vector registers, and the order does not depend on the thread count or the split.
+inline float dot(const float* a, const float* b, long n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  long d = 0;
+  for (; d + 8 <= n; d += 8)
+    for (int l = 0; l < 8; l++) acc[l] += a[d + l] * b[d + l];
+  float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; d < n; d++) s += a[d] * b[d];
+  return s;
+}
+
 // Heapsorts a heap of `size` entries (worst at the root) into best-first order and pads to k.
 void finish(int* items, float* scores, long size, long k) {
   for (long end = size - 1; end > 0; end--) {
@@ -108,7 +125,15 @@ void scan(const Problem& p, long q0, long qn, long j_begin, long j_end, int* out
   for (long qi = 0; qi < qn; qi++) sizes[qi] = 0;
   for (long j0 = j_begin; j0 < j_end; j0 += kItemBlock) {
     const long ib = std::min(kItemBlock, p.num_items - j0);
-    gemm_serial(false, true, qn, ib, dim, 1.0f, p.u + q0 * dim, dim, p.v + j0 * dim, dim, 0.0f, tile, ib);
+    if (qn <= kDotMaxQueries) {
+      for (long qi = 0; qi < qn; qi++) {
+        const float* uq = p.u + (q0 + qi) * dim;
+        float* row = tile + qi * ib;
+        for (long j = 0; j < ib; j++) row[j] = dot(uq, p.v + (j0 + j) * dim, dim);
+      }
+    } else {
+      gemm_serial(false, true, qn, ib, dim, 1.0f, p.u + q0 * dim, dim, p.v + j0 * dim, dim, 0.0f, tile, ib);
+    }
     for (long qi = 0; qi < qn; qi++) {
       float* row = tile + qi * ib;
       if (p.item_bias != nullptr)
