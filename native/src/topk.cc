@@ -1,8 +1,9 @@
 // Exact top-k of U·Vᵀ (+ item bias) with per-query exclusion lists. Work is split into tasks over
 // the pool: query chunks, and — when there are fewer chunks than threads (one query, the serving
 // case) — parts of the catalog as well. A task walks its items in blocks, scores a block into a
-// per-thread tile (one GEMM, or plain dot products for up to three queries), marks the excluded items as NaN (skipped, as the reference skips NaN
-// scores), and feeds each row into that query's bounded heap. Catalog parts keep their own partial
+// per-thread tile (one GEMM, or plain dot products for up to three queries), marks the excluded
+// items as NaN (skipped, as the reference skips NaN scores), and feeds each row into that query's
+// bounded heap. Catalog parts keep their own partial
 // top-k, merged afterwards under the same total order (score descending, ties to the lower item).
 // Parts start on item-block boundaries, so every score is computed by the same arithmetic as in
 // the unsplit scan: results are bit for bit those of one thread, whatever the split.
