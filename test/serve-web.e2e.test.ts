@@ -154,6 +154,8 @@ describe.skipIf(!hasChromium && !inCI)("web page in Chromium", () => {
     expect((await ids("#history"))[0]).toBe(target);
     expect(await ids("#recs")).not.toContain(target);
     expect(await ids("#recs")).toHaveLength(10);
+    // Focus stays in place: on the watch button of the item that took the first slot.
+    expect(await page.locator("#recs > li:first-child button.watch:focus").count()).toBe(1);
     // The event reached the store: the API's history has it too.
     const res = await fetch(`${server.url}/v1/users/1/history?limit=1`);
     const body = (await res.json()) as { items: Array<{ item: string }> };
@@ -170,6 +172,15 @@ describe.skipIf(!hasChromium && !inCI)("web page in Chromium", () => {
     expect(await page.textContent("#item-dialog-meta")).toContain(`id ${item}`);
     await page.locator("#similar > li").first().locator("button.title").click();
     await expect.poll(() => page.textContent("#item-dialog-meta")).toContain(`id ${similar[0]}`);
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.locator("#item-dialog[open]").count()).toBe(0);
+
+    // Any item by id, too.
+    const other = (await ids("#recs"))[2];
+    await page.fill("#item-id", other);
+    await page.click("#item-form button[type=submit]");
+    await page.waitForSelector("#item-dialog[open] #similar > li[data-item]");
+    expect(await page.textContent("#item-dialog-meta")).toContain(`id ${other}`);
     await page.keyboard.press("Escape");
     await expect.poll(() => page.locator("#item-dialog[open]").count()).toBe(0);
   });

@@ -268,6 +268,9 @@ function reload() {
 }
 
 async function markWatched(item, button) {
+  // Keyboard users keep their place: focus moves to the item that takes this one's slot.
+  const slot = button?.closest("#recs > li");
+  const index = slot ? [...slot.parentElement.children].indexOf(slot) : -1;
   await guarded(async () => {
     if (state.mode === "user") {
       await api("POST", "/v1/events", { events: [{ user: state.user, item }] });
@@ -279,6 +282,10 @@ async function markWatched(item, button) {
     state.fresh = String(item);
     await reload();
   }, button);
+  if (index >= 0) {
+    const rows = $("recs").children;
+    rows[Math.min(index, rows.length - 1)]?.querySelector("button.watch")?.focus();
+  }
 }
 
 // ---------- rendering ----------
@@ -769,6 +776,11 @@ function start() {
     e.preventDefault();
     const id = $("user-id").value.trim();
     if (id) guarded(() => loadUser(id), e.submitter);
+  });
+  $("item-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const id = $("item-id").value.trim();
+    if (id) guarded(() => openItem(id), e.submitter);
   });
   $("anon-start").addEventListener("click", (e) => {
     state.anonHistory = [];
