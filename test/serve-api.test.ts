@@ -342,11 +342,13 @@ describe("service API (SQLite)", () => {
     );
     const ok = await call("POST", "/v1/admin/reload", { model: secondModelDir });
     const results = await Promise.all(inflight);
+    expect(ok.status).toBe(200);
     for (const r of results) {
       expect(r.status).toBe(200);
       expect(r.json.items).toHaveLength(5);
+      // Each answer comes wholly from one model: the old or the new one.
+      expect([v0, ok.json.version]).toContain(r.json.modelVersion);
     }
-    expect(ok.status).toBe(200);
     expect(ok.json.previous).toBe(v0);
     expect(ok.json.version).not.toBe(v0);
     const after = await call("GET", "/v1/users/1/recommendations?k=3");
