@@ -457,6 +457,8 @@ export class Service {
       asOf,
       items: rows.map((r) => ({ ...this.catalog.view(r.item), count: r.count })),
     };
+    // Keyed by the caller's (days, k): bounded so varied queries cannot grow it without limit.
+    if (this.popularCache.size >= 256) this.popularCache.clear();
     this.popularCache.set(key, { at: Date.now(), value });
     return value;
   }
