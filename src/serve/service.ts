@@ -138,12 +138,12 @@ export class Service {
     return idx;
   }
 
-  private allowFor(genre: string | undefined): ((item: number) => boolean) | undefined {
+  private allowFor(genre: string | undefined, field: string): ((item: number) => boolean) | undefined {
     if (genre === undefined) return undefined;
     if (!this.catalog.hasGenre(genre)) {
       throw new HttpError(
         400,
-        `querystring/genre: no genre ${JSON.stringify(genre)}; known genres: ${this.catalog.genreNames().join(", ")}`,
+        `${field}: no genre ${JSON.stringify(genre)}; known genres: ${this.catalog.genreNames().join(", ")}`,
       );
     }
     const mask = this.catalog.genreMask(genre);
@@ -156,7 +156,7 @@ export class Service {
     const user = await this.lookupUser(id);
     const h = await this.histories.get(user);
     const imp = await this.userImpressions(user);
-    const allow = this.allowFor(opts.genre);
+    const allow = this.allowFor(opts.genre, "querystring/genre");
     const req = this.request(
       m,
       user < m.numUsers ? user : -1,
@@ -214,7 +214,16 @@ export class Service {
     const items = Int32Array.from(order, (i) => this.catalog.index.get(history[i].item) as number);
     const times = Float64Array.from(order, (i) => history[i].time);
     const weights = Float32Array.from(order, (i) => history[i].weight);
-    const req = this.request(m, -1, items, times, weights, items.length, opts, this.allowFor(opts.genre));
+    const req = this.request(
+      m,
+      -1,
+      items,
+      times,
+      weights,
+      items.length,
+      opts,
+      this.allowFor(opts.genre, "body/genre"),
+    );
     return this.respond(m, null, req, m.recommender.recommend(req), opts);
   }
 
