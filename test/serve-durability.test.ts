@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, trainTinyModel } from "./support/serve-fixture.js";
-import { testDatabase } from "./support/test-postgres.js";
+import { stopStartedCluster, testDatabase } from "./support/test-postgres.js";
 
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
 const TOKEN = "durability-token";
@@ -32,6 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of children) c.kill("SIGKILL");
   for (const d of drops) await d().catch(() => {});
+  stopStartedCluster();
   rmSync(dir, { recursive: true, force: true });
 });
 

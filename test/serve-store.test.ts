@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../src/serve/store/postgres-store.js";
 import { SqliteStore } from "../src/serve/store/sqlite-store.js";
 import { UnknownItemsError, type SeedData, type Store } from "../src/serve/store/store.js";
-import { testDatabase } from "./support/test-postgres.js";
+import { stopStartedCluster, testDatabase } from "./support/test-postgres.js";
 
 let dir: string;
 const cleanups: (() => Promise<void>)[] = [];
@@ -23,6 +23,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   for (const c of cleanups) await c().catch(() => {});
+  stopStartedCluster();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,7 +2,8 @@
  * PostgreSQL for the service tests. CI (.ci/run) starts a cluster and exports WATCHNEXT_TEST_PG;
  * under CI=true a missing URL fails the tests (they never skip there). Locally, without the
  * variable, scripts/start-test-postgres.sh starts a throwaway cluster for this test file. Each call
- * of testDatabase() gets its own fresh database in that cluster.
+ * of testDatabase() gets its own fresh database in that cluster; stopStartedCluster() (in afterAll)
+ * stops a cluster the file started.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -29,10 +30,6 @@ function clusterUrl(): string {
       const url = r.stdout.trim().split("\n").pop() as string;
       const dir = /cluster in (\S+)/.exec(r.stderr)?.[1] ?? "";
       started = { url, dir };
-      // The cluster lives as long as this test process.
-      process.once("exit", () => {
-        if (dir) spawnSync("bash", [script, "stop", dir]);
-      });
     } catch (error) {
       stderr = String((error as { stderr?: string }).stderr ?? error);
       throw new Error(
@@ -62,4 +59,10 @@ export async function testDatabase(): Promise<{ url: string; drop(): Promise<voi
       await c.end();
     },
   };
+}
+
+/** Stops the cluster this process started (none when WATCHNEXT_TEST_PG was given); call in afterAll. */
+export function stopStartedCluster(): void {
+  if (started?.dir) spawnSync("bash", [script, "stop", started.dir]);
+  started = null;
 }
