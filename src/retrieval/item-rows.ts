@@ -60,14 +60,6 @@ export class ItemRows {
     return this.searchableData === null || this.searchableData[item] === 1;
   }
 
-  /** Number of reserved (unsearchable) items. */
-  get reservedCount(): number {
-    if (this.searchableData === null) return 0;
-    let n = 0;
-    for (let i = 0; i < this.count; i++) if (this.searchableData[i] === 0) n++;
-    return n;
-  }
-
   /**
    * Appends `count` items (ids size .. size + count − 1, returned as the first id). vectors null
    * reserves them (never searchable); otherwise it holds count×dim finite values, and itemBias
