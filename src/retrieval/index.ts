@@ -1,7 +1,8 @@
 /**
- * Retrieval: top-N items by inner product for user vectors, with seen-item exclusion. One
- * VectorIndex interface; ExactIndex (brute force on the engine's topK kernel) for catalogs below
- * ~100k items, HnswIndex (norm-ranged HNSW graphs) above; createIndex picks.
+ * Retrieval: top-N items by inner product (+ item bias) for user vectors, with seen-item exclusion.
+ * One VectorIndex interface; ExactIndex (brute force on the engine's topK kernel) for catalogs below
+ * ~100k items, HnswIndex (norm-ranged HNSW graphs) above; createIndex picks (and can cache a built
+ * HNSW index in a file). Both grow while they serve (addItems).
  */
 export type { Exclusion, SearchResult, VectorIndex } from "./vector-index.js";
 export { ExactIndex, type ExactIndexOptions } from "./exact-index.js";
