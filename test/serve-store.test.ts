@@ -209,6 +209,11 @@ describe.each(impls)("store contract: $name", (impl) => {
     expect(Array.from(imp.items)).toEqual([2, 0, 1]);
     expect(Array.from(imp.times)).toEqual([500, 500, 600]);
     expect(store.droppedImpressions).toBe(0);
+    store.recordImpressions(0, Int32Array.of(1), 700);
+    const all = await store.allImpressions();
+    expect(Array.from(all.user)).toEqual([1, 1, 1, 0]);
+    expect(Array.from(all.item)).toEqual([2, 0, 1, 1]);
+    expect(Array.from(all.time)).toEqual([500, 500, 600, 700]);
   });
 
   it("reopening keeps everything and does not migrate again", async () => {

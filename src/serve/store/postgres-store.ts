@@ -467,6 +467,20 @@ export class PostgresStore implements Store {
     return { items: Int32Array.from(r.rows, (x) => x.i), times: Float64Array.from(r.rows, (x) => x.t) };
   }
 
+  async allImpressions(): Promise<{ user: Int32Array; item: Int32Array; time: Float64Array }> {
+    await this.flush();
+    const r = await this.pool.query({
+      text: "SELECT user_idx, item_idx, time FROM impressions ORDER BY id",
+      rowMode: "array",
+    } as pg.QueryConfig);
+    const rows = r.rows as unknown as [number, number, number][];
+    return {
+      user: Int32Array.from(rows, (x) => x[0]),
+      item: Int32Array.from(rows, (x) => x[1]),
+      time: Float64Array.from(rows, (x) => x[2]),
+    };
+  }
+
   async flush(): Promise<void> {
     if (this.impressionTimer !== null) {
       clearTimeout(this.impressionTimer);

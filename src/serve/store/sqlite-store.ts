@@ -175,6 +175,9 @@ function prepareStatements(db: Database.Database, side: Database.Database) {
         "SELECT item_idx, time FROM impressions WHERE user_idx = ? ORDER BY id",
       )
       .raw(),
+    allImpressions: db
+      .prepare<[], [number, number, number]>("SELECT user_idx, item_idx, time FROM impressions ORDER BY id")
+      .raw(),
     insertImpression: side.prepare<[number, number, number]>(
       "INSERT INTO impressions (user_idx, item_idx, time) VALUES (?, ?, ?)",
     ),
@@ -474,6 +477,16 @@ export class SqliteStore implements Store {
     return {
       items: Int32Array.from(rows, (r) => r[0]),
       times: Float64Array.from(rows, (r) => r[1]),
+    };
+  }
+
+  async allImpressions(): Promise<{ user: Int32Array; item: Int32Array; time: Float64Array }> {
+    await this.flush();
+    const rows = this.st.allImpressions.all();
+    return {
+      user: Int32Array.from(rows, (r) => r[0]),
+      item: Int32Array.from(rows, (r) => r[1]),
+      time: Float64Array.from(rows, (r) => r[2]),
     };
   }
 

@@ -184,6 +184,8 @@ export interface Store {
   recordImpressions(user: number, items: Int32Array, time: number): void;
   /** The user's recorded impressions, oldest first. */
   impressions(user: number): Promise<{ items: Int32Array; times: Float64Array }>;
+  /** Every recorded impression (dense indices), in recording order: what `train ranker` can learn from. */
+  allImpressions(): Promise<{ user: Int32Array; item: Int32Array; time: Float64Array }>;
   /** Writes buffered impressions now. */
   flush(): Promise<void>;
   close(): Promise<void>;
