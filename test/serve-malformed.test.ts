@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseTime } from "../src/serve/server.js";
 import type { RunningServer } from "../src/serve/start.js";
 import { startTestServer, trainTinyModel } from "./support/serve-fixture.js";
 
@@ -337,5 +338,25 @@ describe("malformed requests", () => {
     expect((await server.service.store.counts()).events).toBe(eventsAtStart + 1);
     expect(logLines.length).toBeGreaterThan(0);
     for (const line of logLines) expect(line).not.toContain(TOKEN);
+  });
+});
+
+describe("event times", () => {
+  it("reads epoch seconds and ISO-8601 (no offset = UTC, whatever the server's zone); refuses the rest", () => {
+    const noon = Date.UTC(2024, 4, 1, 12) / 1000;
+    expect(parseTime(noon, "t")).toBe(noon);
+    expect(parseTime(String(noon), "t")).toBe(noon);
+    expect(parseTime("2024-05-01T12:00:00Z", "t")).toBe(noon);
+    expect(parseTime("2024-05-01T12:00:00", "t")).toBe(noon);
+    expect(parseTime("2024-05-01 12:00", "t")).toBe(noon);
+    expect(parseTime("2024-05-01T14:00:00+02:00", "t")).toBe(noon);
+    expect(parseTime("2024-05-01T12:00:00.5+0000", "t")).toBe(noon + 0.5);
+    expect(parseTime("2024-05-01", "t")).toBe(Date.UTC(2024, 4, 1) / 1000);
+    for (const bad of ["yesterday", "05/01/2024", "2024-13-45T00:00:00Z", "", "1e400"]) {
+      expect(() => parseTime(bad, "body/events/3/time")).toThrow(
+        /body\/events\/3\/time: expected epoch seconds or an ISO-8601/,
+      );
+    }
+    expect(() => parseTime(Infinity, "t")).toThrow(/expected epoch seconds/);
   });
 });

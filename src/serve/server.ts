@@ -65,7 +65,9 @@ export function parseTime(value: number | string, field: string): number {
     // Epoch seconds written as text (query strings are text).
     return Number(value.trim());
   } else if (ISO_TIME.test(value.trim())) {
-    const ms = Date.parse(value.trim());
+    // A date-time without an offset is read as UTC (never the server's time zone).
+    const v = value.trim().replace(" ", "T");
+    const ms = Date.parse(/T/.test(v) && !/(Z|[+-]\d{2}:?\d{2})$/.test(v) ? `${v}Z` : v);
     if (Number.isFinite(ms)) return ms / 1000;
   }
   throw new HttpError(
