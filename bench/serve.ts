@@ -513,9 +513,11 @@ async function recsPart(
   const store = join(work, `${name}.db`);
   rmSync(store, { force: true });
   // --exact-below 0: every catalog size is "above", so HNSW; past the catalog size: exact.
+  // The HNSW build is cached in the work directory: a first run's start includes the build, a
+  // rerun with the same --work reuses it.
   const exactBelow = {
     default: [],
-    hnsw: ["--exact-below", "0"],
+    hnsw: ["--exact-below", "0", "--index-cache", join(work, `${name}.hnsw`)],
     exact: ["--exact-below", String(items.length + 1)],
   }[index];
   const server = await startServer(
