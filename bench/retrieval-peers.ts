@@ -126,7 +126,11 @@ export async function run(args: string[]): Promise<unknown> {
     spread: o.spread,
     normSigma: o.normSigma,
   });
-  const truth = new ExactIndex(items, o.items, o.dim, getKernels()).search(queries, o.queries, o.k).items;
+  const truth = new ExactIndex(items, o.items, o.dim, { kernels: getKernels() }).search(
+    queries,
+    o.queries,
+    o.k,
+  ).items;
   const hnsw = buildHnswlibIp(items, o.items, o.dim, o);
   const libraries: Library[] = [
     {

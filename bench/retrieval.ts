@@ -17,6 +17,7 @@
 import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
 import hnswlib from "hnswlib-node";
 import { getKernels } from "../src/engine/kernels/index.js";
+import { nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 import {
   ExactIndex,
@@ -56,7 +57,14 @@ interface VariantResult {
 
 interface DimResult {
   dim: number;
-  exact: { queriesPerSecondBatched: number; queriesPerSecondOneByOne: number; backend: string };
+  exact: {
+    queriesPerSecondBatched: number;
+    /** One query per call on the whole pool. */
+    queriesPerSecondOneByOne: number;
+    /** One query per call by pool size: median of 3 interleaved windows, and the windows. */
+    oneByOneByThreads: { threads: number; queriesPerSecond: number; windows: number[] }[];
+    backend: string;
+  };
   hnsw: VariantResult[];
 }
 
@@ -264,15 +272,36 @@ export async function run(args: string[]): Promise<unknown> {
       dim,
       seed: o.seed,
     });
-    const exact = new ExactIndex(items, o.items, dim, kernels);
+    const exact = new ExactIndex(items, o.items, dim, { kernels });
     let start = performance.now();
     const truth = exact.search(queries, o.queries, o.k).items;
     const qpsBatched = o.queries / seconds(start);
-    start = performance.now();
-    for (let q = 0; q < o.queries; q++) exact.search(queries.subarray(q * dim, (q + 1) * dim), 1, o.k);
-    const qpsOne = o.queries / seconds(start);
+    // One query per call (the serving case), with 1 thread and with the whole pool: topK splits the
+    // catalog across threads then. Interleaved windows, medians.
+    const threadCounts = kernels.backend === "native" ? [...new Set([1, nativeThreads()])] : [1];
+    const initialThreads = kernels.backend === "native" ? nativeThreads() : 1;
+    const windows = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+    for (let w = 0; w < 3; w++) {
+      for (const t of threadCounts) {
+        if (kernels.backend === "native") setNativeThreads(t);
+        start = performance.now();
+        for (let q = 0; q < o.queries; q++) exact.search(queries.subarray(q * dim, (q + 1) * dim), 1, o.k);
+        windows.get(t)?.push(o.queries / seconds(start));
+      }
+    }
+    if (kernels.backend === "native") setNativeThreads(initialThreads);
+    const oneByOne = threadCounts.map((threads) => {
+      const qps = [...(windows.get(threads) ?? [])].sort((a, b) => a - b);
+      return {
+        threads,
+        queriesPerSecond: qps[Math.floor(qps.length / 2)],
+        windows: windows.get(threads) ?? [],
+      };
+    });
+    const qpsOne = oneByOne[oneByOne.length - 1].queriesPerSecond;
     log(
-      `${dim}-d exact (${kernels.backend}): ${qpsBatched.toFixed(0)} q/s batched, ${qpsOne.toFixed(0)} q/s one by one`,
+      `${dim}-d exact (${kernels.backend}): ${qpsBatched.toFixed(0)} q/s batched, one by one ` +
+        oneByOne.map((r) => `${r.queriesPerSecond.toFixed(0)} q/s on ${r.threads} thread(s)`).join(", "),
     );
     const seen = seenItems(exact.search(queries, o.queries, 200).items, o.queries, o.seed + 1);
     const truthSeen = exact.search(queries, o.queries, o.k, seen).items;
@@ -298,6 +327,7 @@ export async function run(args: string[]): Promise<unknown> {
       exact: {
         queriesPerSecondBatched: qpsBatched,
         queriesPerSecondOneByOne: qpsOne,
+        oneByOneByThreads: oneByOne,
         backend: kernels.backend,
       },
       hnsw,

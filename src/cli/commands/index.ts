@@ -7,6 +7,8 @@ import { dataSynth } from "./data-synth.js";
 import { trainCandidates } from "./train-candidates.js";
 import { evaluateCommand } from "./evaluate.js";
 import { recommendCommand } from "./recommend.js";
+import { serveCommand } from "./serve.js";
+import { quickstart } from "./quickstart.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -16,4 +18,6 @@ export const commands: Record<string, Command> = {
   "train candidates": trainCandidates,
   evaluate: evaluateCommand,
   recommend: recommendCommand,
+  serve: serveCommand,
+  quickstart,
 };

@@ -4,9 +4,9 @@
  * Ctrl-C stops after the current step and saves the best model so far.
  */
 import { parseArgs } from "node:util";
-import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
+import { trainCandidatesModel } from "../candidates-training.js";
 import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
@@ -54,7 +54,6 @@ export const trainCandidates: Command = {
     // Fail on a bad config before loading data: a ConfigError names the key path (no stack trace).
     resolveCandidateModelConfig(config, "--config");
     const protocolArgs = parseProtocolArgs(values);
-    const protocol = protocolArgs.protocol;
     const seed = parseSeed(values.seed);
     const dataset = await loadFromArgs(values);
     const split = splitFromArgs(dataset, protocolArgs);
@@ -67,37 +66,13 @@ export const trainCandidates: Command = {
       controller.abort();
     };
     process.on("SIGINT", onSigint);
-    const started = performance.now();
     try {
-      // Temporal validation trains on data up to the validation cut; the final model is then
-      // refitted on the whole training part for the chosen number of epochs.
-      let model = await CandidateModel.fit(split.validTrain ?? split.train, {
+      const { model, seconds } = await trainCandidatesModel(dataset, split, {
         config,
-        valid: split.valid,
-        validProtocol: protocol,
         seed,
+        out: values.out,
         onProgress,
         signal: controller.signal,
-      });
-      if (split.validTrain && !controller.signal.aborted && model.summary) {
-        const epochs = Math.max(1, model.summary.bestEpoch);
-        const tuned = model.summary;
-        model = await CandidateModel.fit(split.train, {
-          config: { ...config, train: { ...config.train, epochs } },
-          seed,
-          onProgress,
-          signal: controller.signal,
-        });
-        model.summary = { ...tuned, ...model.summary, bestValid: tuned.bestValid };
-      }
-      const seconds = (performance.now() - started) / 1000;
-      model.save(values.out, {
-        dataset: dataset.name,
-        source: dataset.source,
-        protocol,
-        protocolParams: JSON.parse(JSON.stringify(split.params)),
-        trainSeconds: seconds,
-        interrupted: controller.signal.aborted,
       });
       const s = model.summary;
       const best = s?.bestValid
