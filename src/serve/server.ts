@@ -22,7 +22,7 @@ import { routes, type RouteSpec } from "./schemas.js";
 import { HttpError, Service, type RecOptions } from "./service.js";
 import { describeStore, openStore } from "./store/open-store.js";
 import { seedDataFromDataset } from "./store/seed.js";
-import type { EventInput, Store } from "./store/store.js";
+import { UnknownItemsError, type EventInput, type Store } from "./store/store.js";
 import { webRoutes } from "./web/index.js";
 
 /** Default request body limit: a full batch of 10,000 events fits with room to spare. */
@@ -276,9 +276,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     try {
       return await service.ingest(events);
     } catch (error) {
-      if (error instanceof Error && error.name === "UnknownItemsError") {
-        const ids = (error as Error & { ids: string[] }).ids;
-        throw new HttpError(400, `body/events: ${error.message}`, { unknownItems: [...ids] });
+      if (error instanceof UnknownItemsError) {
+        throw new HttpError(400, `body/events: ${error.message}`, { unknownItems: [...error.ids] });
       }
       throw error;
     }
