@@ -1,39 +1,46 @@
 /**
- * Row access for the small side files of generic logs, whatever their format: CSV and TSV with a
- * header, or JSONL with one object per line. Each row is offered as `get(column)`, returning the
- * raw value (a string for CSV/TSV; any JSON value for JSONL) or undefined when absent.
+ * Row access for the side files of generic logs, whatever their format: delimited text with a
+ * header (separator and quoting sniffed, ./sniff.ts), JSONL with one object per line, or Parquet,
+ * gzipped or not. Each row is offered as `get(column)`, returning the raw value (a string for
+ * delimited text; any JSON value for JSONL; a number, string or list for Parquet) or undefined
+ * when absent.
  */
-import { extname } from "node:path";
 import { DataError, quoteValue } from "./errors.js";
-import type { LogFormat } from "./detect.js";
+import { readParquetRows } from "./read-parquet.js";
 import type { ReportBuilder } from "./report.js";
 import { readSideFile } from "./side-file.js";
+import { detectInput, type DetectedInput, type SniffOptions } from "./sniff.js";
 
 export type RowGetter = (column: string) => unknown;
 
-/** The format of a side file, from its extension (CSV when unknown). */
-export function tableFormat(path: string): LogFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".tsv" || ext === ".tab") return "tsv";
-  if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
-  return "csv";
-}
-
 /**
- * Calls `onRow` for each data row. `onColumns` receives the header (CSV/TSV) before the first row,
- * or, for JSONL, the keys of the first object.
+ * Calls `onRow` for each data row. `onColumns` receives the header (delimited text, Parquet)
+ * before the first row, or, for JSONL, the keys of the first object. Returns how the file was read.
  */
 export async function readTable(
   path: string,
-  format: LogFormat,
+  sniff: SniffOptions,
   report: ReportBuilder,
   onRow: (get: RowGetter, line: number) => void,
   onColumns?: (names: string[], line: number) => void,
-): Promise<void> {
-  if (format === "jsonl") {
+): Promise<DetectedInput> {
+  const input = await detectInput(path, sniff);
+  report.input(input);
+  if (input.kind === "parquet") {
+    await readParquetRows(path, report, onRow, onColumns);
+    return input;
+  }
+  if (input.kind === "jsonl") {
     let first = true;
     await readSideFile(
-      { path, delimiter: null, quotes: false, header: false, expected: "one JSON object per line" },
+      {
+        path,
+        delimiter: null,
+        quotes: false,
+        encoding: input.encoding,
+        header: false,
+        expected: "one JSON object per line",
+      },
       report,
       (r) => {
         const obj = parseJsonObject(path, r.line, r.text(0));
@@ -44,15 +51,17 @@ export async function readTable(
         onRow((c) => obj[c], r.line);
       },
     );
-    return;
+    return input;
   }
+  const sep = input.delimiter ?? ",";
   let header: string[] = [];
   let index = new Map<string, number>();
   await readSideFile(
     {
       path,
-      delimiter: format === "tsv" ? "\t" : ",",
-      quotes: format === "csv",
+      delimiter: sep,
+      quotes: input.quotes,
+      encoding: input.encoding,
       header: true,
       expected: "a header line naming the columns",
     },
@@ -63,7 +72,7 @@ export async function readTable(
           path,
           r.line,
           r.count < header.length ? header[r.count] : null,
-          `expected ${header.length} fields as in the header, got ${r.count}: ${quoteValue(r.raw(format === "tsv" ? "\t" : ","))}`,
+          `expected ${header.length} fields as in the header, got ${r.count}: ${quoteValue(r.raw(sep))}`,
         );
       }
       onRow((c) => {
@@ -77,6 +86,7 @@ export async function readTable(
       onColumns?.(names, line);
     },
   );
+  return input;
 }
 
 export function parseJsonObject(path: string, line: number, text: string): Record<string, unknown> {
