@@ -75,6 +75,7 @@ function numberExpr(name: string, type: string): string {
 
 /** A Parquet value as text for messages. */
 function shown(v: unknown): string {
+  if (typeof v === "string") return v;
   if (typeof v === "bigint") return v.toString();
   if (v instanceof Date) return v.toISOString();
   return JSON.stringify(v) ?? String(v);
@@ -91,6 +92,7 @@ function numericId(v: unknown): number {
 function idText(v: unknown): string | null {
   if (typeof v === "string") return v === "" ? null : v;
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : null;
+  if (typeof v === "string") return v;
   if (typeof v === "bigint") return v.toString();
   return null;
 }

@@ -88,17 +88,14 @@ export async function detectInput(path: string, options: SniffOptions = {}): Pro
       );
     return { ...base, kind: "parquet", delimiter: null, delimiterFrom: null, quotes: false, bom: false };
   }
+  const jsonExt = ext === ".jsonl" || ext === ".ndjson" || ext === ".json";
   if (head.length === 0) {
-    throw new DataError(
-      path,
-      null,
-      null,
-      "the file is empty (expected a header line or one JSON object per line)",
-    );
+    const expected = jsonExt ? "one JSON object per line" : "a header line or one JSON object per line";
+    throw new DataError(path, null, null, `the file is empty (expected ${expected})`);
   }
   const bom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const text = head.toString("latin1", bom ? 3 : 0);
-  const jsonl = ext === ".jsonl" || ext === ".ndjson" || ext === ".json" || /^\s*\{/.test(text);
+  const jsonl = jsonExt || /^\s*\{/.test(text);
   if (jsonl && options.delimiter === undefined) {
     return { ...base, kind: "jsonl", delimiter: null, delimiterFrom: null, quotes: false, bom };
   }
