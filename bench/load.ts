@@ -9,11 +9,13 @@
  * @duckdb/node-api (the choice recorded in docs/results/parquet-readers.md). The directory is
  * deleted afterwards.
  *
- *   node dist/bench/load.js [--rows N | --quick] [--seed S] [--readers] [--json]
+ *   node dist/bench/load.js [--rows N] [--seed S] [--readers] [--json]
+ *
+ *   node dist/bench/load.js --quick        (20,000 rows, to check the plumbing)
  *
  * Results go to bench/results/load.json (full size) or bench/results/load-<N>.json (other sizes).
  */
-import { isMainModule, writeBenchResult } from "./support.js";
+import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { execFileSync } from "node:child_process";
 import {
@@ -26,18 +28,19 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { loadDataset } from "../src/data/load.js";
+import { Rng } from "../src/engine/rng.js";
+
 import type { LoadOptions } from "../src/data/load-options.js";
 
 const FULL_ROWS = 32_000_000;
-/** --quick: enough rows to exercise every path in seconds. */
-const QUICK_ROWS = 300_000;
+const QUICK_ROWS = 20_000;
 
 /** The forms of the file that are loaded, each in its own child process. */
 const FORMATS = ["movielens-csv", "csv", "csv.gz", "parquet"] as const;
@@ -61,21 +64,10 @@ interface ChildResult {
   peakRssMB: number;
 }
 
-/** Mulberry32: a small seeded generator, enough for synthetic benchmark data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes `rows` ratings in the ml-latest CSV layout; returns the byte size. */
 function writeRatings(path: string, rows: number, seed: number): number {
-  const next = rng(seed);
+  const rng = new Rng(seed);
+  const next = (): number => rng.nextFloat();
   const numItems = Math.max(100, Math.round(rows / 365)); // ml-32m: 87,585 movies for 32M ratings
   const fd = openSync(path, "w");
   try {
@@ -228,11 +220,11 @@ function isFormat(v: string): v is Format {
 }
 
 export async function run(args: string[]): Promise<void> {
+  const { quick, rest } = takeQuick(args);
   const { values } = parseArgs({
-    args,
+    args: rest,
     options: {
       rows: { type: "string" },
-      quick: { type: "boolean" },
       seed: { type: "string" },
       readers: { type: "boolean" },
       json: { type: "boolean" },
@@ -247,7 +239,7 @@ export async function run(args: string[]): Promise<void> {
     if (!isFormat(format)) throw new Error(`--format: expected one of ${FORMATS.join(", ")}, got ${format}`);
     return child(values.child, format);
   }
-  const rows = values.rows ? Number(values.rows) : values.quick ? QUICK_ROWS : FULL_ROWS;
+  const rows = values.rows ? Number(values.rows) : quick ? QUICK_ROWS : FULL_ROWS;
   const seed = values.seed ? Number(values.seed) : 1;
   if (!Number.isInteger(rows) || rows < 1)
     throw new Error(`--rows: expected a positive integer, got ${values.rows}`);
@@ -311,12 +303,6 @@ export async function run(args: string[]): Promise<void> {
         })
       : undefined;
     const result = {
-      benchmark: "load ratings.csv (ml-latest CSV layout), and as CSV log, CSV.gz and Parquet",
-      command: `node dist/bench/load.js${values.rows ? ` --rows ${rows}` : values.quick ? " --quick" : ""}${values.seed ? ` --seed ${seed}` : ""}${values.readers ? " --readers" : ""}`,
-      date: new Date().toISOString(),
-      node: process.version,
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "",
       rows: r.rows,
       users: r.users,
       items: r.items,
@@ -338,8 +324,29 @@ export async function run(args: string[]): Promise<void> {
       })),
       ...(readers ? { parquetReaders: readers } : {}),
     };
+    const given = [
+      ...(values.rows ? ["--rows", String(rows)] : []),
+      ...(values.seed ? ["--seed", String(seed)] : []),
+      ...(values.readers ? ["--readers"] : []),
+    ];
     const name = rows === FULL_ROWS ? "load.json" : `load-${rows}.json`;
-    const path = writeBenchResult(name, result);
+    const written = writeBenchResult(
+      {
+        benchmark: "load",
+        args: given,
+        quick,
+        config: {
+          rows,
+          seed,
+          layout: "ml-latest ratings.csv: users in order, ~160 ratings each, Zipf-like items, half stars",
+          loader: "loadDataset (src/data/load.ts) in a fresh child process per form",
+          forms:
+            "MovieLens CSV layout; the same file as a CSV log, gzipped (zlib level 6) and as Parquet (DuckDB COPY)",
+        },
+      },
+      result,
+      name,
+    );
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else {
       for (const f of result.formats) {
@@ -352,7 +359,7 @@ export async function run(args: string[]): Promise<void> {
         console.log(
           `reader ${x.lib}: ${x.rowsPerSecond} rows/s, ${x.rowsPerCpuSecond} rows per CPU second, peak RSS ${x.peakRssMB} MB`,
         );
-      console.log(`-> ${path}`);
+      console.log(`-> ${written}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ export type * from "./data/load-options.js";
 export type * from "./eval/types.js";
 export type * from "./engine/kernels/kernels.js";
 export * from "./engine/index.js";
+export { UserError } from "./errors.js";
 export { loadDataset } from "./data/load.js";
 export { DataError } from "./data/errors.js";
 export { summarizeDataset, type DatasetSummary } from "./data/summary.js";

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { getKernels, referenceKernels } from "../src/engine/kernels/index.js";
 import { Rng } from "../src/engine/rng.js";
+import { UserError } from "../src/errors.js";
 import {
   createIndex,
   ExactIndex,
@@ -189,6 +190,8 @@ describe("HnswIndex", () => {
       expect(() => loadHnswIndex(bad)).toThrow(
         /bad\.hnsw: not a valid watchnext HNSW index file: range 0 runs past/,
       );
+      expect(() => loadHnswIndex(bad)).toThrow(UserError); // printed by the CLI without a stack
+      expect(() => loadHnswIndex(join(dir, "missing.hnsw"))).toThrow(/missing\.hnsw: cannot read \(ENOENT/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,7 +4,7 @@
  * ./commands and wires library pieces together; no logic of its own belongs here.
  */
 import { commands } from "./commands/index.js";
-import { CliError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 const usage = `watchnext — two-stage deep recommender (Covington et al., RecSys 2016)
 
@@ -39,7 +39,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof CliError || (err instanceof Error && err.name === "DataError")) {
+    // Errors meant for the user (bad file, option, config, model directory) print without a stack.
+    if (err instanceof UserError) {
       console.error(`watchnext: ${err.message}`);
     } else {
       console.error(err);

@@ -11,9 +11,10 @@
  *   const config = resolveConfig(DEFAULTS, RULES, input, "--config.ranking");
  *   // checks across fields: throw new ConfigError(configPath(where, "a.b"), "…", describeValue(v))
  */
+import { UserError } from "../errors.js";
 
 /** A bad configuration value: a user error (the CLI prints the message, no stack trace). */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = "ConfigError";
   constructor(
     /** Where the value is, e.g. "--config.train.lr" or "features.search.vocabSize". */

@@ -216,7 +216,7 @@ export interface UserFields {
 }
 
 /** Parses gender text: F/female -> 1, M/male -> 2, empty -> 0; anything else -> null (caller counts it). */
-export function parseGender(text: string): number | null {
+function parseGender(text: string): number | null {
   const t = text.trim().toLowerCase();
   if (t === "f" || t === "female") return 1;
   if (t === "m" || t === "male") return 2;

@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import hnswlib from "hnswlib-node";
-import { writeFileAtomic } from "../engine/model-file/atomic-write.js";
+import { ModelFileError } from "../engine/model-file/errors.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { checkParams, HnswIndex, type HnswParams, type HnswRange } from "./hnsw-index.js";
 
 const MAGIC = "WNHNSW01";
@@ -66,11 +67,16 @@ export function saveHnswIndex(index: HnswIndex, path: string): void {
   writeFileAtomic(path, chunks);
 }
 
-/** Loads an index written by saveHnswIndex; errors name the file and what was wrong. */
+/** Loads an index written by saveHnswIndex; errors (ModelFileError) name the file and what was wrong. */
 export function loadHnswIndex(path: string): HnswIndex {
-  const bytes = readFileSync(path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new ModelFileError(path, `cannot read (${(error as Error).message})`, { cause: error });
+  }
   const fail = (what: string): never => {
-    throw new Error(`${path}: not a valid watchnext HNSW index file: ${what}`);
+    throw new ModelFileError(path, `not a valid watchnext HNSW index file: ${what}`);
   };
   if (bytes.length < 12 || bytes.toString("latin1", 0, 8) !== MAGIC) fail(`expected magic "${MAGIC}"`);
   const headerLength = bytes.readUInt32LE(8);

@@ -36,7 +36,7 @@ export const dataInfo: Command = {
   },
 };
 
-export function formatSummary(s: DatasetSummary): string {
+function formatSummary(s: DatasetSummary): string {
   const e = s.eventsPerUser;
   const si = s.sideInfo;
   const of = (k: number, total: number, what: string): string => (k > 0 ? `${k}/${total} ${what}` : "absent");

@@ -6,25 +6,33 @@ import { parseArgs } from "node:util";
 import { numItems } from "../../data/dataset.js";
 import { evaluate } from "../../eval/evaluate.js";
 import { formatTable } from "../../eval/report.js";
-import { emptyReport, makeSplit, roundTo } from "../../eval/run-baselines.js";
+import { emptyReport, roundTo } from "../../eval/run-baselines.js";
 import { readManifest } from "../../engine/model-file/index.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import {
+  parseProtocolArgs,
+  protocolHelp,
+  protocolOptions,
+  splitFromArgs,
+  trainedProtocol,
+} from "../protocol-args.js";
 import type { Command } from "./command.js";
-import { parseProtocol } from "./train-candidates.js";
 
 const help = `Usage: watchnext evaluate --model <dir> --data <path> [--protocol loo|temporal] [--json]
 
 Evaluates a trained candidate generator on the protocol's validation and test queries (the same
 split and scoring path as \`watchnext baselines\`): HR/NDCG@10/50/100 and MRR for loo,
-Recall/NDCG/MAP@K for temporal. --data must be the dataset the model was trained on.
+Recall/NDCG/MAP@K for temporal. --data must be the dataset the model was trained on. Without
+protocol options, the protocol and temporal cut the model was trained with are used.
 
   --model <dir>          model directory written by \`watchnext train candidates\`
-  --protocol <name>      loo or temporal (default: the protocol the model was trained with)
   --no-filter-seen       keep the query's history items in the ranking
   --json                 print the report as JSON (the shape of \`baselines --json\`)
+
+${protocolHelp}
 
 ${dataHelp}`;
 
@@ -35,8 +43,8 @@ export const evaluateCommand: Command = {
       args,
       options: {
         ...dataOptions,
+        ...protocolOptions,
         model: { type: "string" },
-        protocol: { type: "string" },
         "no-filter-seen": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -47,12 +55,11 @@ export const evaluateCommand: Command = {
       return 0;
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
-    const trainedWith = readManifest(values.model, CANDIDATE_MODEL_KIND).metadata.protocol;
-    const protocol = parseProtocol(
-      values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined),
-    );
+    const metadata = readManifest(values.model, CANDIDATE_MODEL_KIND).metadata;
+    const protocolArgs = parseProtocolArgs(values, trainedProtocol(metadata));
+    const protocol = protocolArgs.protocol;
     const dataset = await loadFromArgs(values);
-    const split = makeSplit(dataset, protocol);
+    const split = splitFromArgs(dataset, protocolArgs);
     const model = CandidateModel.load(values.model, split.train);
     const filterSeen = !values["no-filter-seen"];
     const options = { numItems: numItems(dataset), metrics: protocol, filterSeen } as const;

@@ -8,6 +8,7 @@ import type { QueryBatch } from "../../eval/types.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import { parseInteger } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext recommend --model <dir> --data <path> --user <id> [-k 20] [--json]
@@ -57,9 +58,7 @@ export const recommendCommand: Command = {
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
     if (values.user === undefined) throw new CliError(`--user <id> is required\n\n${help}`);
-    const k = values.k === undefined ? 20 : Number(values.k);
-    if (!Number.isInteger(k) || k < 1)
-      throw new CliError(`-k: expected a positive integer, got "${values.k}"`);
+    const k = values.k === undefined ? 20 : parseInteger("-k", values.k, 1);
     const dataset = await loadFromArgs(values);
     const user = dataset.users.index.get(values.user);
     if (user === undefined) throw new CliError(`--user: no user "${values.user}" in ${dataset.source}`);

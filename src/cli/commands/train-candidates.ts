@@ -3,15 +3,15 @@
  * early stopping on its validation queries, shows live progress, and writes the model directory.
  * Ctrl-C stops after the current step and saves the best model so far.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { makeSplit } from "../../eval/run-baselines.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
-import { ConfigError } from "../../config/resolve-config.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
+import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import { parseProtocolArgs, protocolHelp, protocolOptions, splitFromArgs } from "../protocol-args.js";
+import { parseSeed } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext train candidates --data <path> --out <dir> [--config <json>] [--protocol loo|temporal] [--seed N]
@@ -23,42 +23,12 @@ after the current step and saves the best model so far.
 
   --out <dir>            model directory to write (replaced atomically)
   --config <file|json>   partial config: {"features": {...}, "network": {...}, "train": {...}}
-  --protocol <name>      loo (default) or temporal
   --seed <N>             seed of every random choice (default 1)
   --quiet                no progress output
 
+${protocolHelp}
+
 ${dataHelp}`;
-
-export function readConfigArg(arg: string | undefined): CandidateConfigInput {
-  if (arg === undefined) return {};
-  const text = arg.trim().startsWith("{") ? arg : readFileOrFail(arg);
-  try {
-    return JSON.parse(text) as CandidateConfigInput;
-  } catch (err) {
-    throw new CliError(`--config: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-function readFileOrFail(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new CliError(`--config: cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
-export function parseProtocol(value: string | undefined): "loo" | "temporal" {
-  const p = value ?? "loo";
-  if (p !== "loo" && p !== "temporal") throw new CliError(`--protocol: expected loo or temporal, got "${p}"`);
-  return p;
-}
-
-export function parseSeed(value: string | undefined): number {
-  const seed = value === undefined ? 1 : Number(value);
-  if (!Number.isInteger(seed) || seed < 0)
-    throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
-  return seed;
-}
 
 export const trainCandidates: Command = {
   summary: "Train the candidate generator and write a model directory",
@@ -67,9 +37,9 @@ export const trainCandidates: Command = {
       args,
       options: {
         ...dataOptions,
+        ...protocolOptions,
         out: { type: "string" },
         config: { type: "string" },
-        protocol: { type: "string" },
         seed: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -80,19 +50,14 @@ export const trainCandidates: Command = {
       return 0;
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${help}`);
-    const config = readConfigArg(values.config);
-    try {
-      // Fail on a bad config before loading data, with the key path, not a stack trace.
-      resolveCandidateModelConfig(config, "--config");
-    } catch (err) {
-      // A ConfigError is the user's to fix (once it extends the CLI's UserError this wrap can go).
-      if (err instanceof ConfigError) throw new CliError(err.message);
-      throw err;
-    }
-    const protocol = parseProtocol(values.protocol);
+    const config = readConfigArg(values.config) as CandidateConfigInput;
+    // Fail on a bad config before loading data: a ConfigError names the key path (no stack trace).
+    resolveCandidateModelConfig(config, "--config");
+    const protocolArgs = parseProtocolArgs(values);
+    const protocol = protocolArgs.protocol;
     const seed = parseSeed(values.seed);
     const dataset = await loadFromArgs(values);
-    const split = makeSplit(dataset, protocol);
+    const split = splitFromArgs(dataset, protocolArgs);
     const onProgress = values.quiet ? undefined : progressPrinter();
 
     const controller = new AbortController();

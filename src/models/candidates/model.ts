@@ -252,7 +252,7 @@ function recentCounts(features: CandidateFeatures): string {
 }
 
 /** How often each item was watched in training (the negative sampler's unigram counts). */
-export function watchCounts(features: CandidateFeatures): Float64Array {
+function watchCounts(features: CandidateFeatures): Float64Array {
   const counts = new Float64Array(features.numItems);
   for (let i = 0; i < features.seqItems.length; i++) counts[features.seqItems[i]]++;
   return counts;
