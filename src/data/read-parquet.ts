@@ -5,7 +5,7 @@
  * chosen by the same flags as for text logs, and missing columns and bad values give the same
  * errors; the "line" of a Parquet error is the 1-based row number.
  */
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { EventColumns, IdDictionaryBuilder } from "./columns.js";
 import { DataError, quoteValue } from "./errors.js";
 import { columnNotFound } from "./side-file.js";
@@ -28,8 +28,24 @@ function duckdbOptions(): Record<string, string> {
   return Number.isInteger(t) && t >= 1 ? { threads: String(t) } : {};
 }
 
+/** DuckDB's native library is loaded only when a Parquet file is read (text logs never need it). */
+async function createInstance(path: string): Promise<DuckDBInstance> {
+  let duckdb: typeof import("@duckdb/node-api");
+  try {
+    duckdb = await import("@duckdb/node-api");
+  } catch (err) {
+    throw new DataError(
+      path,
+      null,
+      null,
+      `reading Parquet needs @duckdb/node-api with its native library for this platform, which failed to load (${(err as Error).message.split("\n")[0]}); convert the file to CSV instead`,
+    );
+  }
+  return duckdb.DuckDBInstance.create(":memory:", duckdbOptions());
+}
+
 async function openParquet(path: string): Promise<ParquetFile> {
-  const instance = await DuckDBInstance.create(":memory:", duckdbOptions());
+  const instance = await createInstance(path);
   const connection = await instance.connect();
   const source = `read_parquet('${path.replaceAll("'", "''")}')`;
   try {
