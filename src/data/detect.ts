@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { DataError } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
 import { detectInput, type DetectedInput } from "./sniff.js";
