@@ -121,6 +121,22 @@ describe("named side-file columns", () => {
     expect(d.report.warnings.join("\n")).toMatch(/meta\.csv: 1 item has no events/);
   });
 
+  it("read the same from a Parquet items file whose list column is a Parquet LIST", async () => {
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const pq = join(root, "meta.parquet");
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    await c.run(
+      `COPY (SELECT asin, title, main_cat, string_split(also_bought, '|') AS also_bought FROM read_csv('${items}', header=true)) TO '${pq}' (FORMAT parquet)`,
+    );
+    c.closeSync();
+    db.closeSync();
+    const fromCsv = await loadDataset(log, options());
+    const fromParquet = await loadDataset(log, { ...options(), itemsFile: pq });
+    expect(fromParquet.itemInfo.categories).toEqual(fromCsv.itemInfo.categories);
+    expect(fromParquet.itemInfo.title).toEqual(fromCsv.itemInfo.title);
+  });
+
   it("name the flag when a named column is missing", async () => {
     await expect(loadDataset(log, { ...options(), itemCategoryCols: ["main_cat", "brand"] })).rejects.toThrow(
       /meta\.csv:1: field 'brand': column not found in the header; .*\(choose the column with --item-category-cols\)/,

@@ -128,9 +128,14 @@ export async function readParquetEvents(
   report: ReportBuilder,
   onProgress?: (bytesRead: number, totalBytes: number) => void,
 ): Promise<EventTable> {
+  return withParquet(path, (pq) => readEvents(pq, { path, cols, flags, report, onProgress }));
+}
+
+/** Runs `use` on the opened file and closes it whatever happens. */
+async function withParquet<T>(path: string, use: (pq: ParquetFile) => Promise<T>): Promise<T> {
   const pq = await openParquet(path);
   try {
-    return await readEvents(pq, path, cols, flags, report, onProgress);
+    return await use(pq);
   } finally {
     pq.close();
   }
@@ -138,13 +143,17 @@ export async function readParquetEvents(
 
 type Role = "user" | "item" | "time" | "weight";
 
+interface EventRead {
+  readonly path: string;
+  readonly cols: ParquetEventColumns;
+  readonly flags: { user: string; item: string; time: string; weight: string };
+  readonly report: ReportBuilder;
+  readonly onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
 async function readEvents(
   pq: ParquetFile,
-  path: string,
-  cols: ParquetEventColumns,
-  flags: { user: string; item: string; time: string; weight: string },
-  report: ReportBuilder,
-  onProgress?: (bytesRead: number, totalBytes: number) => void,
+  { path, cols, flags, report, onProgress }: EventRead,
 ): Promise<EventTable> {
   const names = pq.columns;
   // The wanted columns in file order, so the first bad field of a row is the first in column order.
@@ -257,8 +266,7 @@ export async function readParquetRows(
   onRow: (get: (column: string) => unknown, line: number) => void,
   onColumns?: (names: string[], line: number) => void,
 ): Promise<void> {
-  const pq = await openParquet(path);
-  try {
+  await withParquet(path, async (pq) => {
     onColumns?.(pq.columns, 1);
     const rows = (await pq.connection.runAndReadAll(`SELECT * FROM ${pq.source}`)).getRowObjectsJson();
     for (let k = 0; k < rows.length; k++) {
@@ -269,7 +277,5 @@ export async function readParquetRows(
         report.badLine(err);
       }
     }
-  } finally {
-    pq.close();
-  }
+  });
 }
