@@ -13,17 +13,35 @@ import { detectInput, type DetectedInput, type SniffOptions } from "./sniff.js";
 
 export type RowGetter = (column: string) => unknown;
 
+/** Checks one column of a row alone, throwing its DataError when the value is bad. */
+export type FieldCheck = (column: string, get: RowGetter, line: number) => void;
+
 /**
  * Calls `onRow` for each data row. `onColumns` receives the header (delimited text, Parquet)
  * before the first row, or, for JSONL, the keys of the first object. Returns how the file was read.
+ * When `onRow` fails on a field, `check` is asked about the columns before it (in column order),
+ * so the error names the row's first bad field.
  */
 export async function readTable(
   path: string,
   sniff: SniffOptions,
   report: ReportBuilder,
-  onRow: (get: RowGetter, line: number) => void,
-  onColumns?: (names: string[], line: number) => void,
+  rowCallback: (get: RowGetter, line: number) => void,
+  columnsCallback?: (names: string[], line: number) => void,
+  check?: FieldCheck,
 ): Promise<DetectedInput> {
+  let columns: readonly string[] = [];
+  const onColumns = (names: string[], line: number): void => {
+    columns = names;
+    columnsCallback?.(names, line);
+  };
+  const onRow = (get: RowGetter, line: number): void => {
+    try {
+      rowCallback(get, line);
+    } catch (err) {
+      throw check ? firstBadField(err, columns, get, line, check) : err;
+    }
+  };
   const input = await detectInput(path, sniff);
   report.input(input);
   if (input.kind === "parquet") {
@@ -87,6 +105,27 @@ export async function readTable(
     },
   );
   return input;
+}
+
+/** The error of the first column (in `columns` order) up to err's field that `check` rejects, else err. */
+function firstBadField(
+  err: unknown,
+  columns: readonly string[],
+  get: RowGetter,
+  line: number,
+  check: FieldCheck,
+): unknown {
+  if (!(err instanceof DataError) || err.field === null || !columns.includes(err.field)) return err;
+  for (const c of columns) {
+    if (c === err.field) return err;
+    try {
+      check(c, get, line);
+    } catch (e) {
+      if (e instanceof DataError) return e;
+      throw e;
+    }
+  }
+  return err;
 }
 
 export function parseJsonObject(path: string, line: number, text: string): Record<string, unknown> {

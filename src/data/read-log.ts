@@ -13,7 +13,15 @@ import { EventColumns, IdDictionaryBuilder } from "./columns.js";
 import type { CategoricalColumn, Dataset, ItemInfo, NumericColumn, TagEvents, UserInfo } from "./dataset.js";
 import { DataError, quoteValue } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
-import { idValue, numberValue, parseJsonObject, pickColumn, readTable, textValue } from "./log-table.js";
+import {
+  idValue,
+  numberValue,
+  parseJsonObject,
+  pickColumn,
+  readTable,
+  textValue,
+  type RowGetter,
+} from "./log-table.js";
 import { readEventFile, type EventTable } from "./read-events.js";
 import { readParquetEvents } from "./read-parquet.js";
 import { scanRecords } from "./record-scanner.js";
@@ -166,6 +174,20 @@ function requireColumns(
   for (const c of wanted) if (!names.includes(c)) throw columnNotFound(path, line, c, names, flag);
 }
 
+/** An age in years (0-150), or undefined when empty. */
+function ageValue(path: string, line: number, v: unknown): number | undefined {
+  const age = numberValue(path, line, "age", v);
+  if (age !== undefined && (!Number.isInteger(age) || age < 0 || age > 150)) {
+    throw new DataError(
+      path,
+      line,
+      "age",
+      `expected an age in years (0-150), got ${quoteValue(String(age))}`,
+    );
+  }
+  return age;
+}
+
 /** A release time as a year: a year number (1000-9999), or any time the log accepts. */
 function releaseYear(times: TimeParser, path: string, line: number, field: string, v: unknown): number {
   if (v === undefined || v === null || v === "") return 0;
@@ -238,6 +260,11 @@ async function readItemsFile(
       const g = pickColumn(names, ["genres", "categories", "genre", "category"]);
       genreCol = g !== undefined && !categoryNames.includes(g) ? g : undefined;
     },
+    (c, get, line) => {
+      if (c === idCol) idValue(path, line, idCol, get(idCol));
+      else if (c === o.itemTimeCol) releaseYear(times, path, line, c, get(c));
+      else if (c === "year" && !o.itemTimeCol) numberValue(path, line, "year", get("year"));
+    },
   );
   const info = b.finish(report, basename(path));
   const named: CategoricalColumn[] = categories.map((c) => c.finish());
@@ -274,15 +301,7 @@ async function readUsersFile(
     (get, line) => {
       if (!b) return;
       const id = idValue(path, line, idCol, get(idCol));
-      const age = has.age ? numberValue(path, line, "age", get("age")) : undefined;
-      if (age !== undefined && (!Number.isInteger(age) || age < 0 || age > 150)) {
-        throw new DataError(
-          path,
-          line,
-          "age",
-          `expected an age in years (0-150), got ${quoteValue(String(age))}`,
-        );
-      }
+      const age = has.age ? ageValue(path, line, get("age")) : undefined;
       const catValues = categories.map((c) => cellValues(get(c.name)));
       const numValues = numbers.map((c) => numberValue(path, line, c.name, get(c.name)));
       const gender = has.gender ? b.genderOf(textValue(get("gender"))) : undefined;
@@ -327,6 +346,11 @@ async function readUsersFile(
         zip: has.zip,
       });
     },
+    (c, get, line) => {
+      if (c === idCol) idValue(path, line, idCol, get(idCol));
+      else if (c === "age" && has.age) ageValue(path, line, get("age"));
+      else if (numberNames.includes(c)) numberValue(path, line, c, get(c));
+    },
   );
   if (!b)
     throw new DataError(path, null, null, "the file is empty (expected a header line naming the columns)");
@@ -347,6 +371,21 @@ async function readTagsFile(
   const b = new TagEventsBuilder(table.users, table.items);
   const times = new TimeParser();
   let tagCol = "tag";
+  const tagTime = (get: RowGetter, line: number): number => {
+    const tv = get(cols.time);
+    if (tv === undefined || tv === "") throw new DataError(path, line, cols.time, "missing");
+    try {
+      return times.parseValue(tv, line);
+    } catch (err) {
+      if (err instanceof TimeValueError) throw new DataError(path, line, cols.time, err.message);
+      throw err;
+    }
+  };
+  const tagText = (get: RowGetter, line: number): string => {
+    const text = textValue(get(tagCol));
+    if (text === "") throw new DataError(path, line, tagCol, "expected a tag, got an empty value");
+    return text;
+  };
   await readTable(
     path,
     sniff,
@@ -354,18 +393,8 @@ async function readTagsFile(
     (get, line) => {
       const u = idValue(path, line, cols.user, get(cols.user));
       const i = idValue(path, line, cols.item, get(cols.item));
-      const tv = get(cols.time);
-      if (tv === undefined || tv === "") throw new DataError(path, line, cols.time, "missing");
-      let t: number;
-      try {
-        t = times.parseValue(tv, line);
-      } catch (err) {
-        if (err instanceof TimeValueError) throw new DataError(path, line, cols.time, err.message);
-        throw err;
-      }
-      const text = textValue(get(tagCol));
-      if (text === "") throw new DataError(path, line, tagCol, "expected a tag, got an empty value");
-      b.add(u, i, t, text);
+      const t = tagTime(get, line);
+      b.add(u, i, t, tagText(get, line));
     },
     (names, line) => {
       tagCol = pickColumn(names, ["tag", "text", "query"]) ?? "tag";
@@ -379,6 +408,11 @@ async function readTagsFile(
           );
         }
       }
+    },
+    (c, get, line) => {
+      if (c === cols.user || c === cols.item) idValue(path, line, c, get(c));
+      else if (c === cols.time) tagTime(get, line);
+      else if (c === tagCol) tagText(get, line);
     },
   );
   return b.finish(report, basename(path));
