@@ -100,6 +100,16 @@ describe("one log, five forms", () => {
   });
 });
 
+describe("gzip", () => {
+  it("a truncated or corrupt gzip file is a DataError naming it", async () => {
+    const whole = gzipSync("user,item,timestamp\n" + "u,i,1\n".repeat(1000));
+    const cut = await file("cut.csv.gz", whole.subarray(0, whole.length - 20));
+    await expect(loadDataset(cut)).rejects.toThrow(
+      /cut\.csv\.gz: not a valid gzip file: unexpected end of file/,
+    );
+  });
+});
+
 describe("sniffing", () => {
   it("picks the separator whose count agrees across lines, pipes inside CSV fields notwithstanding", () => {
     expect(sniffSeparator("id,title,genres\n1,Toy Story,A|B|C\n2,Heat,D\n", true)).toBe(",");

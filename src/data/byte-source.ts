@@ -60,6 +60,8 @@ function gzipSource(path: string, totalBytes: number): ByteSource {
   const raw = createReadStream(path, { highWaterMark: 1 << 20 });
   const gunzip = createGunzip({ chunkSize: 1 << 20 });
   raw.pipe(gunzip);
+  // pipe() does not forward read errors: hand them to the decompressor so the reader sees them.
+  raw.on("error", (err) => gunzip.destroy(err));
   const chunks = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let pending: Buffer | null = null;
   let pendingAt = 0;

@@ -95,8 +95,9 @@ export async function detectInput(path: string, options: SniffOptions = {}): Pro
   }
   const bom = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const text = head.toString("latin1", bom ? 3 : 0);
-  const jsonl = jsonExt || /^\s*\{/.test(text);
-  if (jsonl && options.delimiter === undefined) {
+  // A .jsonl name always means JSONL; a first line starting with "{" does unless --delimiter says otherwise.
+  const jsonl = jsonExt || (options.delimiter === undefined && /^\s*\{/.test(text));
+  if (jsonl) {
     return { ...base, kind: "jsonl", delimiter: null, delimiterFrom: null, quotes: false, bom };
   }
   const complete = head.length < SNIFF_BYTES;
