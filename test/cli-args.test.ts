@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfigArg } from "../src/cli/config-arg.js";
 import { CliError, optionError } from "../src/cli/errors.js";
+import { EXIT } from "../src/cli/exit.js";
 import { parseProtocolArgs, splitFromArgs, trainedProtocol } from "../src/cli/protocol-args.js";
 import { parseInteger, parseNumber, parseSeed, parseTime } from "../src/cli/values.js";
 import { DataError } from "../src/data/errors.js";
@@ -157,28 +158,34 @@ describe("user errors", () => {
     ]);
   });
 
-  it("are printed by the CLI as one line without a stack trace, with exit code 1", async () => {
+  it("are printed by the CLI as one line without a stack trace, with their exit code (1 input, 2 command line)", async () => {
     const bad = join(dir, "bad.csv");
     writeFileSync(bad, "user,item,timestamp\nu1,i1,notatime\n");
-    const cases: Array<{ args: string[]; message: RegExp }> = [
+    const cases: Array<{ args: string[]; message: RegExp; code: number }> = [
       // ModelFileError
-      { args: ["evaluate", "--model", join(dir, "no-model"), "--data", bad], message: /no-model/ },
+      {
+        args: ["evaluate", "--model", join(dir, "no-model"), "--data", bad],
+        message: /no-model/,
+        code: EXIT.input,
+      },
       // DataError
-      { args: ["data", "info", bad], message: /bad\.csv:2: field 'timestamp'/ },
+      { args: ["data", "info", bad], message: /bad\.csv:2: field 'timestamp'/, code: EXIT.input },
       // CliError from a value parser
       {
         args: ["baselines", "--data", bad, "--neighbours", "0"],
         message: /--neighbours: expected a positive/,
+        code: EXIT.usage,
       },
       // a --config that is not JSON
       {
         args: ["train", "candidates", "--data", bad, "--out", join(dir, "m"), "--config", "{"],
         message: /--config: not valid JSON/,
+        code: EXIT.usage,
       },
     ];
     for (const c of cases) {
       const { code, stderr } = await fails(c.args);
-      expect(code).toBe(1);
+      expect(code).toBe(c.code);
       expect(stderr).toMatch(c.message);
       expect(stderr.trim().split("\n")).toHaveLength(1);
       expect(stderr).toMatch(/^watchnext: /);

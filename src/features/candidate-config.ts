@@ -46,13 +46,20 @@ export interface CandidateFeatureConfig {
    * sharing the item table). Moved here from the network config (`network.recentWatches`).
    */
   readonly recentWatches: { readonly enabled: boolean; readonly counts: readonly number[] };
-  /** A watched item's input embedding = id + mean of genre embeddings + release-year-bucket embedding. */
+  /**
+   * A watched item's input embedding = id + mean of genre embeddings + release-year-bucket
+   * embedding + the mean embedding of each named item column (--item-category-cols).
+   */
   readonly itemSideInfo: {
     readonly enabled: boolean;
     readonly genres: boolean;
     readonly year: boolean;
     /** Years per bucket (e.g. 5 → 1990–1994 share an embedding). */
     readonly yearBucketSize: number;
+    /** The items file's named categorical columns (none in MovieLens). */
+    readonly columns: boolean;
+    /** Each named item column keeps its most frequent values, at most this many. */
+    readonly columnVocabSize: number;
   };
   /** Search vector: unigrams + bigrams of the tags the user applied before the label. */
   readonly search: {
@@ -73,6 +80,17 @@ export interface CandidateFeatureConfig {
     readonly zip: boolean;
     /** Leading characters of the zip code that form the geography embedding (1..5). */
     readonly zipPrefix: number;
+  };
+  /**
+   * The users file's named columns (--user-category-cols: a bag embedding each;
+   * --user-number-cols: x̃, x̃², √x̃ of the quantile-normalized value and a missing flag).
+   */
+  readonly userColumns: {
+    readonly enabled: boolean;
+    /** Each named categorical column keeps its most frequent values, at most this many. */
+    readonly vocabSize: number;
+    /** Quantiles gathered for each numeric column's x̃ = F(x). */
+    readonly numQuantiles: number;
   };
   /** Example age (t_max − t_label) / (t_max − t_min) during training; 0 at serving. */
   readonly exampleAge: { readonly enabled: boolean };
@@ -101,9 +119,17 @@ export type CandidateFeatureConfigInput = ConfigInput<CandidateFeatureConfig>;
 export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
   watches: { maxLen: 50 },
   recentWatches: { enabled: true, counts: [1, 2, 3, 5, 10, 20] },
-  itemSideInfo: { enabled: true, genres: true, year: true, yearBucketSize: 5 },
+  itemSideInfo: {
+    enabled: true,
+    genres: true,
+    year: true,
+    yearBucketSize: 5,
+    columns: true,
+    columnVocabSize: 100_000,
+  },
   search: { enabled: true, maxTokens: 50, vocabSize: 100_000, minCount: 2 },
   demographics: { enabled: true, gender: true, age: true, occupation: true, zip: true, zipPrefix: 2 },
+  userColumns: { enabled: true, vocabSize: 100_000, numQuantiles: 1000 },
   exampleAge: { enabled: true },
   userContinuous: { enabled: true, numQuantiles: 1000 },
   embeddingDim: { item: 64, token: 32, perLog2Rows: 2, minOther: 2, maxOther: 16 },
@@ -117,9 +143,17 @@ const positive = integer(1);
 export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
   watches: { maxLen: positive },
   recentWatches: { enabled: on, counts: list(positive, { distinct: true }) },
-  itemSideInfo: { enabled: on, genres: on, year: on, yearBucketSize: positive },
+  itemSideInfo: {
+    enabled: on,
+    genres: on,
+    year: on,
+    yearBucketSize: positive,
+    columns: on,
+    columnVocabSize: positive,
+  },
   search: { enabled: on, maxTokens: positive, vocabSize: positive, minCount: positive },
   demographics: { enabled: on, gender: on, age: on, occupation: on, zip: on, zipPrefix: integer(1, 5) },
+  userColumns: { enabled: on, vocabSize: positive, numQuantiles: integer(2, 100_000) },
   exampleAge: { enabled: on },
   userContinuous: { enabled: on, numQuantiles: integer(2, 100_000) },
   embeddingDim: {
@@ -164,6 +198,7 @@ export function figure6FeatureSet(set: Figure6FeatureSet): CandidateFeatureConfi
     search: { enabled: search },
     exampleAge: { enabled: age },
     demographics: { enabled: all },
+    userColumns: { enabled: all },
     userContinuous: { enabled: all },
   };
 }
@@ -229,8 +264,9 @@ export function resolveCandidateConfig(
   let year = c.itemSideInfo.enabled && c.itemSideInfo.year;
   if (year && !info.year.some((y) => y > 0))
     year = off("itemSideInfo.year", `${data.name} has no release years`);
+  const columns = c.itemSideInfo.enabled && c.itemSideInfo.columns && (info.categories?.length ?? 0) > 0;
   let sideInfo = c.itemSideInfo.enabled;
-  if (sideInfo && !genres && !year)
+  if (sideInfo && !genres && !year && !columns)
     sideInfo = off("itemSideInfo", `${data.name} has no usable item side info`);
 
   const u = data.userInfo;
@@ -266,6 +302,7 @@ export function resolveCandidateConfig(
       enabled: sideInfo,
       genres: sideInfo && genres,
       year: sideInfo && year,
+      columns: sideInfo && c.itemSideInfo.columns,
     },
     search: { ...c.search, enabled: search },
     demographics: { ...c.demographics, enabled: demo, gender, age, occupation, zip },

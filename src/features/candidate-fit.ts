@@ -14,6 +14,7 @@ import {
   type DemographicFit,
   type YearBuckets,
 } from "./candidate-side-info.js";
+import { fitColumns, type FittedColumns } from "./candidate-columns.js";
 import { fitUserContinuous, type UserContinuousNormalizers } from "./user-continuous.js";
 import type { UserSequences } from "./user-sequences.js";
 import type { Vocabulary } from "./vocabulary.js";
@@ -30,6 +31,8 @@ export interface FittedCandidateFeatures {
   readonly years: YearBuckets | null;
   readonly demographics: DemographicFit;
   readonly continuous: UserContinuousNormalizers | null;
+  /** The side files' named columns (none for MovieLens). */
+  readonly columns: FittedColumns;
 }
 
 /** The earliest and latest event time (both 0 without events). */
@@ -89,5 +92,6 @@ export function fitCandidateFeatures(
     years,
     demographics,
     continuous,
+    columns: fitColumns(train, cfg),
   };
 }

@@ -4,6 +4,7 @@
  * normalizers. A stored config is checked again on the way in (same rules as a user's config).
  */
 import { mergeCandidateConfig, type ResolvedCandidateConfig } from "./candidate-config.js";
+import { columnsFromJSON, columnsToJSON, type FittedColumnsJSON } from "./candidate-columns.js";
 import type { FittedCandidateFeatures } from "./candidate-fit.js";
 import type { YearBuckets } from "./candidate-side-info.js";
 import { QuantileNormalizer, type QuantileNormalizerJSON } from "./quantile.js";
@@ -31,11 +32,15 @@ export interface CandidateFeaturesJSON {
     readonly sinceFirst: QuantileNormalizerJSON;
     readonly sinceLast: QuantileNormalizerJSON;
   } | null;
+  /** Named side-file columns; absent when there are none (and in manifests that predate them). */
+  readonly columns?: FittedColumnsJSON;
 }
 
 export function fittedToJSON(f: FittedCandidateFeatures): CandidateFeaturesJSON {
   const vj = (v: Vocabulary | null): VocabularyJSON | null => (v === null ? null : v.toJSON());
   const c = f.continuous;
+  const k = f.columns;
+  const hasColumns = k.item.length + k.userCategorical.length + k.userNumeric.length > 0;
   return {
     version: 1,
     config: f.config,
@@ -56,6 +61,7 @@ export function fittedToJSON(f: FittedCandidateFeatures): CandidateFeaturesJSON 
       c === null
         ? null
         : { numPrev: c.numPrev.toJSON(), sinceFirst: c.sinceFirst.toJSON(), sinceLast: c.sinceLast.toJSON() },
+    ...(hasColumns ? { columns: columnsToJSON(f.columns) } : {}),
   };
 }
 
@@ -96,5 +102,6 @@ export function fittedFromJSON(
             sinceFirst: QuantileNormalizer.fromJSON(n.sinceFirst),
             sinceLast: QuantileNormalizer.fromJSON(n.sinceLast),
           },
+    columns: columnsFromJSON(json.columns),
   };
 }

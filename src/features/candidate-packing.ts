@@ -10,6 +10,14 @@ import { allocBag, beginBatch, checkBatchFits, endBatch, ensureBag } from "./bat
 import type { BagInput, CandidateBatch } from "./batch.js";
 import type { ResolvedCandidateConfig } from "./candidate-config.js";
 import { selectExamples, type ExampleSet } from "./candidate-examples.js";
+import {
+  columnBagRows,
+  itemColumnFeature,
+  numberColumnBlock,
+  NUMBER_COLUMN_WIDTH,
+  userColumnFeature,
+  type BagRows,
+} from "./candidate-columns.js";
 import type { CandidateFeatures } from "./candidate-features.js";
 import type { FittedCandidateFeatures } from "./candidate-fit.js";
 import { fittedToJSON, type CandidateFeaturesJSON } from "./candidate-json.js";
@@ -49,6 +57,12 @@ export class CandidateFeatureSet implements CandidateFeatures {
   private readonly exampleAgeCol: number;
   private readonly ageCol: number;
   private readonly continuousCol: number;
+  /** Named item columns: feature name and each item's table rows. */
+  private readonly itemColumns: readonly { readonly name: string; readonly rows: BagRows }[];
+  /** Named categorical user columns: feature name and each user's table rows. */
+  private readonly userColumns: readonly { readonly name: string; readonly rows: BagRows }[];
+  /** Named numeric user columns: dense column and each user's NUMBER_COLUMN_WIDTH values. */
+  private readonly userNumbers: readonly { readonly col: number; readonly block: Float32Array }[];
 
   constructor(
     fitted: FittedCandidateFeatures,
@@ -96,6 +110,19 @@ export class CandidateFeatureSet implements CandidateFeatures {
     this.exampleAgeCol = s.exampleAgeCol;
     this.ageCol = s.ageCol;
     this.continuousCol = s.continuousCol;
+    const cols = fitted.columns;
+    this.itemColumns = cols.item.map((c) => ({
+      name: itemColumnFeature(c.name),
+      rows: columnBagRows(data.itemInfo.categories, c.name, c.vocab, this.numItems),
+    }));
+    this.userColumns = cols.userCategorical.map((c) => ({
+      name: userColumnFeature(c.name),
+      rows: columnBagRows(data.userInfo?.categories, c.name, c.vocab, nu),
+    }));
+    this.userNumbers = cols.userNumeric.map((c, k) => ({
+      col: s.numberCols[k],
+      block: numberColumnBlock(data, c.name, c.normalizer, nu),
+    }));
   }
 
   examples(epoch = 0): ExampleSet {
@@ -115,6 +142,9 @@ export class CandidateFeatureSet implements CandidateFeatures {
     this.recentNames.forEach((name, j) => {
       bags[name] = allocBag(maxSize, maxSize * Math.min(this.recentCounts[j], this.maxLen), false);
     });
+    for (const c of this.itemColumns)
+      bags[c.name] = allocBag(maxSize, maxSize * this.maxLen * c.rows.maxPerRow, true);
+    for (const c of this.userColumns) bags[c.name] = allocBag(maxSize, maxSize * c.rows.maxPerRow, false);
     const categorical: Record<string, Int32Array> = {};
     for (const f of this.schema.features)
       if (f.kind === "categorical") categorical[f.name] = new Int32Array(maxSize);
@@ -176,6 +206,7 @@ export class CandidateFeatureSet implements CandidateFeatures {
           span > 0 ? Math.min(Math.max((this.maxTrainTime - t) / span, 0), 1) : 0;
       if (this.ageCol >= 0 && this.users.ageYears !== null)
         batch.dense[row + this.ageCol] = this.users.ageYears[u];
+      this.writeUserNumbers(batch, row, u);
       if (!heldout) {
         // Rollback: everything is seen from the label time, with the p earlier events as history.
         this.writeTokens(batch, b, u, t, true);
@@ -230,6 +261,7 @@ export class CandidateFeatureSet implements CandidateFeatures {
       // Example age stays 0 (the dense row was zeroed): serving predicts "now".
       if (this.ageCol >= 0 && this.users.ageYears !== null && known)
         batch.dense[row + this.ageCol] = this.users.ageYears[u];
+      this.writeUserNumbers(batch, row, known ? u : -1);
       if (this.continuousCol >= 0) {
         const h = queries.historyTimes;
         this.writeContinuous(batch, row, n, n > 0 ? t - h[hs] : 0, n > 0 ? t - h[he - 1] : 0);
@@ -290,27 +322,21 @@ export class CandidateFeatureSet implements CandidateFeatures {
     }
 
     const g = this.genres;
-    if (g !== null) {
-      const gb = batch.bags[F.watchGenres];
-      let o = gb.offsets[b];
-      ensureBag(gb, o + count * g.maxPerItem);
-      const gi = gb.indices;
-      const gw = gb.weights as Float32Array;
-      for (let k = lo; k < hi; k++) {
-        if (k === skip) continue;
-        const it = items[k];
-        if (it < 0 || it >= this.numItems) continue;
-        const a = g.offsets[it];
-        const e = g.offsets[it + 1];
-        // Mean over the bag's items of each item's mean genre embedding.
-        const wt = 1 / (count * (e - a));
-        for (let j = a; j < e; j++) {
-          gi[o] = g.rows[j];
-          gw[o++] = wt;
-        }
-      }
-      gb.offsets[b + 1] = o;
-    }
+    if (g !== null)
+      writeItemBag(batch.bags[F.watchGenres], b, items, lo, hi, skip, count, g, g.maxPerItem, this.numItems);
+    for (const c of this.itemColumns)
+      writeItemBag(
+        batch.bags[c.name],
+        b,
+        items,
+        lo,
+        hi,
+        skip,
+        count,
+        c.rows,
+        c.rows.maxPerRow,
+        this.numItems,
+      );
   }
 
   /** Search tokens of user u applied before t (strictly when `strict`, else at or before), the maxTokens most recent. */
@@ -339,6 +365,27 @@ export class CandidateFeatureSet implements CandidateFeatures {
     if (us.occupation !== null && c[F.occupation] !== undefined)
       c[F.occupation][b] = u >= 0 ? us.occupation[u] : 0;
     if (us.zip !== null && c[F.zip] !== undefined) c[F.zip][b] = u >= 0 ? us.zip[u] : 0;
+    for (const col of this.userColumns) {
+      const bag = batch.bags[col.name];
+      let w = bag.offsets[b];
+      if (u >= 0) {
+        const r = col.rows;
+        ensureBag(bag, w + r.offsets[u + 1] - r.offsets[u]);
+        for (let k = r.offsets[u]; k < r.offsets[u + 1]; k++) bag.indices[w++] = r.rows[k];
+      }
+      bag.offsets[b + 1] = w;
+    }
+  }
+
+  /** The named numeric user columns of user u (−1 = unknown user: every value missing). */
+  private writeUserNumbers(batch: CandidateBatch, row: number, u: number): void {
+    for (const n of this.userNumbers) {
+      const at = row + n.col;
+      if (u < 0) batch.dense[at + NUMBER_COLUMN_WIDTH - 1] = 1;
+      else
+        for (let k = 0; k < NUMBER_COLUMN_WIDTH; k++)
+          batch.dense[at + k] = n.block[u * NUMBER_COLUMN_WIDTH + k];
+    }
   }
 
   private writeContinuous(
@@ -352,4 +399,40 @@ export class CandidateFeatureSet implements CandidateFeatures {
     if (c !== null)
       writeUserContinuous(c, numPrev, sinceFirst, sinceLast, batch.dense, row + this.continuousCol);
   }
+}
+
+/**
+ * Writes bag row b of an item-level bag (genres, a named item column) for the watched items
+ * items[lo..hi) minus position `skip`: the mean over the `count` items of each item's mean
+ * embedding, as per-index weights.
+ */
+function writeItemBag(
+  bag: BagInput,
+  b: number,
+  items: Int32Array,
+  lo: number,
+  hi: number,
+  skip: number,
+  count: number,
+  rows: { readonly offsets: Int32Array; readonly rows: Int32Array },
+  maxPerItem: number,
+  numItems: number,
+): void {
+  let o = bag.offsets[b];
+  ensureBag(bag, o + count * maxPerItem);
+  const gi = bag.indices;
+  const gw = bag.weights as Float32Array;
+  for (let k = lo; k < hi; k++) {
+    if (k === skip) continue;
+    const it = items[k];
+    if (it < 0 || it >= numItems) continue;
+    const a = rows.offsets[it];
+    const e = rows.offsets[it + 1];
+    const wt = 1 / (count * (e - a));
+    for (let j = a; j < e; j++) {
+      gi[o] = rows.rows[j];
+      gw[o++] = wt;
+    }
+  }
+  bag.offsets[b + 1] = o;
 }

@@ -3,6 +3,12 @@
  * `candidateSchema`, which lists the tables, bags, categorical and continuous inputs (with their
  * dense columns) that the batch packer fills and the network's input layer embeds.
  */
+import {
+  NUMBER_COLUMN_WIDTH,
+  itemColumnFeature,
+  userColumnFeature,
+  userNumberFeature,
+} from "./candidate-columns.js";
 import { categoricalDim } from "./candidate-config.js";
 import type { FittedCandidateFeatures } from "./candidate-fit.js";
 import type { UserDemographics } from "./candidate-side-info.js";
@@ -51,11 +57,14 @@ export interface CandidateSchema {
   readonly exampleAgeCol: number;
   readonly ageCol: number;
   readonly continuousCol: number;
+  /** Dense column of each numeric user column (fitted.columns.userNumeric order). */
+  readonly numberCols: readonly number[];
 }
 
 /**
- * The inputs the fitted features feed, in a fixed order: the item table and watch bag, genre and
- * year bags (same slot), search tokens, demographics, recent-watch bags, then the dense block.
+ * The inputs the fitted features feed, in a fixed order: the item table and watch bag, genre,
+ * year and named item-column bags (same slot), search tokens, demographics, named user-column
+ * bags, recent-watch bags, then the dense block (named numeric user columns last).
  * `users` says which demographic columns exist (the schema depends only on what was fitted).
  */
 export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemographics): CandidateSchema {
@@ -75,6 +84,11 @@ export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemo
     tables.push({ name: "year", rows: fitted.years.rows, dim: dims.item });
     features.push({ kind: "bag", name: F.watchYears, table: "year", slot: WATCH_SLOT });
   }
+  for (const c of fitted.columns.item) {
+    const name = itemColumnFeature(c.name);
+    tables.push({ name, rows: c.vocab.rows, dim: dims.item });
+    features.push({ kind: "bag", name, table: name, slot: WATCH_SLOT });
+  }
   if (fitted.tokenVocab !== null) {
     tables.push({ name: "token", rows: fitted.tokenVocab.rows, dim: dims.token });
     features.push({ kind: "bag", name: F.searchTokens, table: "token" });
@@ -87,6 +101,11 @@ export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemo
   if (users.ageCode !== null && dm.ageCode !== null) categorical(F.ageBucket, dm.ageCode.rows);
   if (users.occupation !== null && dm.occupation !== null) categorical(F.occupation, dm.occupation.rows);
   if (users.zip !== null && dm.zip !== null) categorical(F.zip, dm.zip.rows);
+  for (const c of fitted.columns.userCategorical) {
+    const name = userColumnFeature(c.name);
+    tables.push({ name, rows: c.vocab.rows, dim: categoricalDim(c.vocab.rows, dims) });
+    features.push({ kind: "bag", name, table: name });
+  }
   if (cfg.recentWatches.enabled) {
     for (const r of cfg.recentWatches.counts)
       features.push({ kind: "bag", name: recentWatchesFeature(r), table: ITEM_TABLE });
@@ -101,5 +120,14 @@ export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemo
   const exampleAgeCol = cfg.exampleAge.enabled ? continuous(F.exampleAge, 1) : -1;
   const ageCol = users.ageYears !== null ? continuous(F.age, 1) : -1;
   const continuousCol = fitted.continuous !== null ? continuous(F.userContinuous, USER_CONTINUOUS_WIDTH) : -1;
-  return { schema: { tables, features, denseWidth: dense }, exampleAgeCol, ageCol, continuousCol };
+  const numberCols = fitted.columns.userNumeric.map((c) =>
+    continuous(userNumberFeature(c.name), NUMBER_COLUMN_WIDTH),
+  );
+  return {
+    schema: { tables, features, denseWidth: dense },
+    exampleAgeCol,
+    ageCol,
+    continuousCol,
+    numberCols,
+  };
 }
