@@ -7,6 +7,7 @@ import { dataSynth } from "./data-synth.js";
 import { trainCandidates } from "./train-candidates.js";
 import { evaluateCommand } from "./evaluate.js";
 import { recommendCommand } from "./recommend.js";
+import { embed, embedSimilar } from "./embed.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -16,4 +17,6 @@ export const commands: Record<string, Command> = {
   "train candidates": trainCandidates,
   evaluate: evaluateCommand,
   recommend: recommendCommand,
+  embed,
+  "embed similar": embedSimilar,
 };
