@@ -22,6 +22,7 @@ const BENCHMARKS: readonly string[] = [
   "retrieval-peers",
   "baselines",
   "ablations",
+  "embed",
 ];
 
 interface BenchmarkModule {

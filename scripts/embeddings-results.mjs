@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -21,12 +22,12 @@ const data = (name) => join("..", "shared", "data", name);
 const VARIANTS = [
   ["ml-100k", "loo", "defaults (random init, no recency)", {}],
   ["ml-100k", "loo", "item2vec fine-tune", { features: { itemSideInfo: { idInit: "item2vec" } } }],
+  ["ml-100k", "loo", "recency 90 d", { features: { examples: { recencyHalfLifeDays: 90 } } }],
+  ["ml-100k", "loo", "recency 30 d", { features: { examples: { recencyHalfLifeDays: 30 } } }],
+  ["ml-100k", "loo", "recency 365 d", { features: { examples: { recencyHalfLifeDays: 365 } } }],
   ["ml-latest-small", "loo", "defaults (random init, no recency)", {}],
   ["ml-latest-small", "loo", "word2vec tokens fine-tune", { features: { search: { init: "word2vec" } } }],
   ["ml-latest-small", "loo", "item2vec fine-tune", { features: { itemSideInfo: { idInit: "item2vec" } } }],
-  ["ml-100k", "loo", "recency 30 d", { features: { examples: { recencyHalfLifeDays: 30 } } }],
-  ["ml-100k", "loo", "recency 90 d", { features: { examples: { recencyHalfLifeDays: 90 } } }],
-  ["ml-100k", "loo", "recency 365 d", { features: { examples: { recencyHalfLifeDays: 365 } } }],
   [
     "ml-100k",
     "loo",
