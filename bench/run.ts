@@ -23,6 +23,7 @@ const BENCHMARKS: readonly string[] = [
   "baselines",
   "ablations",
   "serve",
+  "embed",
 ];
 
 interface BenchmarkModule {

@@ -133,7 +133,7 @@ describe("candidate features: schema", () => {
   it("rejects unknown keys and bad values with the key path", () => {
     const d = randomDataset(2);
     expect(() => resolveCandidateConfig(d, { search: { vocabsize: 3 } } as never)).toThrow(
-      /^features\.search: expected only the keys enabled, maxTokens, vocabSize, minCount, got unknown key "vocabsize"$/,
+      /^features\.search: expected only the keys enabled, maxTokens, vocabSize, minCount, init, pretrained, got unknown key "vocabsize"$/,
     );
     expect(() => resolveCandidateConfig(d, { demographics: { zipPrefix: 9 } })).toThrow(
       /demographics\.zipPrefix/,

@@ -34,8 +34,17 @@ export interface ExampleConfig {
   readonly mode: "rollback" | "heldout";
   /** Rollback labels need at least this many earlier events (0 allows empty-history examples). */
   readonly minHistory: number;
+  /**
+   * Recency weighting (the project note's "learn more from recent data"): each epoch draws the
+   * training examples with probability ∝ 2^(−(t_max − t_label) / halfLife days), with
+   * replacement, as many as there are examples. 0 = off (every example once per epoch).
+   */
+  readonly recencyHalfLifeDays: number;
   readonly seed: number;
 }
+
+/** How a pre-trained (word2vec) table is used after initializing the embedding table. */
+export type PretrainedUse = "fine-tune" | "frozen";
 
 export interface CandidateFeatureConfig {
   /** Watch vector: mean of the embeddings of the ≤ maxLen most recent watches. Always on. */
@@ -60,6 +69,13 @@ export interface CandidateFeatureConfig {
     readonly columns: boolean;
     /** Each named item column keeps its most frequent values, at most this many. */
     readonly columnVocabSize: number;
+    /**
+     * Initial item id embeddings: "random", or "item2vec" (SGNS over the training users' watch
+     * sequences, src/engine/word2vec), then trained on ("fine-tune") or kept ("frozen"; a tied
+     * output table is then frozen too).
+     */
+    readonly idInit: "random" | "item2vec";
+    readonly idPretrained: PretrainedUse;
   };
   /** Search vector: unigrams + bigrams of the tags the user applied before the label. */
   readonly search: {
@@ -69,6 +85,13 @@ export interface CandidateFeatureConfig {
     /** Vocabulary: the top vocabSize tokens by count with count ≥ minCount; the rest are out of vocabulary. */
     readonly vocabSize: number;
     readonly minCount: number;
+    /**
+     * Initial token embeddings: "random", or "word2vec" (SGNS over the training users' tag
+     * sentences + the tag genome when present). With word2vec, tokens the vocabulary would drop
+     * (vocabSize, minCount) but word2vec knows get rows too, holding their word2vec vectors.
+     */
+    readonly init: "random" | "word2vec";
+    readonly pretrained: PretrainedUse;
   };
   /** Demographics and geography (users file of ml-100k / ml-1m). */
   readonly demographics: {
@@ -126,14 +149,30 @@ export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
     yearBucketSize: 5,
     columns: true,
     columnVocabSize: 100_000,
+    idInit: "random",
+    idPretrained: "fine-tune",
   },
-  search: { enabled: true, maxTokens: 50, vocabSize: 100_000, minCount: 2 },
+  search: {
+    enabled: true,
+    maxTokens: 50,
+    vocabSize: 100_000,
+    minCount: 2,
+    init: "random",
+    pretrained: "fine-tune",
+  },
   demographics: { enabled: true, gender: true, age: true, occupation: true, zip: true, zipPrefix: 2 },
   userColumns: { enabled: true, vocabSize: 100_000, numQuantiles: 1000 },
   exampleAge: { enabled: true },
   userContinuous: { enabled: true, numQuantiles: 1000 },
   embeddingDim: { item: 64, token: 32, perLog2Rows: 2, minOther: 2, maxOther: 16 },
-  examples: { perUserCap: 0, selection: "recent", mode: "rollback", minHistory: 1, seed: 1 },
+  examples: {
+    perUserCap: 0,
+    selection: "recent",
+    mode: "rollback",
+    minHistory: 1,
+    recencyHalfLifeDays: 0,
+    seed: 1,
+  },
 };
 
 const on = boolean();
@@ -150,8 +189,17 @@ export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
     yearBucketSize: positive,
     columns: on,
     columnVocabSize: positive,
+    idInit: oneOf("random", "item2vec"),
+    idPretrained: oneOf("fine-tune", "frozen"),
   },
-  search: { enabled: on, maxTokens: positive, vocabSize: positive, minCount: positive },
+  search: {
+    enabled: on,
+    maxTokens: positive,
+    vocabSize: positive,
+    minCount: positive,
+    init: oneOf("random", "word2vec"),
+    pretrained: oneOf("fine-tune", "frozen"),
+  },
   demographics: { enabled: on, gender: on, age: on, occupation: on, zip: on, zipPrefix: integer(1, 5) },
   userColumns: { enabled: on, vocabSize: positive, numQuantiles: integer(2, 100_000) },
   exampleAge: { enabled: on },
@@ -168,6 +216,7 @@ export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
     selection: oneOf("recent", "uniform"),
     mode: oneOf("rollback", "heldout"),
     minHistory: integer(0),
+    recencyHalfLifeDays: number({ ge: 0 }),
     seed: number(),
   },
 };

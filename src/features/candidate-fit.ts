@@ -65,9 +65,12 @@ export function fitCandidateFeatures(
     for (let u = 0; u < numUsers; u++) {
       if (seq.offsets[u + 1] > seq.offsets[u]) lastTrainTime[u] = seq.times[seq.offsets[u + 1] - 1];
     }
+    // word2vec knows every training token (min count 1): the ones the truncation would drop keep
+    // rows (after the top vocabSize, by count) so they can hold their word2vec vectors.
+    const w2v = cfg.search.init === "word2vec";
     tokenVocab = fitTokenVocabulary(train.tags, lastTrainTime, {
-      maxSize: cfg.search.vocabSize,
-      minCount: cfg.search.minCount,
+      maxSize: w2v ? Number.MAX_SAFE_INTEGER : cfg.search.vocabSize,
+      minCount: w2v ? 1 : cfg.search.minCount,
     });
   }
 

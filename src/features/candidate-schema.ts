@@ -45,6 +45,8 @@ export const CANDIDATE_FEATURES = {
 export const WATCH_SLOT = "watch";
 /** Name of the watched-item id table (itemTableRows(numItems) rows; item i at itemInputRow(i)). */
 export const ITEM_TABLE = "item";
+/** The search-token table (rows by the fitted token vocabulary, row 0 out of vocabulary). */
+export const TOKEN_TABLE = "token";
 
 /** Name of the bag of the R most recent watches. */
 export function recentWatchesFeature(r: number): string {
@@ -90,8 +92,8 @@ export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemo
     features.push({ kind: "bag", name, table: name, slot: WATCH_SLOT });
   }
   if (fitted.tokenVocab !== null) {
-    tables.push({ name: "token", rows: fitted.tokenVocab.rows, dim: dims.token });
-    features.push({ kind: "bag", name: F.searchTokens, table: "token" });
+    tables.push({ name: TOKEN_TABLE, rows: fitted.tokenVocab.rows, dim: dims.token });
+    features.push({ kind: "bag", name: F.searchTokens, table: TOKEN_TABLE });
   }
   const categorical = (name: string, rows: number): void => {
     tables.push({ name, rows, dim: categoricalDim(rows, dims) });

@@ -9,6 +9,7 @@ import { evaluateCommand } from "./evaluate.js";
 import { recommendCommand } from "./recommend.js";
 import { serveCommand } from "./serve.js";
 import { quickstart } from "./quickstart.js";
+import { embed, embedSimilar } from "./embed.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -20,4 +21,6 @@ export const commands: Record<string, Command> = {
   recommend: recommendCommand,
   serve: serveCommand,
   quickstart,
+  embed,
+  "embed similar": embedSimilar,
 };

@@ -4,6 +4,7 @@
  * encodes users (u), exposes the item vectors (v), recommends by dot product with seen items
  * excluded, and serves as a Scorer for the shared evaluation protocols.
  */
+import { applyPretrained, type PretrainedReport } from "./pretrained.js";
 import type { Dataset } from "../../data/dataset.js";
 import { getKernels } from "../../engine/kernels/index.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
@@ -52,6 +53,8 @@ export interface Recommendations {
 }
 
 export class CandidateModel {
+  /** The tables initialized from word2vec / item2vec vectors at fit time (empty when none was). */
+  pretrained: PretrainedReport[] = [];
   private readonly batch: CandidateBatch;
   private readonly users: Float32Array;
 
@@ -74,6 +77,7 @@ export class CandidateModel {
     const features = buildCandidateFeatures(train, config.features);
     const k = opts.kernels ?? getKernels();
     const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
+    model.pretrained = await applyPretrained(model.network, features, train, seed, k);
     model.summary = await trainLoop(model.network, features, config, seed + 1, {
       validate: opts.valid
         ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo")

@@ -14,6 +14,7 @@ import { Adam } from "../../engine/optim/adam.js";
 import type { Rng } from "../../engine/rng.js";
 import type { CandidateBatch } from "../../features/batch.js";
 import { itemTableRows, outputFirstRow } from "../../features/item-index.js";
+import { TOKEN_TABLE } from "../../features/candidate-schema.js";
 import type { FeatureSchema } from "../../features/schema.js";
 import { towerWidths, type CandidateConfig } from "./config.js";
 import { InputLayer } from "./input-layer.js";
@@ -100,6 +101,16 @@ export class CandidateNetwork {
     this.logQTrue = new Float32Array(cap);
     this.x = new Float32Array(cap * this.input.width);
     this.gradUser = new Float32Array(cap * dim);
+    // Pre-trained tables used as they are (src/models/candidates/pretrained.ts fills them).
+    const f = config.features;
+    if (
+      f.search.init === "word2vec" &&
+      f.search.pretrained === "frozen" &&
+      this.input.tables.has(TOKEN_TABLE)
+    )
+      this.input.freeze(TOKEN_TABLE);
+    if (f.itemSideInfo.idInit === "item2vec" && f.itemSideInfo.idPretrained === "frozen" && shape.itemIds)
+      this.input.freeze(shape.itemIds.table);
     this.optimizer = new Adam(kernels, this.parameters(), {
       lr: t.lr,
       beta1: t.beta1,
@@ -119,6 +130,7 @@ export class CandidateNetwork {
   parameters(): Parameter[] {
     const params = [...this.input.parameters(), ...this.tower.parameters()];
     if (!this.config.network.tieOutput) params.push(this.itemTable.param);
+    // A tied output table shares the item input table's fate: frozen with it.
     return [...params, ...this.head.parameters()];
   }
 
