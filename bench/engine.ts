@@ -1,33 +1,20 @@
 /**
- * Engine benchmark: `node dist/bench/engine.js [--json]`. Measures the native GEMM (bench/gemm.ts)
- * and the candidate training step against PyTorch (bench/train.ts), prints a table or, with
- * --json, one JSON object {"gemm": [...], "train": ...}, and records the result in
- * bench/results/engine.json.
+ * Engine benchmarks in one go: `node dist/bench/engine.js [--quick]` (`npm run bench:engine`) runs
+ * the native GEMM (bench/gemm.ts → bench/results/gemm.json) and the candidate training step
+ * against PyTorch (bench/train.ts → bench/results/train.json), one after the other. Each writes
+ * its own result file; this module only sequences them.
  */
-import { isMainModule, writeBenchResult } from "./support.js";
-import { benchGemm, type GemmResult } from "./gemm.js";
-import { benchTrain, type TrainBenchResult } from "./train.js";
+import { isMainModule, takeQuick } from "./support.js";
+import { run as runGemm } from "./gemm.js";
+import { run as runTrain } from "./train.js";
 
-export interface EngineBenchResult {
-  readonly gemm: GemmResult[];
-  readonly train: TrainBenchResult;
-}
-
-export async function run(args: string[]): Promise<EngineBenchResult> {
-  const json = args.includes("--json");
-  const result: EngineBenchResult = { gemm: await benchGemm(), train: benchTrain() };
-  const path = writeBenchResult("engine.json", { ...result, recordedAt: new Date().toISOString() });
-  if (json) {
-    console.log(JSON.stringify(result));
-    return result;
-  }
-  for (const r of result.gemm) {
-    console.log(
-      `gemm ${r.op} ${r.shape.padEnd(22)} threads=${r.threads}  ${r.gflops.toFixed(1).padStart(6)} GFLOPS`,
-    );
-  }
-  console.log(`results written to ${path}`);
-  return result;
+export async function run(args: string[]): Promise<void> {
+  const { quick, rest } = takeQuick(args);
+  if (rest.length > 0)
+    throw new Error(`bench engine: unknown arguments ${rest.join(" ")} (expected [--quick])`);
+  const flags = quick ? ["--quick"] : [];
+  await runGemm(flags);
+  await runTrain(flags);
 }
 
 if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

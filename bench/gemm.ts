@@ -1,12 +1,16 @@
 /**
  * GEMM throughput of the native engine: GFLOPS for NN, NT and TN at the three shapes the engine's
- * target is stated for, with 1 and 2 threads of the engine's pool. Each point is the best of 15
- * timed windows of 0.1 s (the machine may be shared; the best window is the least disturbed one).
+ * target is stated for, with 1 and 2 threads of the engine's pool. Each point is timed in 15
+ * windows of at least 0.1 s, interleaved across points; the median is the figure, with the best
+ * and worst window beside it. Writes bench/results/gemm.json.
+ *
+ *   node dist/bench/gemm.js [--quick]     (--quick: 2 windows of 5 ms, to check the plumbing)
  */
-import { isMainModule, writeBenchResult } from "./support.js";
+import { isMainModule, spread, takeQuick, writeBenchResult, type BenchRun } from "./support.js";
 
 import { getNativeKernels } from "../src/engine/kernels/index.js";
-import { nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
+import { nativeSimdInfo, nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
+import { Rng } from "../src/engine/rng.js";
 
 export type GemmOp = "NN" | "NT" | "TN";
 
@@ -15,12 +19,15 @@ export interface GemmResult {
   readonly shape: string;
   readonly op: GemmOp;
   readonly threads: number;
+  /** Median over the timed windows. */
   readonly gflops: number;
+  readonly gflopsMin: number;
+  readonly gflopsMax: number;
 }
 
 export interface GemmBenchOptions {
   readonly threads?: readonly number[];
-  /** Timed repeats per point; the best is kept. */
+  /** Timed windows per point; the median is reported. */
   readonly repeats?: number;
   /** Minimum duration of one timed repeat, in seconds. */
   readonly minSeconds?: number;
@@ -35,12 +42,9 @@ export const GEMM_SHAPES: readonly (readonly [number, number, number])[] = [
 const OPS: readonly GemmOp[] = ["NN", "NT", "TN"];
 
 function filled(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
   const x = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 4294967296 - 0.5;
-  }
+  for (let i = 0; i < n; i++) x[i] = rng.nextFloat() - 0.5;
   return x;
 }
 
@@ -50,11 +54,11 @@ interface GemmCase {
   readonly op: GemmOp;
   readonly flops: number;
   readonly run: () => void;
-  best: number;
+  readonly samples: number[];
 }
 
 /**
- * Best GFLOPS per (threads, shape, op). The repeats are interleaved, one short timed window per
+ * GFLOPS per (threads, shape, op). The repeats are interleaved, one short timed window per
  * case per round, so a burst of load from another process spoils a few samples of every case
  * rather than all samples of one case.
  */
@@ -76,7 +80,7 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
         const lda = ta ? m : k;
         const ldb = tb ? k : n;
         const run = (): void => kernels.gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n);
-        cases.push({ threads, shape: `[${m}x${k}]·[${k}x${n}]`, op, flops: 2 * m * n * k, run, best: 0 });
+        cases.push({ threads, shape: `[${m}x${k}]·[${k}x${n}]`, op, flops: 2 * m * n * k, run, samples: [] });
       }
     }
   }
@@ -93,7 +97,7 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
           calls++;
           seconds = Number(process.hrtime.bigint() - start) / 1e9;
         } while (seconds < minSeconds);
-        bench.best = Math.max(bench.best, (bench.flops * calls) / seconds / 1e9);
+        bench.samples.push((bench.flops * calls) / seconds / 1e9);
       }
       // Yield between rounds so a long benchmark does not starve the event loop.
       await new Promise((resolve) => setImmediate(resolve));
@@ -101,23 +105,50 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
   } finally {
     setNativeThreads(initialThreads);
   }
-  return cases.map((x) => ({
-    shape: x.shape,
-    op: x.op,
-    threads: x.threads,
-    gflops: Math.round(x.best * 10) / 10,
-  }));
-}
-
-/** `node dist/bench/gemm.js`: prints the GEMM results as JSON and records bench/results/gemm.json. */
-async function main(): Promise<void> {
-  const gemm = await benchGemm();
-  writeBenchResult("gemm.json", {
-    command: "node dist/bench/gemm.js",
-    recordedAt: new Date().toISOString(),
-    gemm,
+  return cases.map((x) => {
+    const s = spread(x.samples);
+    return {
+      shape: x.shape,
+      op: x.op,
+      threads: x.threads,
+      gflops: s.median,
+      gflopsMin: s.min,
+      gflopsMax: s.max,
+    };
   });
-  console.log(JSON.stringify({ gemm }));
 }
 
-if (isMainModule(import.meta.url)) await main();
+const FULL: Required<GemmBenchOptions> = { threads: [1, 2], repeats: 15, minSeconds: 0.1 };
+const QUICK: Required<GemmBenchOptions> = { threads: [1, 2], repeats: 2, minSeconds: 0.005 };
+
+/** Runs the GEMM benchmark and records bench/results/gemm.json; returns the results. */
+export async function run(args: string[]): Promise<GemmResult[]> {
+  const { quick, rest } = takeQuick(args);
+  if (rest.length > 0)
+    throw new Error(`bench gemm: unknown arguments ${rest.join(" ")} (expected [--quick])`);
+  const options = quick ? QUICK : FULL;
+  const gemm = await benchGemm(options);
+  const benchRun: BenchRun = {
+    benchmark: "gemm",
+    args: rest,
+    quick,
+    config: {
+      ...options,
+      shapes: GEMM_SHAPES.map(([m, k, n]) => ({ m, k, n })),
+      ops: OPS,
+      backend: "native",
+      simd: nativeSimdInfo(),
+    },
+  };
+  const path = writeBenchResult(benchRun, { gemm });
+  for (const r of gemm) {
+    console.log(
+      `gemm ${r.op} ${r.shape.padEnd(22)} threads=${r.threads}  ${r.gflops.toFixed(1).padStart(6)} GFLOPS ` +
+        `(windows ${r.gflopsMin.toFixed(1)}-${r.gflopsMax.toFixed(1)})`,
+    );
+  }
+  console.log(`bench gemm: wrote ${path}`);
+  return gemm;
+}
+
+if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

@@ -159,7 +159,7 @@ export async function run(args: string[]): Promise<unknown> {
       targetMs: 5,
     },
   };
-  const path = writeBenchResult("ranking.json", result);
+  const path = writeBenchResult({ benchmark: "ranking", args, quick: false, config: { ...o } }, result);
   console.log(
     `bench ranking: rank 400 candidates median ${result.rank400.medianMs.toFixed(3)} ms; two-stage recommend median ${result.recommend.medianMs.toFixed(3)} ms (${path})`,
   );

@@ -7,16 +7,17 @@
  *     global reduction).
  * Also checks recall with seen-item exclusion. Writes bench/results/retrieval.json.
  *
- *   node dist/bench/retrieval.js [--items 100000] [--queries 1000] [--dims 64,256] [--k 100]
+ *   node dist/bench/retrieval.js [--quick] [--items 100000] [--queries 1000] [--dims 64,256] [--k 100]
  *     [--ef 100,200,400,800] [--ranges 1,8] [--ip-space true] [--M 16] [--efc 200] [--seed 1]
- *     [--out bench/results/retrieval.json]
+ *     [--out retrieval.json]
+ *
+ * --quick starts from tiny sizes (2,000 items, 50 queries, 16-d, k 10) to check the plumbing;
+ * --out is a file name (or path) relative to the results directory.
  */
-import { isMainModule, repoRoot } from "./support.js";
-import { mkdirSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
 import hnswlib from "hnswlib-node";
 import { getKernels } from "../src/engine/kernels/index.js";
-import { writeFileAtomic } from "../src/engine/model-file/atomic-write.js";
+import { nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 import {
   ExactIndex,
@@ -56,26 +57,34 @@ interface VariantResult {
 
 interface DimResult {
   dim: number;
-  exact: { queriesPerSecondBatched: number; queriesPerSecondOneByOne: number; backend: string };
+  exact: {
+    queriesPerSecondBatched: number;
+    /** One query per call on the whole pool. */
+    queriesPerSecondOneByOne: number;
+    /** One query per call by pool size: median of 3 interleaved windows, and the windows. */
+    oneByOneByThreads: { threads: number; queriesPerSecond: number; windows: number[] }[];
+    backend: string;
+  };
   hnsw: VariantResult[];
 }
 
-const ROOT = repoRoot();
+const FULL: Options = {
+  items: 100_000,
+  queries: 1000,
+  dims: [64, 256],
+  k: 100,
+  ef: [100, 200, 400, 800],
+  ranges: [1, 8],
+  ipSpace: true,
+  M: 16,
+  efc: 200,
+  seed: 1,
+  out: "retrieval.json",
+};
+const QUICK: Options = { ...FULL, items: 2000, queries: 50, dims: [16], k: 10, ef: [50, 100], efc: 50 };
 
-function parseOptions(args: string[]): Options {
-  const o: Options = {
-    items: 100_000,
-    queries: 1000,
-    dims: [64, 256],
-    k: 100,
-    ef: [100, 200, 400, 800],
-    ranges: [1, 8],
-    ipSpace: true,
-    M: 16,
-    efc: 200,
-    seed: 1,
-    out: resolve(ROOT, "bench/results/retrieval.json"),
-  };
+function parseOptions(args: string[], quick: boolean): Options {
+  const o: Options = { ...(quick ? QUICK : FULL) };
   const list = (name: string, v: string): number[] =>
     v.split(",").map((x) => {
       const n = Number(x);
@@ -118,7 +127,7 @@ function parseOptions(args: string[]): Options {
         o.seed = list("seed", value)[0];
         break;
       case "--out":
-        o.out = resolve(value);
+        o.out = value;
         break;
       default:
         throw new Error(`bench retrieval: unknown option ${flag}`);
@@ -146,6 +155,45 @@ function seenItems(truth200: Int32Array, numQueries: number, seed: number): Excl
   return { offsets, items };
 }
 
+/** A query-at-a-time searcher: writes the top `k` ids of every query (−1 padded) into `got`. */
+export type QuerySearcher = (got: Int32Array) => void;
+
+/**
+ * hnswlib's own inner-product space on the raw vectors, built on one thread (seeded); also the
+ * hnswlib side of bench/retrieval-peers.ts. Returns the build time and a searcher per efSearch.
+ */
+export function buildHnswlibIp(
+  items: Float32Array,
+  numItems: number,
+  dim: number,
+  params: { readonly M: number; readonly efc: number; readonly seed: number },
+): {
+  buildSeconds: number;
+  searcher: (queries: Float32Array, numQueries: number, k: number, ef: number) => QuerySearcher;
+} {
+  const graph = new hnswlib.HierarchicalNSW("ip", dim);
+  const row = new Array<number>(dim);
+  const start = performance.now();
+  graph.initIndex(numItems, params.M, params.efc, params.seed);
+  for (let i = 0; i < numItems; i++) {
+    for (let d = 0; d < dim; d++) row[d] = items[i * dim + d];
+    graph.addPoint(row, i);
+  }
+  const buildSeconds = seconds(start);
+  const searcher =
+    (queries: Float32Array, numQueries: number, k: number, ef: number): QuerySearcher =>
+    (got) => {
+      graph.setEf(Math.max(ef, k));
+      for (let q = 0; q < numQueries; q++) {
+        for (let d = 0; d < dim; d++) row[d] = queries[q * dim + d];
+        const { neighbors } = graph.searchKnn(row, k);
+        got.fill(-1, q * k, (q + 1) * k);
+        got.set(neighbors, q * k);
+      }
+    };
+  return { buildSeconds, searcher };
+}
+
 /** Baseline: hnswlib's own inner-product space on the raw vectors. */
 function benchIpSpace(
   items: Float32Array,
@@ -154,26 +202,13 @@ function benchIpSpace(
   dim: number,
   truth: Int32Array,
 ): VariantResult {
-  const graph = new hnswlib.HierarchicalNSW("ip", dim);
-  const row = new Array<number>(dim);
-  let start = performance.now();
-  graph.initIndex(o.items, o.M, o.efc, o.seed);
-  for (let i = 0; i < o.items; i++) {
-    for (let d = 0; d < dim; d++) row[d] = items[i * dim + d];
-    graph.addPoint(row, i);
-  }
-  const buildSeconds = seconds(start);
+  const { buildSeconds, searcher } = buildHnswlibIp(items, o.items, dim, o);
   const searches: SearchRow[] = [];
   const got = new Int32Array(o.queries * o.k);
   for (const ef of o.ef) {
-    graph.setEf(Math.max(ef, o.k));
-    start = performance.now();
-    for (let q = 0; q < o.queries; q++) {
-      for (let d = 0; d < dim; d++) row[d] = queries[q * dim + d];
-      const { neighbors } = graph.searchKnn(row, o.k);
-      got.fill(-1, q * o.k, (q + 1) * o.k);
-      got.set(neighbors, q * o.k);
-    }
+    const search = searcher(queries, o.queries, o.k, ef);
+    const start = performance.now();
+    search(got);
     const qps = o.queries / seconds(start);
     searches.push({
       efSearch: ef,
@@ -224,7 +259,8 @@ function log(message: string): void {
 }
 
 export async function run(args: string[]): Promise<unknown> {
-  const o = parseOptions(args);
+  const { quick, rest } = takeQuick(args);
+  const o = parseOptions(rest, quick);
   const kernels = getKernels();
   if (kernels.backend !== "native")
     log("WARNING: exact search runs on the TypeScript reference kernels; its timings are not representative");
@@ -236,15 +272,36 @@ export async function run(args: string[]): Promise<unknown> {
       dim,
       seed: o.seed,
     });
-    const exact = new ExactIndex(items, o.items, dim, kernels);
+    const exact = new ExactIndex(items, o.items, dim, { kernels });
     let start = performance.now();
     const truth = exact.search(queries, o.queries, o.k).items;
     const qpsBatched = o.queries / seconds(start);
-    start = performance.now();
-    for (let q = 0; q < o.queries; q++) exact.search(queries.subarray(q * dim, (q + 1) * dim), 1, o.k);
-    const qpsOne = o.queries / seconds(start);
+    // One query per call (the serving case), with 1 thread and with the whole pool: topK splits the
+    // catalog across threads then. Interleaved windows, medians.
+    const threadCounts = kernels.backend === "native" ? [...new Set([1, nativeThreads()])] : [1];
+    const initialThreads = kernels.backend === "native" ? nativeThreads() : 1;
+    const windows = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
+    for (let w = 0; w < 3; w++) {
+      for (const t of threadCounts) {
+        if (kernels.backend === "native") setNativeThreads(t);
+        start = performance.now();
+        for (let q = 0; q < o.queries; q++) exact.search(queries.subarray(q * dim, (q + 1) * dim), 1, o.k);
+        windows.get(t)?.push(o.queries / seconds(start));
+      }
+    }
+    if (kernels.backend === "native") setNativeThreads(initialThreads);
+    const oneByOne = threadCounts.map((threads) => {
+      const qps = [...(windows.get(threads) ?? [])].sort((a, b) => a - b);
+      return {
+        threads,
+        queriesPerSecond: qps[Math.floor(qps.length / 2)],
+        windows: windows.get(threads) ?? [],
+      };
+    });
+    const qpsOne = oneByOne[oneByOne.length - 1].queriesPerSecond;
     log(
-      `${dim}-d exact (${kernels.backend}): ${qpsBatched.toFixed(0)} q/s batched, ${qpsOne.toFixed(0)} q/s one by one`,
+      `${dim}-d exact (${kernels.backend}): ${qpsBatched.toFixed(0)} q/s batched, one by one ` +
+        oneByOne.map((r) => `${r.queriesPerSecond.toFixed(0)} q/s on ${r.threads} thread(s)`).join(", "),
     );
     const seen = seenItems(exact.search(queries, o.queries, 200).items, o.queries, o.seed + 1);
     const truthSeen = exact.search(queries, o.queries, o.k, seen).items;
@@ -270,32 +327,33 @@ export async function run(args: string[]): Promise<unknown> {
       exact: {
         queriesPerSecondBatched: qpsBatched,
         queriesPerSecondOneByOne: qpsOne,
+        oneByOneByThreads: oneByOne,
         backend: kernels.backend,
       },
       hnsw,
     });
   }
   const report = {
-    benchmark: "retrieval",
-    date: new Date().toISOString(),
-    command: ["node", relative(ROOT, process.argv[1] ?? ""), ...process.argv.slice(2)].join(" "),
     library: "hnswlib-node 3.0.0 (hnswlib, built from source by node-gyp)",
-    data: {
-      generator:
-        "syntheticVectors (src/retrieval/synthetic-vectors.ts): 256 clusters, spread 0.5, log-normal norm sigma 0.4",
-      items: o.items,
-      queries: o.queries,
-      seed: o.seed,
-    },
-    k: o.k,
-    hnswParams: { M: o.M, efConstruction: o.efc },
-    notes:
-      "queries/s are single-process wall clock on a shared 2-core machine; HNSW searches one query at a time on one thread",
+    notes: "queries/s are single-process wall clock; HNSW searches one query at a time on one thread",
     results,
   };
-  mkdirSync(dirname(o.out), { recursive: true });
-  writeFileAtomic(o.out, [Buffer.from(JSON.stringify(report, null, 2) + "\n")]);
-  log(`wrote ${o.out}`);
+  const { out, ...config } = o;
+  const path = writeBenchResult(
+    {
+      benchmark: "retrieval",
+      args: rest,
+      quick,
+      config: {
+        ...config,
+        generator:
+          "syntheticVectors (src/retrieval/synthetic-vectors.ts): 256 clusters, spread 0.5, log-normal norm sigma 0.4",
+      },
+    },
+    report,
+    out,
+  );
+  log(`wrote ${path}`);
   return report;
 }
 

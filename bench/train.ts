@@ -1,20 +1,31 @@
 /**
- * Training-step benchmark of the candidate generator against PyTorch, in the same invocation:
- * `node dist/bench/train.js [--json] [--steps N]` (also run as the `train` part of
- * bench/engine.ts). Configuration (bench/peers/torch_candidate_step.py has the same): synthetic
- * data with 20,000 items; batch 512; a bag of <= 50 (mean 30) watched items with 64-d embeddings,
- * 4 demographic embeddings of 8-d and the example age, concatenated -> 1024 -> 512 -> 256 ReLU =
- * user vector; 256-d item output embeddings; sampled softmax with 2,000 shared negatives + logQ;
- * Adam, lr 1e-3. A timed step = negative sampling + forward + backward + optimizer update.
- * PyTorch runs at every torch × OpenBLAS thread setting; the ratio is against its best.
+ * Training-step benchmark of the candidate generator against PyTorch:
+ * `node dist/bench/train.js [--quick] [--windows N] [--steps N] [--warmup N]` (also run by
+ * `npm run bench` and `npm run bench:engine`). Writes bench/results/train.json.
+ *
+ * Configuration (bench/peers/torch_candidate_step.py has the same; the peer reports its own and
+ * the two are compared field by field): synthetic data with 20,000 items; batch 512; a bag of
+ * <= 50 (mean 30) watched items with 64-d embeddings, 4 demographic embeddings of 8-d and the
+ * example age, concatenated -> 1024 -> 512 -> 256 ReLU = user vector; 256-d item output
+ * embeddings; sampled softmax with 2,000 shared negatives + logQ; Adam, lr 1e-3. A timed step =
+ * negative sampling + forward + backward + optimizer update.
+ *
+ * Method (docs/benchmarking.md): PyTorch runs with sparse embedding gradients + SparseAdam, on
+ * OpenBLAS (the peer refuses to run otherwise), once per (torch threads, OpenBLAS threads) setting
+ * up to the core count, each setting a long-lived process. After the warm-up, timing windows of
+ * `steps` steps go round-robin: ours, then each PyTorch setting, for `windows` rounds, with a short
+ * pause between windows so no side's spinning threads overlap the next. Each side's figure is the
+ * median of its windows, reported with min/max; the ratio is ours over PyTorch's best setting
+ * (by median), with the range of the per-round ratios. A peer that fails fails the benchmark.
  */
-import { execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
-
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 
-import { isMainModule, repoRoot, writeBenchResult } from "./support.js";
+import { PeerProcess, type PeerMessage } from "./peer-process.js";
+import { isMainModule, repoRoot, spread, takeQuick, writeBenchResult, type Spread } from "./support.js";
 import { getKernels } from "../src/engine/kernels/index.js";
+import { nativeSimdInfo, nativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 import type { CandidateBatch } from "../src/features/batch.js";
 import type { FeatureSchema } from "../src/features/schema.js";
@@ -26,17 +37,69 @@ const NUM_ITEMS = 20_000;
 const BATCH = 512;
 const BAG_MIN = 10;
 const BAG_MAX = 50;
+const ITEM_DIM = 64;
 const DEMOGRAPHICS = [3, 8, 21, 100];
+const DEMO_DIM = 8;
+const TOWER = [1024, 512, 256];
 const NUM_NEG = 2000;
+const SAMPLING_ALPHA = 0.75;
+const LR = 1e-3;
 const DATA_BATCHES = 8;
 
-export interface TrainBenchResult {
-  readonly examples_per_s: number;
-  readonly torch_examples_per_s: number | null;
-  readonly ratio: number | null;
-  readonly backend: string;
+/** The benchmark configuration in the peer's field names: both sides must report exactly this. */
+export const STEP_CONFIG = {
+  num_items: NUM_ITEMS,
+  batch: BATCH,
+  bag_min: BAG_MIN,
+  bag_max: BAG_MAX,
+  item_dim: ITEM_DIM,
+  demographics: DEMOGRAPHICS,
+  demo_dim: DEMO_DIM,
+  tower: TOWER,
+  num_negatives: NUM_NEG,
+  sampling_alpha: SAMPLING_ALPHA,
+  lr: LR,
+  data_batches: DATA_BATCHES,
+} as const;
+
+export interface TrainBenchOptions {
+  /** Timing windows per side. */
+  readonly windows: number;
+  /** Training steps per window. */
   readonly steps: number;
-  readonly torch_runs: unknown[];
+  /** Untimed steps per side before the first window. */
+  readonly warmup: number;
+  /** Pause between two windows, in ms (lets the other side's worker threads go idle). */
+  readonly pauseMs: number;
+}
+
+const FULL: TrainBenchOptions = { windows: 7, steps: 30, warmup: 5, pauseMs: 250 };
+const QUICK: TrainBenchOptions = { windows: 2, steps: 2, warmup: 1, pauseMs: 10 };
+
+export interface TorchSetting {
+  readonly torchThreads: number;
+  readonly openblasThreads: number;
+  readonly torchVersion: string;
+  readonly blas: readonly string[];
+  readonly sparseGrads: boolean;
+  readonly examplesPerSecond: Spread;
+}
+
+export interface TrainBenchResult {
+  readonly watchnext: {
+    readonly backend: string;
+    readonly threads: number;
+    readonly simd: string;
+    readonly examplesPerSecond: Spread;
+  };
+  readonly torch: readonly TorchSetting[];
+  /** PyTorch's best setting by median examples/s. */
+  readonly torchBest: { readonly torchThreads: number; readonly openblasThreads: number };
+  /** watchnext's median over the best PyTorch setting's median. */
+  readonly ratio: number;
+  /** Range of the per-round ratios (our window over the best setting's window of the same round). */
+  readonly ratioMin: number;
+  readonly ratioMax: number;
 }
 
 /** Zipf(1.1) item draws through a cumulative table. */
@@ -80,114 +143,224 @@ function syntheticBatch(rng: Rng, draw: () => number): CandidateBatch {
   };
 }
 
-/** Examples per second of our training step on the benchmark configuration. */
-export function benchOurStep(steps = 30, warmup = 5): number {
-  const schema: FeatureSchema = {
-    tables: [
-      { name: "item", rows: NUM_ITEMS + 1, dim: 64 },
-      ...DEMOGRAPHICS.map((rows, j) => ({ name: `demo${j}`, rows, dim: 8 })),
-    ],
-    features: [
-      { kind: "bag", name: "watches", table: "item" },
-      ...DEMOGRAPHICS.map((_, j) => ({ kind: "categorical" as const, name: `demo${j}`, table: `demo${j}` })),
-      { kind: "continuous", name: "exampleAge", offset: 0, width: 1 },
-    ],
-    denseWidth: 1,
-  };
-  const config = resolveCandidateModelConfig({
-    network: {
-      widths: [1024, 512, 256],
-      outputDim: 256,
-      finalRelu: true,
-      itemBias: false,
-      dropout: 0,
-    },
-    train: { softmax: "sampled", numNegatives: NUM_NEG, samplingAlpha: 0.75, batchSize: BATCH, lr: 1e-3 },
-  });
-  const rng = new Rng(1);
-  const draw = zipfSampler(rng);
-  const counts = new Float64Array(NUM_ITEMS);
-  for (let i = 0; i < NUM_ITEMS; i++) counts[i] = 1e6 / (i + 1) ** 1.1;
-  const sampler = new NegativeSampler(counts, 0.75, NUM_NEG);
-  const net = new CandidateNetwork(
-    getKernels(),
-    config,
-    { schema, numItems: NUM_ITEMS, capacity: BATCH, mode: "sampled", itemIds: { table: "item" } },
-    sampler,
-    rng,
-  );
-  const batches = Array.from({ length: DATA_BATCHES }, () => syntheticBatch(rng, draw));
-  for (let i = 0; i < warmup; i++) net.trainStep(batches[i % DATA_BATCHES], rng);
-  const start = performance.now();
-  for (let i = 0; i < steps; i++) net.trainStep(batches[(warmup + i) % DATA_BATCHES], rng);
-  return (steps * BATCH) / ((performance.now() - start) / 1000);
+/** Our training step on the benchmark configuration, built once; `run(n)` times n steps. */
+class OurStep {
+  private readonly rng = new Rng(1);
+  private readonly net: CandidateNetwork;
+  private readonly batches: CandidateBatch[];
+  private done = 0;
+
+  constructor() {
+    const schema: FeatureSchema = {
+      tables: [
+        { name: "item", rows: NUM_ITEMS + 1, dim: ITEM_DIM },
+        ...DEMOGRAPHICS.map((rows, j) => ({ name: `demo${j}`, rows, dim: DEMO_DIM })),
+      ],
+      features: [
+        { kind: "bag", name: "watches", table: "item" },
+        ...DEMOGRAPHICS.map((_, j) => ({
+          kind: "categorical" as const,
+          name: `demo${j}`,
+          table: `demo${j}`,
+        })),
+        { kind: "continuous", name: "exampleAge", offset: 0, width: 1 },
+      ],
+      denseWidth: 1,
+    };
+    const config = resolveCandidateModelConfig({
+      network: {
+        widths: TOWER,
+        outputDim: TOWER[TOWER.length - 1],
+        finalRelu: true,
+        itemBias: false,
+        dropout: 0,
+      },
+      train: {
+        softmax: "sampled",
+        numNegatives: NUM_NEG,
+        samplingAlpha: SAMPLING_ALPHA,
+        batchSize: BATCH,
+        lr: LR,
+      },
+    });
+    const draw = zipfSampler(this.rng);
+    const counts = new Float64Array(NUM_ITEMS);
+    for (let i = 0; i < NUM_ITEMS; i++) counts[i] = 1e6 / (i + 1) ** 1.1;
+    const sampler = new NegativeSampler(counts, SAMPLING_ALPHA, NUM_NEG);
+    this.net = new CandidateNetwork(
+      getKernels(),
+      config,
+      { schema, numItems: NUM_ITEMS, capacity: BATCH, mode: "sampled", itemIds: { table: "item" } },
+      sampler,
+      this.rng,
+    );
+    this.batches = Array.from({ length: DATA_BATCHES }, () => syntheticBatch(this.rng, draw));
+  }
+
+  /** Runs `steps` training steps; returns examples per second. */
+  run(steps: number): number {
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) this.net.trainStep(this.batches[this.done++ % DATA_BATCHES], this.rng);
+    return (steps * BATCH) / ((performance.now() - start) / 1000);
+  }
 }
 
-/**
- * PyTorch's examples/s at every (torch threads, OpenBLAS threads) setting up to the core count:
- * OpenBLAS's pool ignores torch.set_num_threads, so both are set, and the ratio is taken against
- * the best (on 2 cores that is usually 1 torch thread + 2 OpenBLAS threads). Entries carry
- * `skipped` with the reason when torch is unavailable.
- */
-export function benchTorch(steps = 30): Array<Record<string, unknown>> {
+/** The peer at one thread setting; resolves once it has warmed up and its configuration matched ours. */
+async function startPeer(torchThreads: number, blasThreads: number, warmup: number): Promise<PeerProcess> {
   const script = join(repoRoot(), "bench", "peers", "torch_candidate_step.py");
-  const runs: Array<Record<string, unknown>> = [];
+  const peer = new PeerProcess(
+    `PyTorch peer (${torchThreads} torch + ${blasThreads} OpenBLAS threads)`,
+    "/usr/bin/python3",
+    [script, "--warmup", String(warmup), "--torch-threads", String(torchThreads), "--sparse", "yes"],
+    {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: String(blasThreads),
+      OMP_NUM_THREADS: String(torchThreads),
+    },
+  );
+  const ready = await peer.ready;
+  checkPeerConfig(peer.label, ready);
+  return peer;
+}
+
+/** Same work on both sides: every field of the peer's configuration must equal ours. */
+export function checkPeerConfig(label: string, ready: PeerMessage): void {
+  const theirs = (ready.config ?? {}) as Record<string, unknown>;
+  for (const [field, value] of Object.entries(STEP_CONFIG)) {
+    if (JSON.stringify(theirs[field]) !== JSON.stringify(value))
+      throw new Error(
+        `${label} runs a different configuration: ${field} = ${JSON.stringify(theirs[field])}, ours ${JSON.stringify(value)}`,
+      );
+  }
+  for (const field of Object.keys(theirs)) {
+    if (!(field in STEP_CONFIG))
+      throw new Error(`${label} reports a configuration field we do not have: ${field}`);
+  }
+  if (ready.sparse_grads !== true)
+    throw new Error(`${label} does not use sparse embedding gradients + SparseAdam`);
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function num(message: PeerMessage, field: string, label: string): number {
+  const v = message[field];
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new Error(`${label}: expected a finite number in "${field}", got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export async function benchTrain(options: TrainBenchOptions): Promise<TrainBenchResult> {
+  const { windows, steps, warmup, pauseMs } = options;
   const maxThreads = Math.max(1, availableParallelism());
-  for (let torchThreads = 1; torchThreads <= maxThreads; torchThreads++) {
-    for (let blasThreads = 1; blasThreads <= maxThreads; blasThreads++) {
-      try {
-        const out = execFileSync(
-          "/usr/bin/python3",
-          [script, "--steps", String(steps), "--warmup", "5", "--torch-threads", String(torchThreads)],
-          {
-            env: {
-              ...process.env,
-              OPENBLAS_NUM_THREADS: String(blasThreads),
-              OMP_NUM_THREADS: String(torchThreads),
-            },
-            encoding: "utf8",
-          },
-        );
-        runs.push(JSON.parse(out.trim().split("\n").pop() as string) as Record<string, unknown>);
-      } catch (err) {
-        runs.push({
-          examples_per_s: null,
-          torch_threads: torchThreads,
-          openblas_threads: blasThreads,
-          skipped: (err as Error).message.split("\n")[0],
-        });
+  const settings: Array<[number, number]> = [];
+  for (let t = 1; t <= maxThreads; t++) for (let b = 1; b <= maxThreads; b++) settings.push([t, b]);
+
+  const peers: PeerProcess[] = [];
+  try {
+    // Start-up and warm-up are untimed; they run one peer at a time so none starves another.
+    for (const [t, b] of settings) peers.push(await startPeer(t, b, warmup));
+    const ready = await Promise.all(peers.map((p) => p.ready));
+    const ours = new OurStep();
+    ours.run(warmup);
+
+    const ourRates: number[] = [];
+    const torchRates: number[][] = peers.map(() => []);
+    for (let w = 0; w < windows; w++) {
+      await pause(pauseMs);
+      ourRates.push(ours.run(steps));
+      for (let p = 0; p < peers.length; p++) {
+        await pause(pauseMs);
+        const answer = await peers[p].request(`window ${steps}`);
+        if (answer.steps !== steps)
+          throw new Error(`${peers[p].label} ran ${String(answer.steps)} steps, asked ${steps}`);
+        torchRates[p].push(num(answer, "examples_per_s", peers[p].label));
       }
     }
+
+    const torch: TorchSetting[] = peers.map((_, p) => ({
+      torchThreads: num(ready[p], "torch_threads", peers[p].label),
+      openblasThreads: num(ready[p], "openblas_threads", peers[p].label),
+      torchVersion: String(ready[p].torch_version),
+      blas: ready[p].blas as string[],
+      sparseGrads: ready[p].sparse_grads === true,
+      examplesPerSecond: spread(torchRates[p]),
+    }));
+    let best = 0;
+    for (let p = 1; p < torch.length; p++)
+      if (torch[p].examplesPerSecond.median > torch[best].examplesPerSecond.median) best = p;
+    const ourSpread = spread(ourRates);
+    const roundRatios = ourRates.map((r, w) => r / torchRates[best][w]);
+    const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+    const native = getKernels().backend === "native";
+    return {
+      watchnext: {
+        backend: getKernels().backend,
+        threads: native ? nativeThreads() : 1,
+        simd: native ? nativeSimdInfo().level : "none",
+        examplesPerSecond: ourSpread,
+      },
+      torch,
+      torchBest: { torchThreads: torch[best].torchThreads, openblasThreads: torch[best].openblasThreads },
+      ratio: round3(ourSpread.median / torch[best].examplesPerSecond.median),
+      ratioMin: round3(Math.min(...roundRatios)),
+      ratioMax: round3(Math.max(...roundRatios)),
+    };
+  } finally {
+    await Promise.all(peers.map((p) => p.close()));
   }
-  return runs;
 }
 
-export function benchTrain(steps = 30): TrainBenchResult {
-  const ours = benchOurStep(steps);
-  const torchRuns = benchTorch(steps);
-  const rates = torchRuns.map((r) => r.examples_per_s).filter((x): x is number => typeof x === "number");
-  const best = rates.length ? Math.max(...rates) : null;
+function parseOptions(args: string[]): { quick: boolean; options: TrainBenchOptions; given: string[] } {
+  const { quick, rest } = takeQuick(args);
+  const { values } = parseArgs({
+    args: rest,
+    options: { windows: { type: "string" }, steps: { type: "string" }, warmup: { type: "string" } },
+    strict: true,
+  });
+  const base = quick ? QUICK : FULL;
+  const int = (name: "windows" | "steps" | "warmup", min: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return base[name];
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`bench train: --${name} expects an integer >= ${min}, got "${raw}"`);
+    return n;
+  };
   return {
-    examples_per_s: Math.round(ours * 10) / 10,
-    torch_examples_per_s: best,
-    ratio: best ? Math.round((ours / best) * 1000) / 1000 : null,
-    backend: getKernels().backend,
-    steps,
-    torch_runs: torchRuns,
+    quick,
+    options: { ...base, windows: int("windows", 1), steps: int("steps", 1), warmup: int("warmup", 0) },
+    given: rest,
   };
 }
 
-if (isMainModule(import.meta.url)) {
-  const stepsArg = process.argv.indexOf("--steps");
-  const steps = stepsArg > 0 ? Number(process.argv[stepsArg + 1]) : 30;
-  const train = benchTrain(steps);
-  const path = writeBenchResult("train.json", { train, recordedAt: new Date().toISOString() });
-  if (process.argv.includes("--json")) console.log(JSON.stringify({ train }));
-  else {
-    console.log(`watchnext (${train.backend}): ${train.examples_per_s.toFixed(0)} examples/s`);
+export async function run(args: string[]): Promise<TrainBenchResult> {
+  const { quick, options, given } = parseOptions(args);
+  const result = await benchTrain(options);
+  const path = writeBenchResult(
+    {
+      benchmark: "train",
+      args: given,
+      quick,
+      config: { ...options, step: STEP_CONFIG, peer: "bench/peers/torch_candidate_step.py" },
+    },
+    result,
+  );
+  const w = result.watchnext.examplesPerSecond;
+  console.log(
+    `bench train: watchnext (${result.watchnext.backend}, ${result.watchnext.threads} threads) ${w.median} examples/s (windows ${w.min}-${w.max})`,
+  );
+  for (const t of result.torch) {
+    const s = t.examplesPerSecond;
     console.log(
-      `PyTorch best: ${train.torch_examples_per_s ?? "n/a"} examples/s; ratio ${train.ratio ?? "n/a"}`,
+      `bench train: PyTorch ${t.torchVersion} ${t.torchThreads} torch + ${t.openblasThreads} OpenBLAS threads: ${s.median} examples/s (windows ${s.min}-${s.max})`,
     );
-    console.log(`results written to ${path}`);
   }
+  console.log(
+    `bench train: ratio ${result.ratio} (rounds ${result.ratioMin}-${result.ratioMax}); wrote ${path}`,
+  );
+  return result;
 }
+
+if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

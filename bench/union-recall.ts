@@ -77,7 +77,11 @@ export async function run(args: string[] = process.argv.slice(2)): Promise<unkno
     sameSize: Object.fromEntries(sources.map((s) => [s, meanSd(rows.map((r) => r.sameSize[s]))])),
     rows,
   };
-  const path = writeBenchResult(`union-recall-${data.name}.json`, summary);
+  const path = writeBenchResult(
+    { benchmark: "union-recall", args, quick: false, config: { data: dataPath, seeds, sources } },
+    summary,
+    `union-recall-${data.name}.json`,
+  );
   console.log(JSON.stringify({ ...summary, rows: undefined }, null, 2));
   console.error(`wrote ${path}`);
   return summary;

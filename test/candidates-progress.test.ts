@@ -48,4 +48,32 @@ describe("training progress display", () => {
     expect(out.split("\n").filter((l) => l.startsWith("epoch 1/5  step"))).toHaveLength(1);
     expect(out).toMatch(/valid HR@10 0\.2000/);
   });
+
+  it("says once which softmax auto took and which feature groups the data turned off", () => {
+    let out = "";
+    const print = progressPrinter({ isTTY: false, write: (t: string) => (out += t) });
+    const start = {
+      kind: "start",
+      softmax: {
+        requested: "auto",
+        used: "full",
+        reason: "auto: 1682 items <= train.fullSoftmaxMaxItems 20000",
+      },
+      autoOff: { search: "ml-100k has no tag events", "demographics.zip": "no zip codes" },
+      epochs: 5,
+    } as const;
+    print(start);
+    print(epoch);
+    print(start); // the refit of the temporal protocol: same setup, not repeated
+    expect(out.split("\n").slice(0, 2)).toEqual([
+      "softmax: full (auto: 1682 items <= train.fullSoftmaxMaxItems 20000)",
+      "features off for lack of data: search (ml-100k has no tag events), demographics.zip (no zip codes)",
+    ]);
+    expect(out.match(/softmax:/g)).toHaveLength(1);
+    expect(out.match(/features off/g)).toHaveLength(1);
+
+    let quiet = "";
+    progressPrinter({ isTTY: false, write: (t: string) => (quiet += t) })({ ...start, autoOff: {} });
+    expect(quiet).toBe("softmax: full (auto: 1682 items <= train.fullSoftmaxMaxItems 20000)\n");
+  });
 });

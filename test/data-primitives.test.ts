@@ -15,6 +15,7 @@ import { scanRecords, type ScanOptions } from "../src/data/record-scanner.js";
 import { parseIsoBytes } from "../src/data/time-parser.js";
 
 let dir: string;
+let files = 0;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "watchnext-scan-"));
 });
@@ -26,7 +27,7 @@ async function scan(
   content: string | Buffer,
   options: ScanOptions,
 ): Promise<{ line: number; fields: string[] }[]> {
-  const path = join(dir, `f${Math.random().toString(36).slice(2)}.txt`);
+  const path = join(dir, `f${++files}.txt`); // a fresh file per call, no randomness needed
   await writeFile(path, content);
   const out: { line: number; fields: string[] }[] = [];
   await scanRecords(path, options, (r) => {

@@ -5,22 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { referenceKernels as K } from "../src/engine/kernels/reference.js";
 import { Rng } from "../src/engine/rng.js";
+import { expectClose } from "./support/tolerance.js";
 
 function randomArray(rng: Rng, n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
   return a;
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i];
-    const a = actual[i];
-    if (Math.abs(a - e) > tol * Math.max(1, Math.abs(e))) {
-      throw new Error(`index ${i}: got ${a}, expected ${e} (tolerance ${tol})`);
-    }
-  }
 }
 
 describe("reference gemm", () => {
@@ -513,6 +503,23 @@ describe("Rng", () => {
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(Array.from(a).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it("permutation is a uniform, reproducible ordering of 0..n-1", () => {
+    expect(Array.from(new Rng(4).permutation(30))).toEqual(Array.from(new Rng(4).permutation(30)));
+    expect(Array.from(new Rng(4).permutation(30)).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    expect(new Rng(4).permutation(0).length).toBe(0);
+    // Each of the 6 orders of 3 elements about equally often (expected 1000 each, sd ≈ 29).
+    const rng = new Rng(9);
+    const counts = new Map<string, number>();
+    for (let t = 0; t < 6000; t++) {
+      const key = Array.from(rng.permutation(3)).join("");
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(6);
+    for (const c of counts.values()) expect(Math.abs(c - 1000)).toBeLessThan(150);
   });
 
   it("fork gives reproducible, distinct streams; state can be saved and restored", () => {

@@ -20,7 +20,7 @@ import { DEFAULT_CANDIDATE_CONFIG } from "../src/features/candidate-config.js";
 function defaultRecentBags(): string[] {
   return DEFAULT_CANDIDATE_CONFIG.recentWatches.counts.map((r) => `recentWatches${r}`);
 }
-import { naiveRow, naiveSequence, readRow, type Row } from "./features-naive.js";
+import { naiveFit, naiveRow, naiveSequence, readRow, type Row } from "./features-naive.js";
 import type { Dataset } from "../src/data/dataset.js";
 
 function expectSameRow(got: Row, want: Row, where: string): void {
@@ -133,7 +133,7 @@ describe("candidate features: schema", () => {
   it("rejects unknown keys and bad values with the key path", () => {
     const d = randomDataset(2);
     expect(() => resolveCandidateConfig(d, { search: { vocabsize: 3 } } as never)).toThrow(
-      /unknown key search\.vocabsize/,
+      /^features\.search: expected only the keys enabled, maxTokens, vocabSize, minCount, init, pretrained, got unknown key "vocabsize"$/,
     );
     expect(() => resolveCandidateConfig(d, { demographics: { zipPrefix: 9 } })).toThrow(
       /demographics\.zipPrefix/,
@@ -144,7 +144,9 @@ describe("candidate features: schema", () => {
     expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 0] } })).toThrow(
       /recentWatches\.counts\[1\]/,
     );
-    expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 3] } })).toThrow(/repeated/);
+    expect(() => resolveCandidateConfig(d, { recentWatches: { counts: [3, 3] } })).toThrow(
+      /^features\.recentWatches\.counts: expected a list of distinct values, each an integer >= 1, got \[3,3\] \(a repeated value\)$/,
+    );
   });
 
   it("declares the recent-watch bags on the item table, each its own slot, and switches them off", () => {
@@ -171,6 +173,7 @@ describe("candidate features: batches", () => {
         demographics: { zipPrefix: 3 },
         examples: { perUserCap: 0, minHistory: 0 },
       });
+      const fit = naiveFit(d, f.config);
       const set = f.examples();
       const order = Int32Array.from({ length: set.size }, (_, i) => set.size - 1 - i);
       const batch = f.allocBatch(16);
@@ -182,15 +185,15 @@ describe("candidate features: batches", () => {
           const p = set.pos[e];
           const seq = naiveSequence(d, u);
           const t = seq[p].time;
-          const want = naiveRow(d, f, u, seq.slice(0, p), {
+          const want = naiveRow(d, fit, u, seq.slice(0, p), {
             time: t,
-            exampleAge: (f.maxTrainTime - t) / (f.maxTrainTime - f.minTrainTime),
+            exampleAge: (fit.maxTime - t) / (fit.maxTime - fit.minTime),
             tagLimit: (x) => x < t,
             numPrev: p,
             sinceFirst: p > 0 ? t - seq[0].time : 0,
             sinceLast: p > 0 ? t - seq[p - 1].time : 0,
           });
-          expectSameRow(readRow(f, batch, b), want, `seed ${seed} example ${e}`);
+          expectSameRow(readRow(fit, batch, b), want, `seed ${seed} example ${e}`);
           expect(batch.labels[b]).toBe(seq[p].item);
           expect(batch.labelTimes[b]).toBe(t);
         }
@@ -205,6 +208,7 @@ describe("candidate features: batches", () => {
       search: { minCount: 1 },
       examples: { mode: "heldout", perUserCap: 0, minHistory: 1 },
     });
+    const fit = naiveFit(d, f.config);
     const set = f.examples();
     const order = Int32Array.from({ length: set.size }, (_, i) => i);
     const batch = f.allocBatch(set.size);
@@ -215,15 +219,15 @@ describe("candidate features: batches", () => {
       const others = seq.filter((_, k) => k !== p);
       const t = seq[p].time;
       const ref = seq[seq.length - 1].time;
-      const want = naiveRow(d, f, set.user[e], others, {
+      const want = naiveRow(d, fit, set.user[e], others, {
         time: ref,
-        exampleAge: (f.maxTrainTime - t) / (f.maxTrainTime - f.minTrainTime),
+        exampleAge: (fit.maxTime - t) / (fit.maxTime - fit.minTime),
         tagLimit: (x) => x <= ref,
         numPrev: others.length,
         sinceFirst: ref - seq[0].time,
         sinceLast: ref - others[others.length - 1].time,
       });
-      expectSameRow(readRow(f, batch, e), want, `heldout example ${e}`);
+      expectSameRow(readRow(fit, batch, e), want, `heldout example ${e}`);
     }
   });
 
@@ -246,6 +250,7 @@ describe("candidate features: batches", () => {
   it("fill query batches from the history with example age 0 and tags strictly before the query time", () => {
     const d = randomDataset(8);
     const f = buildCandidateFeatures(d, { watches: { maxLen: 7 }, search: { minCount: 1 } });
+    const fit = naiveFit(d, f.config);
     for (const offset of [0, 25]) {
       const { q, histories } = queriesOf(d, offset);
       const batch = f.allocBatch(q.users.length);
@@ -255,7 +260,7 @@ describe("candidate features: batches", () => {
       for (let b = 0; b < q.users.length; b++) {
         const h = histories[b];
         const t = q.times[b];
-        const want = naiveRow(d, f, b, h, {
+        const want = naiveRow(d, fit, b, h, {
           time: t,
           exampleAge: 0,
           tagLimit: (x) => x < t,
@@ -263,7 +268,7 @@ describe("candidate features: batches", () => {
           sinceFirst: h.length > 0 ? t - h[0].time : 0,
           sinceLast: h.length > 0 ? t - h[h.length - 1].time : 0,
         });
-        expectSameRow(readRow(f, batch, b), want, `query ${b}`);
+        expectSameRow(readRow(fit, batch, b), want, `query ${b}`);
         expect(batch.dense[b * batch.denseWidth]).toBe(0);
         expect(batch.labels[b]).toBe(-1);
       }
@@ -332,6 +337,7 @@ describe("candidate features: batches", () => {
       },
     });
     const f = buildCandidateFeatures(d, { examples: { minHistory: 0 } });
+    const fit = naiveFit(d, f.config);
     const names = f.schema.features.map((x) => x.name);
     expect(names).toContain("ageBucket");
     expect(names).not.toContain("age");
@@ -348,6 +354,6 @@ describe("candidate features: batches", () => {
     f.fillQueryBatch(q, 0, 3, batch);
     expect(Array.from(batch.categorical.ageBucket)).toEqual([1, 2, 0]); // "18" is the most frequent code
     expect(Array.from(batch.categorical.gender)).toEqual([1, 2, 0]);
-    expect(readRow(f, batch, 2).watches).toEqual([1]);
+    expect(readRow(fit, batch, 2).watches).toEqual([1]);
   });
 });

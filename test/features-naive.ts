@@ -1,13 +1,137 @@
 /**
  * An object-based, obviously-correct construction of candidate inputs, and a reader that turns a
- * packed CandidateBatch row back into the same shape, so tests can compare the two.
+ * packed CandidateBatch row back into the same shape, so tests can compare the two. The oracle
+ * fits its own state from the training data (`naiveFit`: genre, token, occupation and zip
+ * vocabularies, the quantile knots of the user-continuous features, the training time range)
+ * from the documented rules, so a fitting bug cannot hide behind being reused by its own check.
  */
 import type { Dataset } from "../src/data/dataset.js";
 import type { CandidateBatch } from "../src/features/batch.js";
 import type { CandidateFeatures } from "../src/features/candidate-features.js";
 import { QuantileNormalizer } from "../src/features/quantile.js";
 import { tagTokens } from "../src/features/tokenize.js";
-import { Vocabulary } from "../src/features/vocabulary.js";
+
+/** The resolved feature config (what `buildCandidateFeatures(...).config` holds). */
+type Config = CandidateFeatures["config"];
+
+/** Everything the oracle fits on the training data, each by the rule the docs state. */
+export interface NaiveFit {
+  readonly config: Config;
+  /** Earliest and latest training event times (example age is (max − t) / (max − min)). */
+  readonly minTime: number;
+  readonly maxTime: number;
+  /** Genre names by row (row = index + 1), counted over catalog items. */
+  readonly genres: string[];
+  readonly tokens: string[];
+  readonly occupations: string[];
+  readonly zips: string[];
+  /** Quantile knots of (#previous watches, time since first, time since last) over training positions. */
+  readonly knots: { numPrev: number[]; sinceFirst: number[]; sinceLast: number[] } | null;
+}
+
+/**
+ * Keeps the values counted at least `minCount` times, most frequent first, ties by value (code
+ * unit order), at most `maxSize` of them; value i gets row i + 1 (row 0 = out of vocabulary).
+ */
+function naiveVocabulary(counts: Map<string, number>, maxSize = Infinity, minCount = 1): string[] {
+  return [...counts.entries()]
+    .filter(([, c]) => c >= minCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, maxSize)
+    .map(([v]) => v);
+}
+
+function count(values: Iterable<string>): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
+}
+
+/** Row of `value` in a naive vocabulary (0 when absent). */
+function rowOf(vocab: string[], value: string): number {
+  return vocab.indexOf(value) + 1;
+}
+
+/** Knot k = the order statistic at fraction k / q of the sorted values, linearly interpolated. */
+function naiveKnots(values: number[], q: number): number[] {
+  if (values.length === 0) return [0, 0];
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  return Array.from({ length: q + 1 }, (_, k) => {
+    const r = (k * (n - 1)) / q;
+    const lo = Math.floor(r);
+    const hi = Math.min(lo + 1, n - 1);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (r - lo);
+  });
+}
+
+/** The zip prefix rule: trimmed, upper-cased, first `length` characters. */
+function zipPrefix(zip: string, length: number): string {
+  return zip.trim().toUpperCase().slice(0, length);
+}
+
+/** Fits the oracle's state on the training data `train` under the resolved `config`. */
+export function naiveFit(train: Dataset, config: Config): NaiveFit {
+  const times = Array.from(train.events.time);
+  const minTime = times.length > 0 ? Math.min(...times) : 0;
+  const maxTime = times.length > 0 ? Math.max(...times) : 0;
+  const info = train.itemInfo;
+  const genres = naiveVocabulary(count(Array.from(info.genreIds, (g) => info.genreNames[g])));
+
+  let tokens: string[] = [];
+  if (config.search.enabled && train.tags !== null) {
+    // Tag applications no later than the user's last training event, each counted once per token.
+    const tags = train.tags;
+    const applied: string[] = [];
+    for (let i = 0; i < tags.user.length; i++) {
+      const u = tags.user[i];
+      const last = Math.max(...naiveSequence(train, u).map((e) => e.time));
+      if (tags.time[i] <= last) applied.push(...tagTokens(tags.texts[tags.textIndex[i]]));
+    }
+    tokens = naiveVocabulary(count(applied), config.search.vocabSize, config.search.minCount);
+  }
+
+  const ui = train.userInfo;
+  const occupationNames = ui?.occupationNames;
+  const occupations =
+    ui?.occupation && occupationNames
+      ? naiveVocabulary(
+          count(
+            Array.from(ui.occupation)
+              .filter((o) => o >= 0)
+              .map((o) => occupationNames[o]),
+          ),
+        )
+      : [];
+  const zips = ui?.zip
+    ? naiveVocabulary(
+        count(ui.zip.map((z) => zipPrefix(z, config.demographics.zipPrefix)).filter((z) => z !== "")),
+      )
+    : [];
+
+  let knots: NaiveFit["knots"] = null;
+  if (config.userContinuous.enabled) {
+    // The raw values at every position of every user's training sequence.
+    const numPrev: number[] = [];
+    const sinceFirst: number[] = [];
+    const sinceLast: number[] = [];
+    for (let u = 0; u < train.users.ids.length; u++) {
+      const seq = naiveSequence(train, u);
+      seq.forEach((e, k) => {
+        numPrev.push(k);
+        sinceFirst.push(e.time - seq[0].time);
+        sinceLast.push(k > 0 ? e.time - seq[k - 1].time : 0);
+      });
+    }
+    const q = config.userContinuous.numQuantiles;
+    knots = {
+      numPrev: naiveKnots(numPrev, q),
+      sinceFirst: naiveKnots(sinceFirst, q),
+      sinceLast: naiveKnots(sinceLast, q),
+    };
+  }
+  return { config, minTime, maxTime, genres, tokens, occupations, zips, knots };
+}
 
 export interface Row {
   watches: number[];
@@ -39,7 +163,7 @@ export function naiveSequence(d: Dataset, u: number): Ev[] {
 /** Inputs built from a list of history items, a context time and the user's tags before `tagLimit`. */
 export function naiveRow(
   d: Dataset,
-  f: CandidateFeatures,
+  fit: NaiveFit,
   u: number,
   history: Array<{ item: number; time: number }>,
   context: {
@@ -51,8 +175,7 @@ export function naiveRow(
     sinceLast: number;
   },
 ): Row {
-  const cfg = f.config;
-  const json = f.toJSON();
+  const cfg = fit.config;
   const recent = history.slice(Math.max(0, history.length - cfg.watches.maxLen));
   const watches = recent.map((e) => e.item + 1);
   const recentBags: Record<string, number[]> = {};
@@ -86,7 +209,6 @@ export function naiveRow(
     });
   }
   if (cfg.search.enabled && d.tags !== null) {
-    const vocab = Vocabulary.fromJSON(json.vocabularies.token!);
     const apps: Array<{ time: number; file: number; text: string }> = [];
     for (let i = 0; i < d.tags.user.length; i++) {
       if (d.tags.user[i] === u && context.tagLimit(d.tags.time[i])) {
@@ -94,18 +216,17 @@ export function naiveRow(
       }
     }
     apps.sort((a, b) => a.time - b.time || a.file - b.file);
-    const toks = apps.flatMap((a) => tagTokens(a.text)).map((t) => vocab.lookup(t));
+    const toks = apps.flatMap((a) => tagTokens(a.text)).map((t) => rowOf(fit.tokens, t));
     row.tokens = toks.slice(Math.max(0, toks.length - cfg.search.maxTokens));
   }
   const ui = d.userInfo;
   if (cfg.demographics.gender && ui?.gender) row.categorical.gender = ui.gender[u];
   if (cfg.demographics.occupation && ui?.occupation && ui.occupationNames) {
-    const v = Vocabulary.fromJSON(json.vocabularies.occupation!);
-    row.categorical.occupation = ui.occupation[u] < 0 ? 0 : v.lookup(ui.occupationNames[ui.occupation[u]]);
+    row.categorical.occupation =
+      ui.occupation[u] < 0 ? 0 : rowOf(fit.occupations, ui.occupationNames[ui.occupation[u]]);
   }
   if (cfg.demographics.zip && ui?.zip) {
-    const v = Vocabulary.fromJSON(json.vocabularies.zip!);
-    row.categorical.zip = v.lookup(ui.zip[u].slice(0, cfg.demographics.zipPrefix));
+    row.categorical.zip = rowOf(fit.zips, zipPrefix(ui.zip[u], cfg.demographics.zipPrefix));
   }
   if (cfg.exampleAge.enabled) row.dense.push(Math.fround(context.exampleAge));
   if (cfg.demographics.age && ui?.age && ui.ageKind === "years") {
@@ -114,14 +235,14 @@ export function naiveRow(
     const max = Math.max(...known);
     row.dense.push(Math.fround(ui.age[u] > 0 ? (ui.age[u] - min) / (max - min) : 0));
   }
-  if (cfg.userContinuous.enabled) {
-    const n = json.normalizers!;
-    for (const [norm, x] of [
-      [n.numPrev, context.numPrev],
-      [n.sinceFirst, context.sinceFirst],
-      [n.sinceLast, context.sinceLast],
+  if (fit.knots !== null) {
+    const k = fit.knots;
+    for (const [knots, x] of [
+      [k.numPrev, context.numPrev],
+      [k.sinceFirst, context.sinceFirst],
+      [k.sinceLast, context.sinceLast],
     ] as const) {
-      const t = QuantileNormalizer.fromJSON(norm).transform(x);
+      const t = new QuantileNormalizer(knots).transform(x);
       row.dense.push(Math.fround(t), Math.fround(t * t), Math.fround(Math.sqrt(t)));
     }
   }
@@ -129,7 +250,7 @@ export function naiveRow(
 }
 
 /** Reads row b of a packed batch back into the naive shape. */
-export function readRow(f: CandidateFeatures, batch: CandidateBatch, b: number): Row {
+export function readRow(fit: NaiveFit, batch: CandidateBatch, b: number): Row {
   const slice = (name: string): number[] => {
     const bag = batch.bags[name];
     return bag === undefined ? [] : Array.from(bag.indices.subarray(bag.offsets[b], bag.offsets[b + 1]));
@@ -148,7 +269,7 @@ export function readRow(f: CandidateFeatures, batch: CandidateBatch, b: number):
   };
   const gb = batch.bags.watchGenres;
   if (gb !== undefined) {
-    const names = f.toJSON().vocabularies.genre!.values;
+    const names = fit.genres;
     for (let k = gb.offsets[b]; k < gb.offsets[b + 1]; k++) {
       const name = names[gb.indices[k] - 1];
       row.genres[name] = (row.genres[name] ?? 0) + gb.weights![k];

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { getKernels, referenceKernels } from "../src/engine/kernels/index.js";
 import { Rng } from "../src/engine/rng.js";
+import { UserError } from "../src/errors.js";
 import {
   createIndex,
   ExactIndex,
@@ -74,7 +75,7 @@ describe("ExactIndex", () => {
 
   for (const kernels of [referenceKernels, getKernels()]) {
     it(`matches brute force with ties and exclusion (${kernels.backend} kernels)`, () => {
-      const index = new ExactIndex(v, size, dim, kernels);
+      const index = new ExactIndex(v, size, dim, { kernels });
       const exclude = randomExclusion(rng, numQueries, size, 40);
       for (const [k, ex] of [
         [10, undefined],
@@ -89,7 +90,7 @@ describe("ExactIndex", () => {
   }
 
   it("pads with −1 / −∞ when exclusion leaves fewer than k items", () => {
-    const index = new ExactIndex(v.subarray(0, 6 * dim), 6, dim, referenceKernels);
+    const index = new ExactIndex(v.subarray(0, 6 * dim), 6, dim, { kernels: referenceKernels });
     const exclude = { offsets: Int32Array.of(0, 4), items: Int32Array.of(0, 2, 4, 2) };
     const got = index.search(u, 1, 5, exclude);
     const want = bruteForce(u, 1, v, 6, dim, 5, exclude);
@@ -101,7 +102,7 @@ describe("ExactIndex", () => {
   it("rejects malformed input with a clear message", () => {
     expect(() => new ExactIndex(new Float32Array(10), 3, 4)).toThrow(/expected size·dim = 3·4/);
     expect(() => new ExactIndex(Float32Array.of(1, Number.NaN), 1, 2)).toThrow(/item 0 coordinate 1/);
-    const index = new ExactIndex(v, size, dim, referenceKernels);
+    const index = new ExactIndex(v, size, dim, { kernels: referenceKernels });
     expect(() => index.search(u, 2, 5, { offsets: Int32Array.of(0, 1), items: Int32Array.of(3) })).toThrow(
       /numQueries \+ 1 = 3/,
     );
@@ -189,6 +190,8 @@ describe("HnswIndex", () => {
       expect(() => loadHnswIndex(bad)).toThrow(
         /bad\.hnsw: not a valid watchnext HNSW index file: range 0 runs past/,
       );
+      expect(() => loadHnswIndex(bad)).toThrow(UserError); // printed by the CLI without a stack
+      expect(() => loadHnswIndex(join(dir, "missing.hnsw"))).toThrow(/missing\.hnsw: cannot read \(ENOENT/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,16 +10,23 @@ unigram^0.75, with logQ correction and accidental-hit masking; Adam, lr 1e-3.
 
 A timed step = negative sampling + forward + backward + optimizer update. Synthetic batches are
 generated before timing and cycled. Threads: torch intra-op threads from --torch-threads; OpenBLAS
-threads from the OPENBLAS_NUM_THREADS environment variable, which the caller sets.
+threads from the OPENBLAS_NUM_THREADS environment variable, which the caller must set.
 
-Prints one JSON line: {"examples_per_s", "torch_threads", "openblas_threads", ...}. When torch
-cannot be imported it prints {"examples_per_s": null, "skipped": "<why>"} and exits 0.
+Driven by bench/train.ts one timing window at a time, so its windows interleave with watchnext's:
+after the warm-up it prints one JSON line {"ready": true, "config": {...}, "blas": ..., ...}; then
+each stdin line "window N" is answered by {"steps": N, "seconds": s, "examples_per_s": x,
+"loss": l}; end of input exits. Failures exit non-zero with the reason on stderr (and a JSON
+{"error": ...} line on stdout): torch not importable, OPENBLAS_NUM_THREADS unset, or torch
+multiplying through a BLAS other than OpenBLAS (Debian's python3-torch silently falls back to
+the reference BLAS, ~30x slower, when libopenblas0-pthread is missing; a ratio against that
+would be meaningless).
 
-Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peers/torch_candidate_step.py \
-           --steps 30 --warmup 5 --torch-threads 1
+Usage: OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/peers/torch_candidate_step.py \
+           --warmup 5 --torch-threads 1 <<< "window 30"
 """
 
 import argparse
+import ctypes
 import json
 import os
 import sys
@@ -40,7 +47,6 @@ DATA_BATCHES = 8
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=30, help="timed steps")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps first")
     p.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads")
     p.add_argument(
@@ -53,24 +59,77 @@ def parse_args():
     return p.parse_args()
 
 
-def loaded_blas():
-    """Which BLAS library the process mapped (torch's GEMMs go through it)."""
+def fail(message, code):
+    """Reports a failure on both channels and exits non-zero: the benchmark must not go on."""
+    print(json.dumps({"error": message}), flush=True)
+    print(f"torch_candidate_step: {message}", file=sys.stderr, flush=True)
+    sys.exit(code)
+
+
+def mapped_blas_libraries():
+    """The BLAS/LAPACK shared libraries this process has mapped (torch's GEMMs go through them)."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.lower() or "lapack" in line.lower()}
+    return sorted(p for p in paths if p.startswith("/"))
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [
+        ("dli_fname", ctypes.c_char_p),
+        ("dli_fbase", ctypes.c_void_p),
+        ("dli_sname", ctypes.c_char_p),
+        ("dli_saddr", ctypes.c_void_p),
+    ]
+
+
+def sgemm_library():
+    """The shared library whose sgemm_ torch's CPU library binds to (None if it cannot be told).
+
+    Mapping libopenblas is not enough: with the reference libblas.so.3 first on the search path,
+    OpenBLAS's liblapack still maps libopenblas while every sgemm_ goes to the reference BLAS. So
+    this resolves sgemm_ the way libtorch_cpu's own references resolve (its dependency scope) and
+    asks dladdr which file holds it."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        torch_libs = sorted({line.split()[-1] for line in maps if "/libtorch_cpu.so" in line})
+    if not torch_libs:
+        return None
     try:
-        with open("/proc/self/maps", encoding="utf-8") as maps:
-            names = {line.split()[-1] for line in maps if "blas" in line}
-    except OSError:
-        return "unknown"
-    return ",".join(sorted(os.path.basename(os.path.dirname(n)) + "/" + os.path.basename(n) for n in names))
+        address = ctypes.cast(ctypes.CDLL(torch_libs[0]).sgemm_, ctypes.c_void_p).value
+        libdl = ctypes.CDLL(None)
+        libdl.dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+        info = _DlInfo()
+        if not libdl.dladdr(address, ctypes.byref(info)) or not info.dli_fname:
+            return None
+        return os.path.realpath(info.dli_fname.decode())
+    except (OSError, AttributeError):
+        return None
+
+
+def openblas_threads(paths):
+    """OpenBLAS's own thread count, asked from the mapped library (None if it cannot be asked)."""
+    for path in paths:
+        if "libopenblas" in os.path.basename(path):
+            try:
+                return int(ctypes.CDLL(path).openblas_get_num_threads())
+            except (OSError, AttributeError):
+                return None
+    return None
 
 
 def main():
     args = parse_args()
+    requested_blas_threads = os.environ.get("OPENBLAS_NUM_THREADS")
+    if not requested_blas_threads:
+        fail("OPENBLAS_NUM_THREADS is not set: the caller must choose the OpenBLAS thread count", 2)
     try:
         import torch
         import torch.nn.functional as F
-    except Exception as error:  # ImportError or a broken install: report why, do not fail the bench
-        print(json.dumps({"examples_per_s": None, "skipped": f"torch not importable: {error}"}))
-        return 0
+    except Exception as error:  # ImportError or a broken install
+        fail(
+            f"torch is not importable by {sys.executable} ({error}); "
+            "install Debian's python3-torch and libopenblas0-pthread (apt-get install python3-torch libopenblas0-pthread)",
+            2,
+        )
 
     torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
@@ -127,28 +186,71 @@ def main():
 
     for i in range(args.warmup):
         step(i)
-    start = time.perf_counter()
-    loss = float("nan")
-    for i in range(args.steps):
-        loss = step(args.warmup + i)
-    seconds = time.perf_counter() - start
+
+    blas = mapped_blas_libraries()
+    sgemm = sgemm_library()
+    # Without sgemm_'s provider, accept only a process with OpenBLAS mapped and no other libblas.
+    foreign = [p for p in blas if os.path.basename(p).startswith("libblas") and "openblas" not in p]
+    openblas = ("openblas" in sgemm) if sgemm else (any("libopenblas" in p for p in blas) and not foreign)
+    if not openblas:
+        fail(
+            f"torch does not multiply through OpenBLAS (sgemm_ from {sgemm or 'unknown'}; mapped BLAS "
+            f"libraries: {', '.join(blas) or 'none'}); refusing to report a ratio against it. "
+            "Install OpenBLAS: apt-get install libopenblas0-pthread",
+            3,
+        )
+    blas_threads = openblas_threads(blas)
+    if blas_threads is not None and str(blas_threads) != requested_blas_threads:
+        fail(f"OpenBLAS runs {blas_threads} threads, but OPENBLAS_NUM_THREADS={requested_blas_threads}", 3)
+    config = {
+        "num_items": NUM_ITEMS,
+        "batch": BATCH,
+        "bag_min": BAG_MIN,
+        "bag_max": BAG_MAX,
+        "item_dim": ITEM_DIM,
+        "demographics": list(DEMOGRAPHICS),
+        "demo_dim": DEMO_DIM,
+        "tower": list(TOWER),
+        "num_negatives": NUM_NEG,
+        "sampling_alpha": SAMPLING_ALPHA,
+        "lr": LR,
+        "data_batches": DATA_BATCHES,
+    }
     print(
         json.dumps(
             {
-                "examples_per_s": round(args.steps * BATCH / seconds, 1),
-                "torch_threads": torch.get_num_threads(),
-                "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
-                "steps": args.steps,
-                "warmup": args.warmup,
-                "batch": BATCH,
-                "seconds": round(seconds, 3),
-                "sparse_grads": sparse,
-                "final_loss": round(loss, 4),
+                "ready": True,
+                "config": config,
                 "torch_version": torch.__version__,
-                "blas": loaded_blas(),
+                "torch_threads": torch.get_num_threads(),
+                "openblas_threads": blas_threads,
+                "sparse_grads": sparse,
+                "warmup": args.warmup,
+                "blas": blas,
+                "sgemm": sgemm,
             }
-        )
+        ),
+        flush=True,
     )
+
+    done = args.warmup
+    for line in sys.stdin:
+        words = line.split()
+        if len(words) != 2 or words[0] != "window" or not words[1].isdigit() or int(words[1]) < 1:
+            fail(f"expected a command 'window N' (N >= 1), got {line.strip()!r}", 2)
+        steps = int(words[1])
+        start = time.perf_counter()
+        loss = float("nan")
+        for i in range(steps):
+            loss = step(done + i)
+        seconds = time.perf_counter() - start
+        done += steps
+        print(
+            json.dumps(
+                {"steps": steps, "seconds": seconds, "examples_per_s": steps * BATCH / seconds, "loss": loss}
+            ),
+            flush=True,
+        )
     return 0
 
 

@@ -10,6 +10,7 @@
 #include "gemm.h"
 #include "kernels.h"
 #include "pool.h"
+#include "sgns.h"
 
 namespace {
 
@@ -303,6 +304,31 @@ Napi::Value SpdInverse(const Info& info) {
   });
 }
 
+Napi::Value SgnsTrain(const Info& info) {
+  Call c{info, "sgnsTrain"};
+  return guarded(info, [&] {
+    const long dim = c.dim(2, "dim");
+    const float* keep = c.f32(5, "keepProb", 0);
+    const long vocab = static_cast<long>(c.length(5));
+    float* input = c.f32(0, "input", static_cast<double>(vocab) * dim);
+    float* output = c.f32(1, "output", static_cast<double>(vocab) * dim);
+    const int* tokens = c.i32(3, "tokens", 0);
+    const int* offsets = c.i32(4, "offsets", 1);
+    const int* table = c.i32(6, "negTable", 1);
+    const long window = c.dim(7, "window"), negatives = c.dim(8, "negatives"), epochs = c.dim(9, "epochs");
+    const double seed = c.num(11, "seed");
+    if (!(seed >= 0 && seed < 4294967296.0 && seed == std::floor(seed))) {
+      c.fail_range("seed must be an integer in [0, 2^32), got " + std::to_string(seed));
+    }
+    if (window > 1000000 || negatives > 1000000 || epochs > 1000000) c.fail_range("window, negatives and epochs must be at most 1e6");
+    const double trained = wn::sgns_train(
+        input, output, vocab, dim, tokens, static_cast<long>(c.length(3)), offsets, static_cast<long>(c.length(4)) - 1,
+        keep, table, static_cast<long>(c.length(6)), static_cast<int>(window), static_cast<int>(negatives),
+        static_cast<int>(epochs), c.num(10, "startLr"), static_cast<unsigned>(seed));
+    return Napi::Number::New(info.Env(), trained);
+  });
+}
+
 Napi::Value Threads(const Info& info) { return Napi::Number::New(info.Env(), wn::pool_threads()); }
 
 Napi::Value SetThreads(const Info& info) {
@@ -349,6 +375,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lazyAdam", Napi::Function::New(env, LazyAdam, "lazyAdam"));
   exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
   exports.Set("spdInverse", Napi::Function::New(env, SpdInverse, "spdInverse"));
+  exports.Set("sgnsTrain", Napi::Function::New(env, SgnsTrain, "sgnsTrain"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("simdInfo", Napi::Function::New(env, SimdInfo, "simdInfo"));

@@ -4,7 +4,7 @@
  * ./commands and wires library pieces together; no logic of its own belongs here.
  */
 import { commands } from "./commands/index.js";
-import { CliError } from "./errors.js";
+import { reportError } from "./exit.js";
 
 const usage = `watchnext — two-stage deep recommender (Covington et al., RecSys 2016)
 
@@ -15,7 +15,12 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(22)} ${c.summary}`)
   .join("\n")}
 
-Run \`watchnext <command> --help\` for a command's options.`;
+Run \`watchnext <command> --help\` for a command's options.
+
+Exit codes: 0 done; 1 bad or missing input (data, side files, model directory, a file that
+cannot be read or written); 2 bad command line (unknown command or option, missing or invalid
+option value, invalid --config); 70 internal error (a bug: please report it). Errors print one
+or two lines; WATCHNEXT_DEBUG=1 adds the stack trace.`;
 
 async function main(argv: string[]): Promise<number> {
   // Two-word commands ("data fetch", "train candidates") are looked up first.
@@ -28,22 +33,21 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    console.error(`watchnext: unknown command "${name}"\n\n${usage}`);
+    console.error(`watchnext: unknown command "${name}"; run \`watchnext --help\` for the list`);
     return 2;
   }
+  commandName = name;
   return command.run(rest);
 }
+
+/** The command being run, for messages about its options. */
+let commandName = "";
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof CliError || (err instanceof Error && err.name === "DataError")) {
-      console.error(`watchnext: ${err.message}`);
-    } else {
-      console.error(err);
-    }
-    process.exitCode = 1;
+    process.exitCode = reportError(err, commandName, process.env.WATCHNEXT_DEBUG === "1");
   },
 );

@@ -3,6 +3,7 @@
  * dictionaries and side information. Indices are dense (0..n-1) so models and protocols index
  * typed arrays directly; external ids live only in the dictionaries.
  */
+import type { DetectedInput } from "./sniff.js";
 
 /** Maps external ids (strings as they appear in files) to dense indices and back. */
 export interface IdDictionary {
@@ -22,6 +23,24 @@ export interface Events {
   readonly weight: Float32Array;
 }
 
+/**
+ * A categorical column of a side file, named by the user (`--item-category-cols`,
+ * `--user-category-cols`): the values of row i are names[values[offsets[i] .. offsets[i+1])]; a
+ * multi-valued cell "a|b|c" gives three, an empty cell none.
+ */
+export interface CategoricalColumn {
+  readonly name: string;
+  readonly offsets: Int32Array;
+  readonly values: Int32Array;
+  readonly names: readonly string[];
+}
+
+/** A numeric column of a users file (`--user-number-cols`); NaN = unknown. */
+export interface NumericColumn {
+  readonly name: string;
+  readonly values: Float64Array;
+}
+
 /** Item side information, indexed by dense item index. */
 export interface ItemInfo {
   /** Title, or "" when unknown. */
@@ -33,6 +52,8 @@ export interface ItemInfo {
   readonly genreIds: Int32Array;
   /** Name of each genre id. */
   readonly genreNames: readonly string[];
+  /** Columns of the items file named as categorical features (absent or empty when none). */
+  readonly categories?: readonly CategoricalColumn[];
 }
 
 /** User side information, indexed by dense user index. Absent fields are null. */
@@ -50,6 +71,10 @@ export interface UserInfo {
   readonly occupationNames: readonly string[] | null;
   /** Zip / postal code as written ("" = unknown). */
   readonly zip: readonly string[] | null;
+  /** Columns of the users file named as categorical features (absent or empty when none). */
+  readonly categories?: readonly CategoricalColumn[];
+  /** Columns of the users file named as numeric features (absent or empty when none). */
+  readonly numbers?: readonly NumericColumn[];
 }
 
 /** Tag applications (the stand-in for search queries), ordered as in the file. */
@@ -82,6 +107,8 @@ export interface LoadReport {
   readonly duplicateEvents: number;
   /** Free-form warnings (e.g. side-file rows for unknown items). */
   readonly warnings: readonly string[];
+  /** How each generic log or side file was read (separator, quoting, encoding, gzip); absent for MovieLens. */
+  readonly inputs?: readonly DetectedInput[];
 }
 
 export interface Dataset {

@@ -1,33 +1,42 @@
 /**
  * Decides which reader a path needs. A directory is recognised by its file names (u.data;
  * ratings.dat with users.dat or tags.dat; ratings.csv with the MovieLens header); a file is either
- * one of those MovieLens files (its directory is loaded) or a generic event log, recognised by
- * extension (.csv, .tsv, .jsonl/.ndjson) or, failing that, by its first line.
+ * one of those MovieLens files (its directory is loaded) or a generic event log, whose kind
+ * (delimited text with a sniffed separator, JSONL, Parquet; gzipped or not) ./sniff.ts decides.
  */
 import { existsSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { DataError } from "./errors.js";
 import type { LoadOptions } from "./load-options.js";
-
-export type LogFormat = "csv" | "tsv" | "jsonl";
+import { detectInput, type DetectedInput } from "./sniff.js";
 
 export type Layout =
   | { readonly kind: "ml-100k"; readonly dir: string }
   | { readonly kind: "ml-1m"; readonly dir: string }
   | { readonly kind: "ml-10m"; readonly dir: string }
   | { readonly kind: "movielens-csv"; readonly dir: string }
-  | { readonly kind: "log"; readonly file: string; readonly format: LogFormat };
+  | { readonly kind: "log"; readonly file: string; readonly input: DetectedInput };
 
 const LOOKED_FOR =
   "u.data (ml-100k), ratings.dat with users.dat (ml-1m) or tags.dat/movies.dat (ml-10m), " +
   "ratings.csv with header userId,movieId,rating,timestamp (ml-20m/25m/32m/latest); " +
-  "for an event log pass the .csv/.tsv/.jsonl file itself";
+  "for an event log pass the file itself (CSV/TSV/JSONL, gzipped or not, or Parquet)";
 
 /** True when any option only makes sense for a generic log. */
 function hasLogOptions(o: LoadOptions): boolean {
   return Boolean(
-    o.userCol || o.itemCol || o.timeCol || o.weightCol || o.usersFile || o.itemsFile || o.tagsFile,
+    o.userCol ||
+    o.itemCol ||
+    o.timeCol ||
+    o.weightCol ||
+    o.usersFile ||
+    o.itemsFile ||
+    o.tagsFile ||
+    o.delimiter ||
+    o.encoding ||
+    o.itemIdCol ||
+    o.userIdCol,
   );
 }
 
@@ -54,7 +63,7 @@ export async function detectLayout(path: string, options: LoadOptions = {}): Pro
       return { kind: "movielens-csv", dir };
     }
   }
-  return { kind: "log", file: path, format: await logFormat(path) };
+  return { kind: "log", file: path, input: await detectInput(path, options) };
 }
 
 async function detectDirectory(dir: string): Promise<Layout | null> {
@@ -86,23 +95,6 @@ async function detectDirectory(dir: string): Promise<Layout | null> {
     );
   }
   return null;
-}
-
-async function logFormat(path: string): Promise<LogFormat> {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".csv") return "csv";
-  if (ext === ".tsv" || ext === ".tab") return "tsv";
-  if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
-  const line = await firstLine(path);
-  if (line === null)
-    throw new DataError(
-      path,
-      null,
-      null,
-      "the file is empty (expected a header line or JSON object per line)",
-    );
-  if (line.startsWith("{")) return "jsonl";
-  return line.includes("\t") ? "tsv" : "csv";
 }
 
 /** First line without BOM and line ending, or null for an empty file. */

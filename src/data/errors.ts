@@ -4,8 +4,9 @@
  * got "abc"`, so a person can open the file at that line and see the problem.
  */
 import { basename } from "node:path";
+import { UserError } from "../errors.js";
 
-export class DataError extends Error {
+export class DataError extends UserError {
   override name = "DataError";
   /** Path of the offending file, as it was given to the reader. */
   readonly file: string;

@@ -3,9 +3,9 @@
  * atomically. Order of work: refuse early if the target exists; fetch the published
  * `<name>.zip.md5` sidecar; stream the archive to `<name>.zip.part` while hashing it; check the
  * byte count against Content-Length and the releases table, the MD5 against the sidecar and the
- * table; unpack into a temporary directory beside the target and rename it into place. Any failure
- * deletes the partial download and the temporary directory, so a dataset directory that exists is
- * always complete.
+ * table; unpack into a temporary directory beside the target, fsync it and swap it into place
+ * (src/io/atomic.ts). Any failure deletes the partial download and the temporary directory, so a
+ * dataset directory that exists is always complete.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -16,11 +16,13 @@ import { join, resolve } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DEFAULT_FETCH_BASE, RELEASES, releaseUrl, type ReleaseName } from "./releases.js";
+import { UserError } from "../errors.js";
+import { replaceDirectory } from "../io/atomic.js";
 import { extractZip } from "./zip.js";
 
 /** A download or verification failure; the message is meant for the person at the terminal. */
-export class FetchError extends Error {
-  override name = "DataError";
+export class FetchError extends UserError {
+  override name = "FetchError";
 }
 
 export interface FetchProgress {
@@ -70,7 +72,7 @@ class HttpStatusError extends FetchError {
   }
 }
 
-export function fetchBaseUrl(explicit?: string): string {
+function fetchBaseUrl(explicit?: string): string {
   return explicit ?? process.env.WATCHNEXT_FETCH_BASE ?? DEFAULT_FETCH_BASE;
 }
 
@@ -249,14 +251,7 @@ export async function fetchRelease(name: ReleaseName, options: FetchOptions): Pr
     const top = await readdir(unpackDir, { withFileTypes: true });
     const single = top.length === 1 && top[0].isDirectory();
     const root = single ? join(unpackDir, top[0].name) : unpackDir;
-    if (await exists(target)) {
-      const old = join(dir, `.${name}.${tag}.old`);
-      await rename(target, old);
-      await rename(root, target);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(root, target);
-    }
+    replaceDirectory(root, target); // fsyncs the unpacked files before the swap
     if (!options.keepArchive) await rm(archive, { force: true });
     const prefix = single ? `${top[0].name}/` : "";
     const files = entries.filter((e) => !e.isDirectory).map((e) => e.name.slice(prefix.length));

@@ -25,7 +25,7 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
     case "movielens-csv":
       return readMovieLensCsv(layout.dir, options);
     case "log":
-      return readLog(layout.file, layout.format, options);
+      return readLog(layout.file, layout.input, options);
   }
 }
 
@@ -39,6 +39,15 @@ function rejectLogOptions(path: string, kind: string, o: LoadOptions): void {
     ["--users-file", o.usersFile],
     ["--items-file", o.itemsFile],
     ["--tags-file", o.tagsFile],
+    ["--delimiter", o.delimiter],
+    ["--encoding", o.encoding],
+    ["--item-id-col", o.itemIdCol],
+    ["--item-category-cols", o.itemCategoryCols],
+    ["--item-title-col", o.itemTitleCol],
+    ["--item-time-col", o.itemTimeCol],
+    ["--user-id-col", o.userIdCol],
+    ["--user-category-cols", o.userCategoryCols],
+    ["--user-number-cols", o.userNumberCols],
   ].filter(([, v]) => v !== undefined);
   if (given.length > 0) {
     throw new DataError(

@@ -1,39 +1,64 @@
 /**
- * Row access for the small side files of generic logs, whatever their format: CSV and TSV with a
- * header, or JSONL with one object per line. Each row is offered as `get(column)`, returning the
- * raw value (a string for CSV/TSV; any JSON value for JSONL) or undefined when absent.
+ * Row access for the side files of generic logs, whatever their format: delimited text with a
+ * header (separator and quoting sniffed, ./sniff.ts), JSONL with one object per line, or Parquet,
+ * gzipped or not. Each row is offered as `get(column)`, returning the raw value (a string for
+ * delimited text; any JSON value for JSONL; a number, string or list for Parquet) or undefined
+ * when absent.
  */
-import { extname } from "node:path";
 import { DataError, quoteValue } from "./errors.js";
-import type { LogFormat } from "./detect.js";
+import { readParquetRows } from "./read-parquet.js";
 import type { ReportBuilder } from "./report.js";
 import { readSideFile } from "./side-file.js";
+import { detectInput, type DetectedInput, type SniffOptions } from "./sniff.js";
 
 export type RowGetter = (column: string) => unknown;
 
-/** The format of a side file, from its extension (CSV when unknown). */
-export function tableFormat(path: string): LogFormat {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".tsv" || ext === ".tab") return "tsv";
-  if (ext === ".jsonl" || ext === ".ndjson" || ext === ".json") return "jsonl";
-  return "csv";
-}
+/** Checks one column of a row alone, throwing its DataError when the value is bad. */
+export type FieldCheck = (column: string, get: RowGetter, line: number) => void;
 
 /**
- * Calls `onRow` for each data row. `onColumns` receives the header (CSV/TSV) before the first row,
- * or, for JSONL, the keys of the first object.
+ * Calls `onRow` for each data row. `onColumns` receives the header (delimited text, Parquet)
+ * before the first row, or, for JSONL, the keys of the first object. Returns how the file was read.
+ * When `onRow` fails on a field, `check` is asked about the columns before it (in column order),
+ * so the error names the row's first bad field.
  */
 export async function readTable(
   path: string,
-  format: LogFormat,
+  sniff: SniffOptions,
   report: ReportBuilder,
-  onRow: (get: RowGetter, line: number) => void,
-  onColumns?: (names: string[], line: number) => void,
-): Promise<void> {
-  if (format === "jsonl") {
+  rowCallback: (get: RowGetter, line: number) => void,
+  columnsCallback?: (names: string[], line: number) => void,
+  check?: FieldCheck,
+): Promise<DetectedInput> {
+  let columns: readonly string[] = [];
+  const onColumns = (names: string[], line: number): void => {
+    columns = names;
+    columnsCallback?.(names, line);
+  };
+  const onRow = (get: RowGetter, line: number): void => {
+    try {
+      rowCallback(get, line);
+    } catch (err) {
+      throw check ? firstBadField(err, columns, get, line, check) : err;
+    }
+  };
+  const input = await detectInput(path, sniff);
+  report.input(input);
+  if (input.kind === "parquet") {
+    await readParquetRows(path, report, onRow, onColumns);
+    return input;
+  }
+  if (input.kind === "jsonl") {
     let first = true;
     await readSideFile(
-      { path, delimiter: null, quotes: false, header: false, expected: "one JSON object per line" },
+      {
+        path,
+        delimiter: null,
+        quotes: false,
+        encoding: input.encoding,
+        header: false,
+        expected: "one JSON object per line",
+      },
       report,
       (r) => {
         const obj = parseJsonObject(path, r.line, r.text(0));
@@ -44,15 +69,17 @@ export async function readTable(
         onRow((c) => obj[c], r.line);
       },
     );
-    return;
+    return input;
   }
+  const sep = input.delimiter ?? ",";
   let header: string[] = [];
   let index = new Map<string, number>();
   await readSideFile(
     {
       path,
-      delimiter: format === "tsv" ? "\t" : ",",
-      quotes: format === "csv",
+      delimiter: sep,
+      quotes: input.quotes,
+      encoding: input.encoding,
       header: true,
       expected: "a header line naming the columns",
     },
@@ -63,7 +90,7 @@ export async function readTable(
           path,
           r.line,
           r.count < header.length ? header[r.count] : null,
-          `expected ${header.length} fields as in the header, got ${r.count}: ${quoteValue(r.raw(format === "tsv" ? "\t" : ","))}`,
+          `expected ${header.length} fields as in the header, got ${r.count}: ${quoteValue(r.raw(sep))}`,
         );
       }
       onRow((c) => {
@@ -77,6 +104,28 @@ export async function readTable(
       onColumns?.(names, line);
     },
   );
+  return input;
+}
+
+/** The error of the first column (in `columns` order) up to err's field that `check` rejects, else err. */
+function firstBadField(
+  err: unknown,
+  columns: readonly string[],
+  get: RowGetter,
+  line: number,
+  check: FieldCheck,
+): unknown {
+  if (!(err instanceof DataError) || err.field === null || !columns.includes(err.field)) return err;
+  for (const c of columns) {
+    if (c === err.field) return err;
+    try {
+      check(c, get, line);
+    } catch (e) {
+      if (e instanceof DataError) return e;
+      throw e;
+    }
+  }
+  return err;
 }
 
 export function parseJsonObject(path: string, line: number, text: string): Record<string, unknown> {

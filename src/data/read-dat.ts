@@ -17,10 +17,10 @@ import { idField, intField, readSideFile, requireFields } from "./side-file.js";
 import { ItemInfoBuilder, TagEventsBuilder, UserInfoBuilder, emptyItemInfo } from "./side-info.js";
 
 /** ml-1m age codes (the README's buckets: 1 = under 18, 18 = 18-24, ..., 56 = 56+). */
-export const ML1M_AGE_CODES: readonly number[] = [1, 18, 25, 35, 45, 50, 56];
+const ML1M_AGE_CODES: readonly number[] = [1, 18, 25, 35, 45, 50, 56];
 
 /** ml-1m occupation names, indexed by code 0-20. */
-export const ML1M_OCCUPATIONS: readonly string[] = [
+const ML1M_OCCUPATIONS: readonly string[] = [
   "other or not specified",
   "academic/educator",
   "artist",

@@ -10,6 +10,7 @@ import { DataError, quoteValue } from "./errors.js";
 import { bytesText, parseDecimalBytes, parseIntBytes } from "./parse-bytes.js";
 import { scanRecords, type ScannedRecord } from "./record-scanner.js";
 import type { ReportBuilder } from "./report.js";
+import { columnNotFound } from "./side-file.js";
 import { TimeParser, TimeValueError } from "./time-parser.js";
 
 /** Where a column is: a fixed position, or a header name to look up. */
@@ -19,6 +20,8 @@ export interface EventFileSpec {
   readonly path: string;
   readonly delimiter: string;
   readonly quotes: boolean;
+  /** Text encoding: checked UTF-8 or Latin-1 (generic logs); absent = unchecked UTF-8 (MovieLens). */
+  readonly encoding?: "utf8" | "latin1";
   /** True when the first record is a header (required when any column is referenced by name). */
   readonly header: boolean;
   /** Exact field count per line (fixed layouts), or null to require the header's count. */
@@ -86,15 +89,7 @@ export async function readEventFile(
     const find = (c: ColumnRef, flag: string | undefined): [number, string] => {
       if ("position" in c) return [c.position, c.name];
       const k = names.indexOf(c.header);
-      if (k < 0) {
-        const how = flag ? ` (choose the column with ${flag})` : "";
-        throw new DataError(
-          path,
-          r.line,
-          c.header,
-          `column not found in the header; the header has: ${names.map((n) => JSON.stringify(n)).join(", ")}${how}`,
-        );
-      }
+      if (k < 0) throw columnNotFound(path, r.line, c.header, names, flag);
       return [k, c.header];
     };
     [ucol, uname] = find(spec.user, spec.flags?.user);
@@ -171,11 +166,58 @@ export async function readEventFile(
     events.push(u, i, t, w);
   };
 
+  /** The error of column `col` alone in record r, or null when that field is fine. */
+  const fieldError = (r: ScannedRecord, col: number): DataError | null => {
+    const s0 = r.start[col];
+    const e0 = r.end[col];
+    if (col === ucol || col === icol) {
+      return e0 === s0 ? new DataError(path, r.line, nameOf(col), `expected an id, got ""`) : null;
+    }
+    if (col === tcol) {
+      if (!autoTime) {
+        return Number.isNaN(parseIntBytes(r.buf, s0, e0))
+          ? new DataError(
+              path,
+              r.line,
+              tname,
+              `expected an integer, got ${quoteValue(bytesText(r.buf, s0, e0))}`,
+            )
+          : null;
+      }
+      try {
+        timeParser.parseBytes(r.buf, s0, e0, r.line);
+        return null;
+      } catch (err) {
+        if (err instanceof TimeValueError) return new DataError(path, r.line, tname, err.message);
+        throw err;
+      }
+    }
+    return Number.isNaN(parseDecimalBytes(r.buf, s0, e0))
+      ? new DataError(path, r.line, wname, `expected a number, got ${quoteValue(bytesText(r.buf, s0, e0))}`)
+      : null;
+  };
+
+  /**
+   * parseRow stops at the first check that fails, in its own order; a person fixing the line wants
+   * the first bad field in column order, so the earlier columns are checked again here.
+   */
+  const firstInColumnOrder = (r: ScannedRecord, err: unknown): unknown => {
+    if (!(err instanceof DataError) || err.field === null || r.count < needed()) return err;
+    const cols = [ucol, icol, tcol, wcol].filter((c) => c >= 0).sort((a, b) => a - b);
+    for (const c of cols) {
+      if (nameOf(c) === err.field) return err;
+      const e = fieldError(r, c);
+      if (e !== null) return e;
+    }
+    return err;
+  };
+
   function nameOf(col: number): string {
     return col === ucol ? uname : col === icol ? iname : col === tcol ? tname : wname;
   }
 
-  await scanRecords(path, { delimiter: spec.delimiter, quotes: spec.quotes, onProgress }, (r) => {
+  const scan = { delimiter: spec.delimiter, quotes: spec.quotes, encoding: spec.encoding, onProgress };
+  await scanRecords(path, scan, (r) => {
     if (spec.header && headerNames === null) {
       resolveHeader(r);
       return;
@@ -183,7 +225,7 @@ export async function readEventFile(
     try {
       parseRow(r);
     } catch (err) {
-      report.badLine(err);
+      report.badLine(firstInColumnOrder(r, err));
     }
   });
 

@@ -19,12 +19,12 @@ import { ReportBuilder } from "./report.js";
 import { headerColumns, idField, intField, readSideFile, requireFields } from "./side-file.js";
 import { ItemInfoBuilder, TagEventsBuilder, UserInfoBuilder, emptyItemInfo } from "./side-info.js";
 
-export const RATINGS_CSV_HEADER = ["userId", "movieId", "rating", "timestamp"];
+const RATINGS_CSV_HEADER = ["userId", "movieId", "rating", "timestamp"];
 const MOVIE_FIELDS = ["movieId", "title", "genres"];
 const TAG_FIELDS = ["userId", "movieId", "tag", "timestamp"];
 
 /** The release name when the directory is named like one (e.g. "ml-25m"), else "movielens-csv". */
-export function csvFormatFromName(dir: string): DatasetFormat {
+function csvFormatFromName(dir: string): DatasetFormat {
   const m = /^(ml-(?:20m|25m|32m|latest-small|latest))(?:$|[^a-z])/i.exec(basename(dir));
   return m ? (m[1].toLowerCase() as DatasetFormat) : "movielens-csv";
 }

@@ -5,6 +5,7 @@
 import { basename } from "node:path";
 import type { LoadReport } from "./dataset.js";
 import { DataError } from "./errors.js";
+import { describeInput, type DetectedInput } from "./sniff.js";
 
 /** How many example messages to keep per file. */
 const MAX_EXAMPLES = 5;
@@ -12,6 +13,7 @@ const MAX_EXAMPLES = 5;
 export class ReportBuilder {
   private readonly skipped = new Map<string, { file: string; count: number; examples: string[] }>();
   readonly warnings: string[] = [];
+  readonly inputs: DetectedInput[] = [];
   duplicateEvents = 0;
 
   constructor(readonly lenient: boolean) {}
@@ -34,6 +36,11 @@ export class ReportBuilder {
     return this.skipped.get(basename(file));
   }
 
+  /** Records how an input file was read. */
+  input(d: DetectedInput): void {
+    this.inputs.push(d);
+  }
+
   warn(message: string): void {
     this.warnings.push(message);
   }
@@ -43,6 +50,7 @@ export class ReportBuilder {
       skipped: [...this.skipped.values()],
       duplicateEvents: this.duplicateEvents,
       warnings: this.warnings,
+      ...(this.inputs.length > 0 ? { inputs: this.inputs } : {}),
     };
   }
 }
@@ -57,4 +65,9 @@ export function formatReport(report: LoadReport): string[] {
   // Duplicates are also described in a warning (with examples) by the reader.
   for (const w of report.warnings) lines.push(w);
   return lines;
+}
+
+/** One line per generic input file: how it was read (for `data info`). */
+export function formatInputs(report: LoadReport): string[] {
+  return (report.inputs ?? []).map((d) => `${basename(d.path)}: ${describeInput(d)}`);
 }

@@ -14,6 +14,8 @@ export interface SideFileSpec {
   /** Field separator, or null for one field per line (JSONL). */
   readonly delimiter: string | null;
   readonly quotes: boolean;
+  /** Text encoding (checked UTF-8 or Latin-1); absent = unchecked UTF-8 (MovieLens files). */
+  readonly encoding?: "utf8" | "latin1";
   /** True when the first record is a header, passed to `onHeader`. */
   readonly header: boolean;
   /** Shown when the file is empty. */
@@ -30,7 +32,8 @@ export async function readSideFile(
     throw new DataError(spec.path, null, null, `the file is empty (expected ${spec.expected})`);
   }
   let headerDone = !spec.header;
-  await scanRecords(spec.path, { delimiter: spec.delimiter, quotes: spec.quotes }, (r) => {
+  const scan = { delimiter: spec.delimiter, quotes: spec.quotes, encoding: spec.encoding };
+  await scanRecords(spec.path, scan, (r) => {
     if (!headerDone) {
       headerDone = true;
       const names: string[] = [];
@@ -95,14 +98,24 @@ export function headerColumns(
 ): number[] {
   return wanted.map((w) => {
     const k = names.indexOf(w);
-    if (k < 0) {
-      throw new DataError(
-        path,
-        line,
-        w,
-        `column not found in the header; the header has: ${names.map((n) => JSON.stringify(n)).join(", ")}`,
-      );
-    }
+    if (k < 0) throw columnNotFound(path, line, w, names);
     return k;
   });
+}
+
+/** The error for a column that is not in a file's header (or Parquet schema), naming the flag that chooses it. */
+export function columnNotFound(
+  path: string,
+  line: number | null,
+  name: string,
+  names: readonly string[],
+  flag?: string,
+): DataError {
+  const how = flag ? ` (choose the column with ${flag})` : "";
+  return new DataError(
+    path,
+    line,
+    name,
+    `column not found in the header; the header has: ${names.map((n) => JSON.stringify(n)).join(", ")}${how}`,
+  );
 }

@@ -4,7 +4,7 @@
  * for ids that never occur in the events are counted (and reported by the caller), not added.
  */
 import type { IdDictionaryBuilder } from "./columns.js";
-import type { ItemInfo, TagEvents, UserInfo } from "./dataset.js";
+import type { CategoricalColumn, ItemInfo, NumericColumn, TagEvents, UserInfo } from "./dataset.js";
 import type { ScannedRecord } from "./record-scanner.js";
 import type { ReportBuilder } from "./report.js";
 
@@ -53,6 +53,65 @@ class NameIndex {
       this.index.set(name, id);
     }
     return id;
+  }
+}
+
+/** The values of a categorical cell: "a|b|c" (trimmed, empties dropped) or a list (JSONL, Parquet). */
+export function cellValues(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  const parts = Array.isArray(v)
+    ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))
+    : String(v).split("|");
+  const out: string[] = [];
+  for (const p of parts) {
+    const t = p.trim();
+    if (t !== "") out.push(t);
+  }
+  return out;
+}
+
+/** A named categorical column filled row by row (dense index), finished as CSR. */
+export class CategoricalColumnBuilder {
+  private readonly rows: (number[] | undefined)[];
+  private readonly names = new NameIndex();
+
+  constructor(
+    readonly name: string,
+    size: number,
+  ) {
+    this.rows = new Array<number[] | undefined>(size);
+  }
+
+  set(idx: number, values: readonly string[]): void {
+    this.rows[idx] = values.map((v) => this.names.id(v));
+  }
+
+  finish(): CategoricalColumn {
+    const n = this.rows.length;
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + (this.rows[i]?.length ?? 0);
+    const values = new Int32Array(offsets[n]);
+    for (let i = 0; i < n; i++) {
+      const r = this.rows[i];
+      if (r) values.set(r, offsets[i]);
+    }
+    return { name: this.name, offsets, values, names: this.names.names };
+  }
+}
+
+/** A named numeric column (NaN = unknown). */
+export class NumericColumnBuilder {
+  readonly values: Float64Array;
+
+  constructor(
+    readonly name: string,
+    size: number,
+  ) {
+    this.values = new Float64Array(size).fill(NaN);
+  }
+
+  finish(): NumericColumn {
+    return { name: this.name, values: this.values };
   }
 }
 
@@ -157,7 +216,7 @@ export interface UserFields {
 }
 
 /** Parses gender text: F/female -> 1, M/male -> 2, empty -> 0; anything else -> null (caller counts it). */
-export function parseGender(text: string): number | null {
+function parseGender(text: string): number | null {
   const t = text.trim().toLowerCase();
   if (t === "f" || t === "female") return 1;
   if (t === "m" || t === "male") return 2;

@@ -2,7 +2,7 @@
  * A dataset at a glance, for `watchnext data info`: sizes, time range, how events spread over
  * users, and which side information is present (with how many items or users carry it).
  */
-import type { Dataset, LoadReport } from "./dataset.js";
+import type { CategoricalColumn, Dataset, LoadReport, NumericColumn } from "./dataset.js";
 
 export interface DatasetSummary {
   readonly name: string;
@@ -37,6 +37,9 @@ export interface DatasetSummary {
     readonly occupation: number;
     readonly zip: number;
     readonly tags: number;
+    /** Named feature columns of the side files: "category: 5 values, 90/100 items" (absent when none). */
+    readonly itemColumns?: readonly string[];
+    readonly userColumns?: readonly string[];
   };
   readonly report: LoadReport;
 }
@@ -92,7 +95,39 @@ export function summarizeDataset(d: Dataset): DatasetSummary {
       occupation: count(u?.occupation ?? null, (v) => v >= 0),
       zip: count(u?.zip ?? null, (v) => v !== ""),
       tags: d.tags?.user.length ?? 0,
+      ...namedColumns(d),
     },
     report: d.report,
   };
+}
+
+/** One line per named side-file column: its name, distinct values (or range) and coverage. */
+function namedColumns(d: Dataset): { itemColumns?: string[]; userColumns?: string[] } {
+  const out: { itemColumns?: string[]; userColumns?: string[] } = {};
+  const cat = (c: CategoricalColumn, total: number, what: string): string => {
+    let rows = 0;
+    for (let i = 0; i + 1 < c.offsets.length; i++) if (c.offsets[i + 1] > c.offsets[i]) rows++;
+    return `${c.name}: ${c.names.length} distinct values, ${rows}/${total} ${what}`;
+  };
+  const num = (c: NumericColumn, total: number): string => {
+    let known = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of c.values) {
+      if (Number.isNaN(v)) continue;
+      known++;
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    return `${c.name}: numbers ${known > 0 ? `${min} .. ${max}` : "(none)"}, ${known}/${total} users`;
+  };
+  const items = d.itemInfo.categories ?? [];
+  if (items.length > 0) out.itemColumns = items.map((c) => cat(c, d.items.ids.length, "items"));
+  const u = d.userInfo;
+  const users = [
+    ...(u?.categories ?? []).map((c) => cat(c, d.users.ids.length, "users")),
+    ...(u?.numbers ?? []).map((c) => num(c, d.users.ids.length)),
+  ];
+  if (users.length > 0) out.userColumns = users;
+  return out;
 }

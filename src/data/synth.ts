@@ -11,7 +11,8 @@
  * (`userId,gender,age,occupation,zip`). Everything is drawn from one seeded generator, so a seed
  * gives byte-identical files.
  */
-import { writeFileAtomic } from "../engine/model-file/atomic-write.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { Rng } from "../engine/rng.js";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { TAG_WORDS, TITLE_ADJ, TITLE_NOUN } from "./synth-words.js";
@@ -156,55 +157,9 @@ const CATALOG_SHARE = 0.25;
 const TAGGER_SHARE = 0.15;
 const TAG_RATE = 0.3;
 
-/** sfc32: small, fast, seedable; good enough for data generation. */
-class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
-    for (let i = 0; i < 16; i++) this.next();
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.a >>>= 0;
-    this.b >>>= 0;
-    this.c >>>= 0;
-    this.d >>>= 0;
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  normal(): number {
-    const u = 1 - this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  /** Fisher-Yates permutation of 0..n-1. */
-  permutation(n: number): Int32Array {
-    const p = new Int32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
-  }
+/** A uniformly chosen element of `xs`. */
+function pick<T>(rng: Rng, xs: readonly T[]): T {
+  return xs[rng.nextInt(xs.length)];
 }
 
 /** Index of the first cumulative weight > u * total, searching cum[from .. from + n). */
@@ -230,7 +185,7 @@ function anyUnseen(release: Float64Array, t: number, seenBy: Int32Array, u: numb
     else hi = mid;
   }
   if (m === 0) return -1;
-  const from = rng.int(m);
+  const from = rng.nextInt(m);
   for (let j = 0; j < m; j++) {
     const i = (from + j) % m;
     if (seenBy[i] !== u) return i;
@@ -260,17 +215,17 @@ function resolveOptions(options: SynthOptions): ResolvedSynthOptions {
 }
 
 function makeTitle(rng: Rng, year: number): string {
-  const a = rng.pick(TITLE_ADJ);
-  const n = rng.pick(TITLE_NOUN);
-  const m = rng.pick(TITLE_NOUN);
-  const r = rng.next();
+  const a = pick(rng, TITLE_ADJ);
+  const n = pick(rng, TITLE_NOUN);
+  const m = pick(rng, TITLE_NOUN);
+  const r = rng.nextFloat();
   // Commas make the CSV field quoted; a few titles carry quotes, as some MovieLens titles do.
   let t: string;
   if (r < 0.35) t = `The ${a} ${n}`;
   else if (r < 0.55) t = `${a} ${n}`;
   else if (r < 0.7) t = `${n}, ${a} ${m}`;
   else if (r < 0.8) t = `${n} of the ${a} ${m}`;
-  else if (r < 0.9) t = `${a} ${n}: Part ${2 + rng.int(3)}`;
+  else if (r < 0.9) t = `${a} ${n}: Part ${2 + rng.nextInt(3)}`;
   else if (r < 0.97) t = `${n}, ${m}, and ${a} ${n}`;
   else t = `"${a}" ${n}`;
   return `${t} (${year})`;
@@ -291,7 +246,7 @@ function makeClusters(rng: Rng, K: number): Clusters {
   for (let k = 0; k < K; k++) {
     const row = genreWeights.subarray(k * G, (k + 1) * G);
     let rest = 0;
-    for (let g = 0; g < G; g++) rest += row[g] = 0.2 + rng.next();
+    for (let g = 0; g < G; g++) rest += row[g] = 0.2 + rng.nextFloat();
     for (let g = 0; g < G; g++) row[g] *= (1 - CORE_MASS) / rest;
     row[coreGenres[2 * k]] += CORE_MASS * 0.6;
     row[coreGenres[2 * k + 1]] += CORE_MASS * 0.4;
@@ -319,7 +274,8 @@ function makeItems(rng: Rng, I: number, T0: number, T1: number): Items {
   const G = SYNTH_GENRES.length;
   const release = new Float64Array(I);
   for (let i = 0; i < I; i++) {
-    release[i] = rng.next() < CATALOG_SHARE ? T0 - rng.next() * 30 * YEAR : T0 + rng.next() * (T1 - T0);
+    release[i] =
+      rng.nextFloat() < CATALOG_SHARE ? T0 - rng.nextFloat() * 30 * YEAR : T0 + rng.nextFloat() * (T1 - T0);
   }
   release.sort();
   for (let i = 0; i < I; i++) release[i] = Math.floor(release[i]);
@@ -331,11 +287,11 @@ function makeItems(rng: Rng, I: number, T0: number, T1: number): Items {
   const year = new Int16Array(I);
   const title: string[] = [];
   for (let i = 0; i < I; i++) {
-    primaryGenre[i] = rng.int(G);
+    primaryGenre[i] = rng.nextInt(G);
     genreIds.push(primaryGenre[i]);
-    const extra = rng.int(3);
+    const extra = rng.nextInt(3);
     for (let j = 0; j < extra; j++) {
-      const g = rng.int(G);
+      const g = rng.nextInt(G);
       if (!genreIds.slice(genreOffsets[i]).includes(g)) genreIds.push(g);
     }
     genreOffsets[i + 1] = genreIds.length;
@@ -415,11 +371,11 @@ function makeUsers(rng: Rng, U: number, K: number): Users {
   const share = new Float64Array(K);
   let shareSum = 0;
   for (let k = 0; k < K; k++) {
-    maleShare[k] = k % 2 === 0 ? 0.75 + 0.2 * rng.next() : 0.05 + 0.2 * rng.next();
-    meanAge[k] = 20 + rng.next() * 35;
+    maleShare[k] = k % 2 === 0 ? 0.75 + 0.2 * rng.nextFloat() : 0.05 + 0.2 * rng.nextFloat();
+    meanAge[k] = 20 + rng.nextFloat() * 35;
     jobs.push(Array.from(rng.permutation(SYNTH_OCCUPATIONS.length).subarray(0, 3)));
     regions.push(Array.from(rng.permutation(10).subarray(0, 2)));
-    shareSum += share[k] = 0.5 + rng.next();
+    shareSum += share[k] = 0.5 + rng.nextFloat();
   }
   const cluster = new Int32Array(U);
   const driftCluster = new Int32Array(U);
@@ -429,17 +385,17 @@ function makeUsers(rng: Rng, U: number, K: number): Users {
   const occupation = new Int32Array(U);
   const zip: string[] = [];
   for (let u = 0; u < U; u++) {
-    let x = rng.next() * shareSum;
+    let x = rng.nextFloat() * shareSum;
     let k = 0;
     while (k < K - 1 && x >= share[k]) x -= share[k++];
     cluster[u] = k;
-    driftCluster[u] = (k + 1 + rng.int(K - 1)) % K;
-    drift[u] = 0.3 + 0.5 * rng.next();
-    gender[u] = rng.next() < maleShare[k] ? 2 : 1;
+    driftCluster[u] = (k + 1 + rng.nextInt(K - 1)) % K;
+    drift[u] = 0.3 + 0.5 * rng.nextFloat();
+    gender[u] = rng.nextFloat() < maleShare[k] ? 2 : 1;
     age[u] = Math.max(16, Math.min(75, Math.round(meanAge[k] + 6 * rng.normal())));
-    occupation[u] = rng.next() < 0.6 ? rng.pick(jobs[k]) : rng.int(SYNTH_OCCUPATIONS.length);
-    let z = String(rng.next() < 0.7 ? rng.pick(regions[k]) : rng.int(10)); // first digit = region
-    for (let j = 0; j < 4; j++) z += String(rng.int(10));
+    occupation[u] = rng.nextFloat() < 0.6 ? pick(rng, jobs[k]) : rng.nextInt(SYNTH_OCCUPATIONS.length);
+    let z = String(rng.nextFloat() < 0.7 ? pick(rng, regions[k]) : rng.nextInt(10)); // first digit = region
+    for (let j = 0; j < 4; j++) z += String(rng.nextInt(10));
     zip.push(z);
   }
   return { cluster, driftCluster, drift, gender, age, occupation, zip };
@@ -512,12 +468,12 @@ export function generateSynthetic(options: SynthOptions = {}): SynthData {
   let n = 0;
   for (let u = 0; u < o.users; u++) {
     // Active period: starts anywhere on the timeline, lasts ~2 years on average (at least 60 days).
-    const start = T0 + rng.next() * (T1 - T0 - 60 * DAY);
-    const end = Math.min(T1 - 1, start + 60 * DAY - Math.log(1 - rng.next()) * 2 * YEAR);
+    const start = T0 + rng.nextFloat() * (T1 - T0 - 60 * DAY);
+    const end = Math.min(T1 - 1, start + 60 * DAY - Math.log(1 - rng.nextFloat()) * 2 * YEAR);
     const c = count[u];
-    for (let j = 0; j < c; j++) times[j] = start + rng.next() * (end - start);
+    for (let j = 0; j < c; j++) times[j] = start + rng.nextFloat() * (end - start);
     const ts = times.subarray(0, c).sort();
-    const tagger = rng.next() < TAGGER_SHARE;
+    const tagger = rng.nextFloat() < TAGGER_SHARE;
     for (let j = 0; j < c; j++) {
       const t = Math.floor(ts[j]);
       // Drift: the chance of acting from the drift cluster grows linearly over the active period.
@@ -526,11 +482,12 @@ export function generateSynthetic(options: SynthOptions = {}): SynthData {
       let item = -1;
       let k = users.cluster[u];
       for (let attempt = 0; attempt < 50 && item < 0; attempt++) {
-        k = rng.next() < pDrift ? users.driftCluster[u] : users.cluster[u];
-        const g = searchCdf(clusters.genreCum, k * G, G, rng.next());
+        k = rng.nextFloat() < pDrift ? users.driftCluster[u] : users.cluster[u];
+        const g = searchCdf(clusters.genreCum, k * G, G, rng.nextFloat());
         const available = pop.count[g * B + b];
         if (available === 0) continue;
-        const candidate = pop.genreItems[g][searchCdf(pop.cum, pop.start[g * B + b], available, rng.next())];
+        const candidate =
+          pop.genreItems[g][searchCdf(pop.cum, pop.start[g * B + b], available, rng.nextFloat())];
         if (seenBy[candidate] !== u) item = candidate;
       }
       if (item < 0) item = anyUnseen(items.release, t, seenBy, u, rng); // taste exhausted
@@ -544,13 +501,13 @@ export function generateSynthetic(options: SynthOptions = {}): SynthData {
       rRating[n] = Math.max(0.5, Math.min(5, Math.round(raw * 2) / 2));
       rTime[n] = t;
       n++;
-      if (tagger && rng.next() < TAG_RATE) {
-        const tagCount = 1 + rng.int(2);
+      if (tagger && rng.nextFloat() < TAG_RATE) {
+        const tagCount = 1 + rng.nextInt(2);
         for (let q = 0; q < tagCount; q++) {
           tUser.push(u);
           tItem.push(item);
-          tTime.push(t + rng.int(600));
-          tText.push(rng.next() < 0.75 ? rng.pick(clusters.tagVocabulary[k]) : genreTags[g0]);
+          tTime.push(t + rng.nextInt(600));
+          tText.push(rng.nextFloat() < 0.75 ? pick(rng, clusters.tagVocabulary[k]) : genreTags[g0]);
         }
       }
     }

@@ -10,8 +10,10 @@ import { join, resolve, sep } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createInflateRaw, crc32 } from "node:zlib";
+import { UserError } from "../errors.js";
 
-export class ZipError extends Error {
+/** A corrupt, truncated or unsafe archive. */
+export class ZipError extends UserError {
   override name = "ZipError";
 }
 
@@ -48,7 +50,7 @@ function u64(buf: Buffer, at: number): number {
 }
 
 /** Checks that an entry name is a relative path that stays inside the extraction directory. */
-export function checkEntryName(name: string): void {
+function checkEntryName(name: string): void {
   const parts = name.replace(/\\/g, "/").split("/");
   if (name.length === 0) throw new ZipError("entry with an empty name");
   if (name.startsWith("/") || name.startsWith("\\") || /^[A-Za-z]:/.test(name)) {

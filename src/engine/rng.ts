@@ -119,6 +119,14 @@ export class Rng {
     }
   }
 
+  /** A uniformly random permutation of 0 .. n−1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    this.shuffle(p);
+    return p;
+  }
+
   /**
    * An independent generator derived from this one's next output and `seed`, for handing a
    * sub-task (a layer's dropout, a worker) its own reproducible stream. Advances this generator.

@@ -5,6 +5,19 @@
  * be switched off (the paper's Figure 6 compares feature sets), and `resolveCandidateConfig` turns
  * off groups the dataset cannot feed (no tags file, no users file), recording why.
  */
+import {
+  boolean,
+  ConfigError,
+  configPath,
+  integer,
+  list,
+  mergeConfigInputs,
+  number,
+  oneOf,
+  resolveConfig,
+  type ConfigInput,
+  type ConfigRules,
+} from "../config/resolve-config.js";
 import type { Dataset } from "../data/dataset.js";
 
 /** How training examples are drawn from each user's training history. */
@@ -21,8 +34,17 @@ export interface ExampleConfig {
   readonly mode: "rollback" | "heldout";
   /** Rollback labels need at least this many earlier events (0 allows empty-history examples). */
   readonly minHistory: number;
+  /**
+   * Recency weighting (the project note's "learn more from recent data"): each epoch draws the
+   * training examples with probability ∝ 2^(−(t_max − t_label) / halfLife days), with
+   * replacement, as many as there are examples. 0 = off (every example once per epoch).
+   */
+  readonly recencyHalfLifeDays: number;
   readonly seed: number;
 }
+
+/** How a pre-trained (word2vec) table is used after initializing the embedding table. */
+export type PretrainedUse = "fine-tune" | "frozen";
 
 export interface CandidateFeatureConfig {
   /** Watch vector: mean of the embeddings of the ≤ maxLen most recent watches. Always on. */
@@ -33,13 +55,27 @@ export interface CandidateFeatureConfig {
    * sharing the item table). Moved here from the network config (`network.recentWatches`).
    */
   readonly recentWatches: { readonly enabled: boolean; readonly counts: readonly number[] };
-  /** A watched item's input embedding = id + mean of genre embeddings + release-year-bucket embedding. */
+  /**
+   * A watched item's input embedding = id + mean of genre embeddings + release-year-bucket
+   * embedding + the mean embedding of each named item column (--item-category-cols).
+   */
   readonly itemSideInfo: {
     readonly enabled: boolean;
     readonly genres: boolean;
     readonly year: boolean;
     /** Years per bucket (e.g. 5 → 1990–1994 share an embedding). */
     readonly yearBucketSize: number;
+    /** The items file's named categorical columns (none in MovieLens). */
+    readonly columns: boolean;
+    /** Each named item column keeps its most frequent values, at most this many. */
+    readonly columnVocabSize: number;
+    /**
+     * Initial item id embeddings: "random", or "item2vec" (SGNS over the training users' watch
+     * sequences, src/engine/word2vec), then trained on ("fine-tune") or kept ("frozen"; a tied
+     * output table is then frozen too).
+     */
+    readonly idInit: "random" | "item2vec";
+    readonly idPretrained: PretrainedUse;
   };
   /** Search vector: unigrams + bigrams of the tags the user applied before the label. */
   readonly search: {
@@ -49,6 +85,13 @@ export interface CandidateFeatureConfig {
     /** Vocabulary: the top vocabSize tokens by count with count ≥ minCount; the rest are out of vocabulary. */
     readonly vocabSize: number;
     readonly minCount: number;
+    /**
+     * Initial token embeddings: "random", or "word2vec" (SGNS over the training users' tag
+     * sentences + the tag genome when present). With word2vec, tokens the vocabulary would drop
+     * (vocabSize, minCount) but word2vec knows get rows too, holding their word2vec vectors.
+     */
+    readonly init: "random" | "word2vec";
+    readonly pretrained: PretrainedUse;
   };
   /** Demographics and geography (users file of ml-100k / ml-1m). */
   readonly demographics: {
@@ -60,6 +103,17 @@ export interface CandidateFeatureConfig {
     readonly zip: boolean;
     /** Leading characters of the zip code that form the geography embedding (1..5). */
     readonly zipPrefix: number;
+  };
+  /**
+   * The users file's named columns (--user-category-cols: a bag embedding each;
+   * --user-number-cols: x̃, x̃², √x̃ of the quantile-normalized value and a missing flag).
+   */
+  readonly userColumns: {
+    readonly enabled: boolean;
+    /** Each named categorical column keeps its most frequent values, at most this many. */
+    readonly vocabSize: number;
+    /** Quantiles gathered for each numeric column's x̃ = F(x). */
+    readonly numQuantiles: number;
   };
   /** Example age (t_max − t_label) / (t_max − t_min) during training; 0 at serving. */
   readonly exampleAge: { readonly enabled: boolean };
@@ -81,20 +135,90 @@ export interface CandidateFeatureConfig {
   readonly examples: ExampleConfig;
 }
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 /** What callers pass: any subset of the config; the rest comes from the defaults. */
-export type CandidateFeatureConfigInput = DeepPartial<CandidateFeatureConfig>;
+export type CandidateFeatureConfigInput = ConfigInput<CandidateFeatureConfig>;
 
+/** The defaults: every group on; they are the tuned defaults (docs/results/candidates-tuning.md). */
 export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
   watches: { maxLen: 50 },
   recentWatches: { enabled: true, counts: [1, 2, 3, 5, 10, 20] },
-  itemSideInfo: { enabled: true, genres: true, year: true, yearBucketSize: 5 },
-  search: { enabled: true, maxTokens: 50, vocabSize: 100_000, minCount: 2 },
+  itemSideInfo: {
+    enabled: true,
+    genres: true,
+    year: true,
+    yearBucketSize: 5,
+    columns: true,
+    columnVocabSize: 100_000,
+    idInit: "random",
+    idPretrained: "fine-tune",
+  },
+  search: {
+    enabled: true,
+    maxTokens: 50,
+    vocabSize: 100_000,
+    minCount: 2,
+    init: "random",
+    pretrained: "fine-tune",
+  },
   demographics: { enabled: true, gender: true, age: true, occupation: true, zip: true, zipPrefix: 2 },
+  userColumns: { enabled: true, vocabSize: 100_000, numQuantiles: 1000 },
   exampleAge: { enabled: true },
   userContinuous: { enabled: true, numQuantiles: 1000 },
   embeddingDim: { item: 64, token: 32, perLog2Rows: 2, minOther: 2, maxOther: 16 },
-  examples: { perUserCap: 0, selection: "recent", mode: "rollback", minHistory: 1, seed: 1 },
+  examples: {
+    perUserCap: 0,
+    selection: "recent",
+    mode: "rollback",
+    minHistory: 1,
+    recencyHalfLifeDays: 0,
+    seed: 1,
+  },
+};
+
+const on = boolean();
+const positive = integer(1);
+
+/** The check of every field (checks across fields: checkFeatureRelations). */
+export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
+  watches: { maxLen: positive },
+  recentWatches: { enabled: on, counts: list(positive, { distinct: true }) },
+  itemSideInfo: {
+    enabled: on,
+    genres: on,
+    year: on,
+    yearBucketSize: positive,
+    columns: on,
+    columnVocabSize: positive,
+    idInit: oneOf("random", "item2vec"),
+    idPretrained: oneOf("fine-tune", "frozen"),
+  },
+  search: {
+    enabled: on,
+    maxTokens: positive,
+    vocabSize: positive,
+    minCount: positive,
+    init: oneOf("random", "word2vec"),
+    pretrained: oneOf("fine-tune", "frozen"),
+  },
+  demographics: { enabled: on, gender: on, age: on, occupation: on, zip: on, zipPrefix: integer(1, 5) },
+  userColumns: { enabled: on, vocabSize: positive, numQuantiles: integer(2, 100_000) },
+  exampleAge: { enabled: on },
+  userContinuous: { enabled: on, numQuantiles: integer(2, 100_000) },
+  embeddingDim: {
+    item: positive,
+    token: positive,
+    perLog2Rows: number({ gt: 0 }),
+    minOther: positive,
+    maxOther: positive,
+  },
+  examples: {
+    perUserCap: integer(0),
+    selection: oneOf("recent", "uniform"),
+    mode: oneOf("rollback", "heldout"),
+    minHistory: integer(0),
+    recencyHalfLifeDays: number({ ge: 0 }),
+    seed: number(),
+  },
 };
 
 /** The config after defaults and dataset checks: groups the data lacks are off, with the reason. */
@@ -123,6 +247,7 @@ export function figure6FeatureSet(set: Figure6FeatureSet): CandidateFeatureConfi
     search: { enabled: search },
     exampleAge: { enabled: age },
     demographics: { enabled: all },
+    userColumns: { enabled: all },
     userContinuous: { enabled: all },
   };
 }
@@ -131,98 +256,32 @@ export function figure6FeatureSet(set: Figure6FeatureSet): CandidateFeatureConfi
 export function combineCandidateConfigs(
   ...inputs: CandidateFeatureConfigInput[]
 ): CandidateFeatureConfigInput {
-  const merge = (a: unknown, b: unknown): unknown => {
-    if (!isPlainObject(a) || !isPlainObject(b)) return b === undefined ? a : b;
-    const out: Record<string, unknown> = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
-    return out;
-  };
-  return inputs.reduce<CandidateFeatureConfigInput>(
-    (acc, x) => merge(acc, x) as CandidateFeatureConfigInput,
-    {},
-  );
+  return mergeConfigInputs<CandidateFeatureConfig>(...inputs);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** Deep-merges `over` onto `base`, rejecting unknown keys and wrong value types with the key path. */
-function mergeChecked(base: unknown, over: unknown, path: string): unknown {
-  if (over === undefined) return base;
-  if (isPlainObject(base)) {
-    if (!isPlainObject(over)) throw new TypeError(`candidate feature config: ${path} must be an object`);
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) {
-      if (!(k in base)) {
-        throw new TypeError(
-          `candidate feature config: unknown key ${path ? path + "." : ""}${k} (expected one of ${Object.keys(base).join(", ")})`,
-        );
-      }
-      out[k] = mergeChecked(base[k], v, path ? `${path}.${k}` : k);
-    }
-    return out;
-  }
-  if (typeof over !== typeof base) {
-    throw new TypeError(
-      `candidate feature config: ${path} must be a ${typeof base}, got ${JSON.stringify(over)}`,
-    );
-  }
-  return over;
-}
-
-function checkInt(path: string, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(
-      `candidate feature config: ${path} must be an integer in [${min}, ${max}], got ${v}`,
-    );
-  }
-}
-
-/** Defaults + overrides, validated (no dataset checks). */
-export function mergeCandidateConfig(input: CandidateFeatureConfigInput = {}): CandidateFeatureConfig {
-  const c = mergeChecked(DEFAULT_CANDIDATE_CONFIG, input, "") as CandidateFeatureConfig;
-  checkInt("watches.maxLen", c.watches.maxLen, 1);
-  const recent = c.recentWatches.counts;
-  if (!Array.isArray(recent))
-    throw new TypeError(
-      `candidate feature config: recentWatches.counts must be an array of positive integers`,
-    );
-  recent.forEach((r, i) => checkInt(`recentWatches.counts[${i}]`, r, 1));
-  if (new Set(recent).size !== recent.length)
-    throw new RangeError(
-      `candidate feature config: recentWatches.counts has a repeated count: [${recent.join(", ")}]`,
-    );
-  checkInt("itemSideInfo.yearBucketSize", c.itemSideInfo.yearBucketSize, 1);
-  checkInt("search.maxTokens", c.search.maxTokens, 1);
-  checkInt("search.vocabSize", c.search.vocabSize, 1);
-  checkInt("search.minCount", c.search.minCount, 1);
-  checkInt("demographics.zipPrefix", c.demographics.zipPrefix, 1, 5);
-  checkInt("userContinuous.numQuantiles", c.userContinuous.numQuantiles, 2, 100_000);
-  checkInt("embeddingDim.item", c.embeddingDim.item, 1);
-  checkInt("embeddingDim.token", c.embeddingDim.token, 1);
-  checkInt("embeddingDim.minOther", c.embeddingDim.minOther, 1);
-  checkInt("embeddingDim.maxOther", c.embeddingDim.maxOther, c.embeddingDim.minOther);
-  if (!(c.embeddingDim.perLog2Rows > 0)) {
-    throw new RangeError(
-      `candidate feature config: embeddingDim.perLog2Rows must be > 0, got ${c.embeddingDim.perLog2Rows}`,
-    );
-  }
-  checkInt("examples.perUserCap", c.examples.perUserCap, 0);
-  checkInt("examples.minHistory", c.examples.minHistory, 0);
-  if (c.examples.selection !== "recent" && c.examples.selection !== "uniform") {
-    throw new RangeError(
-      `candidate feature config: examples.selection must be "recent" or "uniform", got ${String(c.examples.selection)}`,
-    );
-  }
-  if (c.examples.mode !== "rollback" && c.examples.mode !== "heldout") {
-    throw new RangeError(
-      `candidate feature config: examples.mode must be "rollback" or "heldout", got ${String(c.examples.mode)}`,
-    );
-  }
-  if (!Number.isFinite(c.examples.seed))
-    throw new RangeError(`candidate feature config: examples.seed must be finite`);
+/**
+ * Defaults + overrides, validated (no dataset checks). `where` names the config in errors, e.g.
+ * "--config.features" → "--config.features.search.vocabSize: expected an integer >= 1, got 0".
+ */
+export function mergeCandidateConfig(
+  input: CandidateFeatureConfigInput = {},
+  where = "features",
+): CandidateFeatureConfig {
+  const c = resolveConfig(DEFAULT_CANDIDATE_CONFIG, CANDIDATE_CONFIG_RULES, input, where);
+  checkFeatureRelations(c, where);
   return c;
+}
+
+/** The checks that relate two fields (the rules check each field alone). */
+export function checkFeatureRelations(c: CandidateFeatureConfig, where: string): void {
+  const d = c.embeddingDim;
+  if (d.maxOther < d.minOther) {
+    throw new ConfigError(
+      configPath(where, "embeddingDim.maxOther"),
+      `an integer >= embeddingDim.minOther (${d.minOther})`,
+      String(d.maxOther),
+    );
+  }
 }
 
 /**
@@ -233,8 +292,9 @@ export function mergeCandidateConfig(input: CandidateFeatureConfigInput = {}): C
 export function resolveCandidateConfig(
   data: Dataset,
   input: CandidateFeatureConfigInput = {},
+  where = "features",
 ): ResolvedCandidateConfig {
-  const c = mergeCandidateConfig(input);
+  const c = mergeCandidateConfig(input, where);
   const autoOff: Record<string, string> = {};
   const off = (key: string, why: string): false => {
     autoOff[key] = why;
@@ -253,8 +313,9 @@ export function resolveCandidateConfig(
   let year = c.itemSideInfo.enabled && c.itemSideInfo.year;
   if (year && !info.year.some((y) => y > 0))
     year = off("itemSideInfo.year", `${data.name} has no release years`);
+  const columns = c.itemSideInfo.enabled && c.itemSideInfo.columns && (info.categories?.length ?? 0) > 0;
   let sideInfo = c.itemSideInfo.enabled;
-  if (sideInfo && !genres && !year)
+  if (sideInfo && !genres && !year && !columns)
     sideInfo = off("itemSideInfo", `${data.name} has no usable item side info`);
 
   const u = data.userInfo;
@@ -290,11 +351,21 @@ export function resolveCandidateConfig(
       enabled: sideInfo,
       genres: sideInfo && genres,
       year: sideInfo && year,
+      columns: sideInfo && c.itemSideInfo.columns,
     },
     search: { ...c.search, enabled: search },
     demographics: { ...c.demographics, enabled: demo, gender, age, occupation, zip },
     autoOff,
   };
+}
+
+/**
+ * The one sentence that reports the groups the data turned off (the training display prints it;
+ * the manifest keeps `autoOff` itself), or null when none was.
+ */
+export function describeAutoOff(autoOff: Readonly<Record<string, string>>): string | null {
+  const parts = Object.entries(autoOff).map(([key, why]) => `${key} (${why})`);
+  return parts.length === 0 ? null : `features off for lack of data: ${parts.join(", ")}`;
 }
 
 /** Embedding width of a small categorical table: proportional to log2 of its cardinality. */

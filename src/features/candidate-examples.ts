@@ -89,5 +89,52 @@ export function selectExamples(
     label[e] = items[at];
     time[e] = times[at];
   }
-  return { mode: cfg.mode, size: total, user, pos, label, time };
+  const set: ExampleSet = { mode: cfg.mode, size: total, user, pos, label, time };
+  return cfg.recencyHalfLifeDays > 0 ? recencyResample(set, times, cfg.recencyHalfLifeDays, rng) : set;
+}
+
+const DAY = 86_400;
+
+/**
+ * Recency-weighted examples: `set.size` draws with replacement, example e with probability
+ * ∝ 2^(−(t_max − t_e) / halfLife), t_max the latest training event. Returned in example order
+ * (draws sorted), so batches still walk users in order before the trainer shuffles them.
+ */
+export function recencyResample(
+  set: ExampleSet,
+  times: Float64Array,
+  halfLifeDays: number,
+  rng: Rng,
+): ExampleSet {
+  let tMax = -Infinity;
+  for (let i = 0; i < times.length; i++) if (times[i] > tMax) tMax = times[i];
+  const n = set.size;
+  const cum = new Float64Array(n);
+  let total = 0;
+  const rate = 1 / (halfLifeDays * DAY);
+  for (let e = 0; e < n; e++) {
+    total += Math.pow(2, -(tMax - set.time[e]) * rate);
+    cum[e] = total;
+  }
+  const picks = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const x = rng.nextFloat() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const m = (lo + hi) >>> 1;
+      if (cum[m] > x) hi = m;
+      else lo = m + 1;
+    }
+    picks[k] = lo;
+  }
+  picks.sort();
+  return {
+    mode: set.mode,
+    size: n,
+    user: Int32Array.from(picks, (e) => set.user[e]),
+    pos: Int32Array.from(picks, (e) => set.pos[e]),
+    label: Int32Array.from(picks, (e) => set.label[e]),
+    time: Float64Array.from(picks, (e) => set.time[e]),
+  };
 }

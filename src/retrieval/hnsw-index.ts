@@ -7,10 +7,14 @@
  * Seen-item exclusion is exact: each range over-fetches k + e neighbours, where e is the number of
  * excluded items in that range, with ef raised by e as well, and drops the excluded ones, so
  * exclusion never costs result slots (or, mostly, recall).
+ *
+ * A per-item bias (the candidate model's logit bias) is searched as [u, 1]·[v, b]. Items can be added
+ * while the index serves: each joins the graph of its norm range (hnswlib grows a graph in place).
  */
 import hnswlib from "hnswlib-node";
 import type { HierarchicalNSW } from "hnswlib-node";
-import { augmentItem, splitByNorm, squaredNorms } from "./norm-ranges.js";
+import { ItemRows } from "./item-rows.js";
+import { augmentItem, splitByNorm, squaredNorm, squaredNorms } from "./norm-ranges.js";
 import {
   checkSearchArgs,
   checkVectors,
@@ -45,17 +49,38 @@ export const DEFAULT_HNSW_PARAMS: HnswParams = {
 /** One norm range's graph; graph label i is item items[i]. */
 export interface HnswRange {
   readonly items: Int32Array;
+  /** M² of the range: every item in it has |v|² (+ b²) ≤ maxSqNorm. */
   readonly maxSqNorm: number;
   readonly graph: HierarchicalNSW;
 }
 
+export interface HnswIndexOptions {
+  /** Per-item logit bias: scores become u·v + b (searched as [u, 1]·[v, b]). */
+  readonly itemBias?: Float32Array | null;
+  /** Per-item flags, 0 = reserved (in no range, never returned); null: all searchable. */
+  readonly searchable?: Uint8Array | null;
+}
+
+/** rangeOf value of a reserved item. */
+const NO_RANGE = 0xffff;
+
+/** Headroom (on |v|²) of a range opened for an added item larger than every range: norms up to 2×. */
+const NEW_RANGE_HEADROOM = 4;
+
 export class HnswIndex implements VectorIndex {
   readonly kind = "hnsw" as const;
   private efSearch: number;
-  /** rangeOf[item] = the norm range holding the item. */
-  private readonly rangeOf: Uint16Array;
+  private readonly rows: ItemRows;
+  /** Graph width: dim, + 1 with a bias, + 1 for the norm-completing coordinate. */
+  private readonly width: number;
+  private readonly rangeList: HnswRange[];
+  /** Backing buffers of the ranges' item lists (rangeList[r].items is a view of itemBufs[r]). */
+  private readonly itemBufs: Int32Array[];
+  /** rangeOf[item] = the norm range holding the item (NO_RANGE: reserved). */
+  private rangeOf: Uint16Array;
   private readonly queryRow: number[];
-  private readonly excludedPerRange: Int32Array;
+  private readonly itemRow: number[];
+  private excludedPerRange: Int32Array;
   private excludeStamp: Int32Array;
   private stampCounter = 0;
   private candItems = new Int32Array(0);
@@ -64,28 +89,32 @@ export class HnswIndex implements VectorIndex {
   private sortItems = new Int32Array(0);
   private sortScores = new Float32Array(0);
   /** Range indices by descending largest norm, the order in which a query visits them. */
-  private readonly rangesByNormDesc: Int32Array;
+  private rangesByNormDesc: Int32Array;
 
   /** Use HnswIndex.build or loadHnswIndex; this wires already-built graphs. */
   constructor(
     /** Row-major size×dim item vectors (kept by reference for exact rescoring: do not mutate). */
-    readonly vectors: Float32Array,
-    readonly size: number,
+    vectors: Float32Array,
+    size: number,
     readonly dim: number,
     readonly params: HnswParams,
-    readonly ranges: readonly HnswRange[],
+    ranges: readonly HnswRange[],
+    options: HnswIndexOptions = {},
   ) {
+    this.rows = new ItemRows(vectors, size, dim, options.itemBias ?? null, options.searchable ?? null);
+    this.width = dim + (this.rows.hasBias ? 2 : 1);
     this.efSearch = params.efSearch;
-    this.rangeOf = new Uint16Array(size);
+    this.rangeList = [...ranges];
+    this.itemBufs = ranges.map((range) => range.items);
+    this.rangeOf = new Uint16Array(size).fill(NO_RANGE);
     ranges.forEach((range, r) => {
       for (let i = 0; i < range.items.length; i++) this.rangeOf[range.items[i]] = r;
     });
-    this.queryRow = new Array<number>(dim + 1).fill(0);
+    this.queryRow = new Array<number>(this.width).fill(0);
+    this.itemRow = new Array<number>(this.width).fill(0);
     this.excludedPerRange = new Int32Array(ranges.length);
     this.excludeStamp = new Int32Array(size);
-    this.rangesByNormDesc = Int32Array.from(ranges.keys()).sort(
-      (a, b) => ranges[b].maxSqNorm - ranges[a].maxSqNorm,
-    );
+    this.rangesByNormDesc = this.sortRanges();
   }
 
   /** Builds the norm-range graphs over size×dim row-major item vectors. */
@@ -94,22 +123,48 @@ export class HnswIndex implements VectorIndex {
     size: number,
     dim: number,
     params: Partial<HnswParams> = {},
+    options: HnswIndexOptions = {},
   ): HnswIndex {
     const p = checkParams({ ...DEFAULT_HNSW_PARAMS, ...params });
     checkVectors(vectors, size, dim);
-    const sqNorms = squaredNorms(vectors, size, dim);
-    const row = new Array<number>(dim + 1).fill(0);
-    const ranges = splitByNorm(sqNorms, p.normRanges).map((range, r): HnswRange => {
-      const graph = new hnswlib.HierarchicalNSW("l2", dim + 1);
+    const bias = options.itemBias ?? null;
+    const searchable = options.searchable ?? null;
+    const sqNorms = squaredNorms(vectors, size, dim, bias);
+    const row = new Array<number>(dim + (bias === null ? 1 : 2)).fill(0);
+    const ranges = splitByNorm(sqNorms, p.normRanges, searchable).map((range, r): HnswRange => {
+      const graph = new hnswlib.HierarchicalNSW("l2", row.length);
       graph.initIndex(Math.max(1, range.items.length), p.M, p.efConstruction, p.seed + r);
       for (let label = 0; label < range.items.length; label++) {
         const item = range.items[label];
-        augmentItem(vectors, dim, item, sqNorms[item], range.maxSqNorm, row);
+        augmentItem(vectors, dim, item, sqNorms[item], range.maxSqNorm, row, bias);
         graph.addPoint(row, label);
       }
       return { items: range.items, maxSqNorm: range.maxSqNorm, graph };
     });
-    return new HnswIndex(vectors, size, dim, p, ranges);
+    return new HnswIndex(vectors, size, dim, p, ranges, options);
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** The size×dim item vectors (a view, replaced when items are added). */
+  get vectors(): Float32Array {
+    return this.rows.vectors;
+  }
+
+  /** The per-item bias (a view), or null. */
+  get itemBias(): Float32Array | null {
+    return this.rows.bias;
+  }
+
+  /** The norm ranges, each with its graph (more than params.normRanges after large items were added). */
+  get ranges(): readonly HnswRange[] {
+    return this.rangeList;
+  }
+
+  isSearchable(item: number): boolean {
+    return this.rows.isSearchable(item);
   }
 
   /** The current search-time ef (per norm range). */
@@ -123,14 +178,97 @@ export class HnswIndex implements VectorIndex {
     this.efSearch = ef;
   }
 
+  /**
+   * Adds items (see VectorIndex.addItems). Each goes into the graph of the range whose norm interval
+   * holds it (the smallest M² ≥ its squared norm), so the reduction stays exact; an item larger
+   * than every range opens a new range with headroom.
+   */
+  addItems(vectors: Float32Array | null, count: number, itemBias: Float32Array | null = null): number {
+    const first = this.rows.append(vectors, count, itemBias);
+    const size = this.rows.size;
+    if (this.rangeOf.length < size) {
+      const cap = Math.max(size, 2 * this.rangeOf.length);
+      const rangeOf = new Uint16Array(cap).fill(NO_RANGE);
+      rangeOf.set(this.rangeOf.subarray(0, first));
+      this.rangeOf = rangeOf;
+      const stamp = new Int32Array(cap);
+      stamp.set(this.excludeStamp.subarray(0, first));
+      this.excludeStamp = stamp;
+    }
+    if (vectors === null) {
+      this.rangeOf.fill(NO_RANGE, first, size);
+      return first;
+    }
+    const all = this.rows.vectors;
+    const bias = this.rows.bias;
+    for (let item = first; item < size; item++) {
+      const sq = squaredNorm(all, this.dim, item, bias);
+      const r = this.rangeFor(sq);
+      const range = this.rangeList[r];
+      const label = range.items.length;
+      if (range.graph.getCurrentCount() >= range.graph.getMaxElements()) {
+        range.graph.resizeIndex(Math.max(16, 2 * range.graph.getMaxElements()));
+      }
+      augmentItem(all, this.dim, item, sq, range.maxSqNorm, this.itemRow, bias);
+      range.graph.addPoint(this.itemRow, label);
+      let buf = this.itemBufs[r];
+      if (buf.length <= label) {
+        const grown = new Int32Array(Math.max(16, 2 * buf.length));
+        grown.set(buf.subarray(0, label));
+        buf = grown;
+        this.itemBufs[r] = buf;
+      }
+      buf[label] = item;
+      this.rangeList[r] = { ...range, items: buf.subarray(0, label + 1) };
+      this.rangeOf[item] = r;
+    }
+    return first;
+  }
+
+  /** The range an item of squared norm sq joins, opening a new one when none is large enough. */
+  private rangeFor(sq: number): number {
+    let best = -1;
+    for (let r = 0; r < this.rangeList.length; r++) {
+      const m = this.rangeList[r].maxSqNorm;
+      if (m >= sq && (best < 0 || m < this.rangeList[best].maxSqNorm)) best = r;
+    }
+    if (best >= 0) return best;
+    // An empty range (an index built over no items) has no augmented points yet: widen it in place.
+    const empty = this.rangeList.findIndex((range) => range.items.length === 0);
+    if (empty >= 0) {
+      this.rangeList[empty] = { ...this.rangeList[empty], maxSqNorm: NEW_RANGE_HEADROOM * sq };
+      this.rangesByNormDesc = this.sortRanges();
+      return empty;
+    }
+    if (this.rangeList.length >= NO_RANGE) {
+      throw new RangeError(`HnswIndex.addItems: more than ${NO_RANGE - 1} norm ranges`);
+    }
+    const r = this.rangeList.length;
+    const graph = new hnswlib.HierarchicalNSW("l2", this.width);
+    graph.initIndex(16, this.params.M, this.params.efConstruction, this.params.seed + r);
+    this.rangeList.push({ items: new Int32Array(0), maxSqNorm: NEW_RANGE_HEADROOM * sq, graph });
+    this.itemBufs.push(new Int32Array(16));
+    this.excludedPerRange = new Int32Array(this.rangeList.length);
+    this.rangesByNormDesc = this.sortRanges();
+    return r;
+  }
+
+  private sortRanges(): Int32Array {
+    const ranges = this.rangeList;
+    return Int32Array.from(ranges.keys()).sort((a, b) => ranges[b].maxSqNorm - ranges[a].maxSqNorm);
+  }
+
   search(queries: Float32Array, numQueries: number, k: number, exclude?: Exclusion): SearchResult {
     checkSearchArgs(this.dim, queries, numQueries, k, exclude);
     const out = emptyResult(numQueries, k);
     if (k === 0 || this.size === 0) return out;
     const dim = this.dim;
-    const row = this.queryRow; // row[dim] stays 0: the query's augmented coordinate
+    const hasBias = this.rows.hasBias;
+    // The query side of [u, 1]·[v, b]; its last coordinate stays 0 (the norm-completing one).
+    const row = this.queryRow;
+    if (hasBias) row[dim] = 1;
     for (let q = 0; q < numQueries; q++) {
-      let sq = 0;
+      let sq = hasBias ? 1 : 0;
       for (let d = 0; d < dim; d++) {
         row[d] = queries[q * dim + d];
         sq += row[d] * row[d];
@@ -141,7 +279,7 @@ export class HnswIndex implements VectorIndex {
       // Largest norms first: once k candidates beat |u|·max|v| of the next range (Cauchy–Schwarz),
       // no item of that range or any later one can enter the top k, so the search stops exactly.
       for (const r of this.rangesByNormDesc) {
-        const range = this.ranges[r];
+        const range = this.rangeList[r];
         if (n >= k && this.candScores[k - 1] > queryNorm * Math.sqrt(range.maxSqNorm) * (1 + 1e-6)) break;
         const fetch = Math.min(range.items.length, k + this.excludedPerRange[r]);
         if (fetch === 0) continue;
@@ -178,19 +316,22 @@ export class HnswIndex implements VectorIndex {
     for (let e = exclude.offsets[q]; e < exclude.offsets[q + 1]; e++) {
       const item = exclude.items[e];
       if (item < 0 || item >= this.size || this.excludeStamp[item] === stamp) continue;
+      if (this.rangeOf[item] === NO_RANGE) continue;
       this.excludeStamp[item] = stamp;
       this.excludedPerRange[this.rangeOf[item]]++;
     }
     return stamp;
   }
 
-  /** Exact u_q·v_item, accumulated in float64 and rounded to float32 like the topK kernel. */
+  /** Exact u_q·v_item (+ b_item), accumulated in float64 from the bias and rounded to float32 like the topK kernel. */
   private score(queries: Float32Array, q: number, item: number): number {
     const dim = this.dim;
     const qb = q * dim;
     const vb = item * dim;
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += queries[qb + d] * this.vectors[vb + d];
+    const vectors = this.rows.vectors;
+    const bias = this.rows.bias;
+    let s = bias === null ? 0 : bias[item];
+    for (let d = 0; d < dim; d++) s += queries[qb + d] * vectors[vb + d];
     return Math.fround(s);
   }
 

@@ -27,8 +27,17 @@ export interface VectorIndex {
   readonly size: number;
   /** Vector width. */
   readonly dim: number;
-  /** Top-k items by inner product for each of numQueries row-major query vectors. */
+  /** Top-k items by inner product (+ item bias) for each of numQueries row-major query vectors. */
   search(queries: Float32Array, numQueries: number, k: number, exclude?: Exclusion): SearchResult;
+  /**
+   * Adds `count` items with ids size .. size + count − 1 and returns the first id; searches see
+   * them at once. vectors: count×dim row-major, or null to reserve the ids for items that have no
+   * vector yet (never returned). itemBias (count entries) is required exactly when the index was
+   * built with an item bias.
+   */
+  addItems(vectors: Float32Array | null, count: number, itemBias?: Float32Array | null): number;
+  /** False for items reserved without a vector. */
+  isSearchable(item: number): boolean;
 }
 
 /** Throws a clear error when search arguments do not describe numQueries queries of width dim. */

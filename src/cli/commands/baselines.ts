@@ -4,12 +4,13 @@
  */
 import { parseArgs } from "node:util";
 import { BASELINE_NAMES, runBaselines, type BaselineName } from "../../eval/run-baselines.js";
-import { writeFileAtomic } from "../../engine/model-file/atomic-write.js";
+import { writeFileAtomic } from "../../io/atomic.js";
 import { formatTable, markdownReport } from "../../eval/report.js";
-import type { TemporalOptions } from "../../eval/split-temporal.js";
 import type { EvaluationReport } from "../../eval/types.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
-import { CliError } from "../errors.js";
+import { CliError, optionError } from "../errors.js";
+import { parseProtocolArgs, protocolHelp, protocolOptions } from "../protocol-args.js";
+import { parseInteger, parseNumber } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext baselines --data <path> [options]
@@ -17,16 +18,14 @@ const help = `Usage: watchnext baselines --data <path> [options]
 Fits MostPop, ItemKNN (cosine, 100 neighbours) and EASE (λ tuned on validation) under one
 evaluation protocol and reports their test metrics (docs: protocol.md).
 
-  --protocol <loo|temporal>  evaluation protocol (default loo)
   --models <list>            comma-separated subset of ${BASELINE_NAMES.join(",")} (default all)
   --no-filter-seen           keep history items in the rankings
-  --cut-quantile <q>         temporal: cut at this quantile of interaction times (default 0.9)
-  --cut-time <t>             temporal: cut time, epoch seconds or ISO-8601
-  --window <days|all>        temporal: target window after the cut (default 30)
   --lambdas <list>           EASE λ grid (default 50,100,200,500,1000)
   --neighbours <k>           ItemKNN neighbours per item (default 100)
   --json                     print the report as JSON (one object) instead of a table
   --markdown <file>          also write the report as Markdown to <file>
+
+${protocolHelp}
 
 ${dataHelp}`;
 
@@ -37,12 +36,9 @@ export const baselines: Command = {
       args,
       options: {
         ...dataOptions,
-        protocol: { type: "string" },
+        ...protocolOptions,
         models: { type: "string" },
         "no-filter-seen": { type: "boolean" },
-        "cut-quantile": { type: "string" },
-        "cut-time": { type: "string" },
-        window: { type: "string" },
         lambdas: { type: "string" },
         neighbours: { type: "string" },
         json: { type: "boolean" },
@@ -54,22 +50,11 @@ export const baselines: Command = {
       console.log(help);
       return 0;
     }
-    const protocol = values.protocol ?? "loo";
-    if (protocol !== "loo" && protocol !== "temporal")
-      throw new CliError(`--protocol must be "loo" or "temporal", got "${protocol}"`);
+    const { protocol, temporal } = parseProtocolArgs(values);
     const models = parseModels(values.models);
-    const temporal: TemporalOptions = {
-      cutQuantile:
-        values["cut-quantile"] === undefined ? undefined : number("--cut-quantile", values["cut-quantile"]),
-      cutTime: values["cut-time"] === undefined ? undefined : parseTime(values["cut-time"]),
-      windowDays:
-        values.window === undefined || values.window === "all"
-          ? (values.window as "all" | undefined)
-          : number("--window", values.window),
-    };
-    const lambdas = values.lambdas?.split(",").map((s) => number("--lambdas", s));
+    const lambdas = values.lambdas?.split(",").map((s) => parseNumber("--lambdas", s));
     const neighbours =
-      values.neighbours === undefined ? undefined : number("--neighbours", values.neighbours);
+      values.neighbours === undefined ? undefined : parseInteger("--neighbours", values.neighbours, 1);
 
     const start = performance.now();
     const dataset = await loadFromArgs(values);
@@ -85,9 +70,7 @@ export const baselines: Command = {
         log: (line) => console.error(`watchnext: ${line}`),
       });
     } catch (err) {
-      // Bad split or model options surface as RangeErrors with a message meant for the user.
-      if (err instanceof RangeError) throw new CliError(err.message);
-      throw err;
+      throw optionError(err); // a cut that leaves no test data, a λ of 0, ...
     }
     const seconds = (performance.now() - start) / 1000;
     if (values.markdown) {
@@ -123,19 +106,4 @@ function parseModels(text: string | undefined): BaselineName[] {
         `--models: unknown model "${n}" (expected a comma-separated subset of ${BASELINE_NAMES.join(",")})`,
       );
   return names as BaselineName[];
-}
-
-function number(flag: string, text: string): number {
-  const x = Number(text);
-  if (text.trim() === "" || !Number.isFinite(x))
-    throw new CliError(`${flag}: expected a number, got "${text}"`);
-  return x;
-}
-
-/** Epoch seconds, or an ISO-8601 date/time. */
-function parseTime(text: string): number {
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new CliError(`--cut-time: expected epoch seconds or ISO-8601, got "${text}"`);
-  return ms / 1000;
 }

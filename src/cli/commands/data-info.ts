@@ -1,6 +1,6 @@
 /** `watchnext data info <path> [--json]`: what a dataset holds, and what its load skipped or warned about. */
 import { parseArgs } from "node:util";
-import { formatReport } from "../../data/report.js";
+import { formatInputs, formatReport } from "../../data/report.js";
 import { loadDataset } from "../../data/load.js";
 import { summarizeDataset, type DatasetSummary } from "../../data/summary.js";
 import { dataHelp, dataOptions, loadOptionsFromArgs } from "../data-args.js";
@@ -36,7 +36,7 @@ export const dataInfo: Command = {
   },
 };
 
-export function formatSummary(s: DatasetSummary): string {
+function formatSummary(s: DatasetSummary): string {
   const e = s.eventsPerUser;
   const si = s.sideInfo;
   const of = (k: number, total: number, what: string): string => (k > 0 ? `${k}/${total} ${what}` : "absent");
@@ -57,6 +57,10 @@ export function formatSummary(s: DatasetSummary): string {
     `  zip         ${of(si.zip, s.users, "users")}`,
     `  tags        ${si.tags > 0 ? `${si.tags} tag events` : "absent"}`,
   ];
+  for (const c of s.sideInfo.itemColumns ?? []) lines.push(`  item column ${c}`);
+  for (const c of s.sideInfo.userColumns ?? []) lines.push(`  user column ${c}`);
+  const inputs = formatInputs(s.report);
+  if (inputs.length > 0) lines.push("read as:", ...inputs.map((l) => `  ${l}`));
   const report = formatReport(s.report);
   lines.push(report.length > 0 ? "load report:" : "load report: nothing skipped, no warnings");
   for (const r of report) lines.push(`  ${r}`);

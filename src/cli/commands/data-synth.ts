@@ -1,7 +1,8 @@
 /** `watchnext data synth --out D`: write a synthetic ml-latest-style dataset with planted structure. */
 import { parseArgs } from "node:util";
 import { SYNTH_DEFAULTS, writeSynthetic } from "../../data/synth.js";
-import { CliError } from "../errors.js";
+import { CliError, optionError } from "../errors.js";
+import { parseInteger, parseSeed } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext data synth --out D [options]
@@ -19,10 +20,9 @@ Options:
   --seed N        random seed (default ${SYNTH_DEFAULTS.seed})
   -h, --help      show this help`;
 
+/** Sizes are checked for range by the generator (its RangeErrors become CliErrors). */
 function intOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value)) throw new CliError(`--${name}: expected an integer, got "${value}"`);
-  return Number(value);
+  return value === undefined ? undefined : parseInteger(`--${name}`, value);
 }
 
 export const dataSynth: Command = {
@@ -53,11 +53,10 @@ export const dataSynth: Command = {
         items: intOption("items", values.items),
         events: intOption("events", values.events),
         clusters: intOption("clusters", values.clusters),
-        seed: intOption("seed", values.seed),
+        seed: parseSeed(values.seed, SYNTH_DEFAULTS.seed),
       });
     } catch (err) {
-      if (err instanceof RangeError) throw new CliError(err.message);
-      throw err;
+      throw optionError(err);
     }
     process.stderr.write(
       `wrote ${data.ratings.user.length} ratings, ${data.tags.user.length} tags, ` +

@@ -13,7 +13,7 @@ import { readManifest } from "../../engine/model-file/index.js";
 import { evaluate } from "../../eval/evaluate.js";
 import { rankingReport, unionRecall } from "../../eval/ranking-metrics.js";
 import { formatTable } from "../../eval/report.js";
-import { emptyReport, makeSplit, roundTo } from "../../eval/run-baselines.js";
+import { emptyReport, roundTo } from "../../eval/run-baselines.js";
 import type { Metrics, Scorer, Split } from "../../eval/types.js";
 import { CandidateModel } from "../../models/candidates/model.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
@@ -22,22 +22,30 @@ import { loadTwoStage, TWO_STAGE_MODEL_KIND } from "../../models/ranking/two-sta
 import type { TwoStage } from "../../models/ranking/two-stage.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import {
+  parseProtocolArgs,
+  protocolHelp,
+  protocolOptions,
+  splitFromArgs,
+  trainedProtocol,
+} from "../protocol-args.js";
 import type { Command } from "./command.js";
-import { parseProtocol } from "./train-candidates.js";
 
 const help = `Usage: watchnext evaluate --model <dir> --data <path> [--stage two|candidates] [--json]
 
 Evaluates a trained model on the protocol's validation and test queries (the same split and
 scoring path as \`watchnext baselines\`): HR/NDCG@10/50/100 and MRR for loo, Recall/NDCG/MAP@K for
-temporal. --data must be the dataset the model was trained on. A two-stage directory (\`watchnext
+temporal. --data must be the dataset the model was trained on. Without protocol options, the
+protocol and temporal cut the model was trained with are used. A two-stage directory (\`watchnext
 train\`) also reports the ranking metrics of the test impression lists (weighted per-user loss,
 AUC, list HR/NDCG@10, each for the ranker and for the candidate generator's order; union recall).
 
   --model <dir>          model directory (\`watchnext train\` or \`watchnext train candidates\`)
   --stage <name>         two (default for a two-stage directory) or candidates (stage one alone)
-  --protocol <name>      loo or temporal (default: the protocol the model was trained with)
   --no-filter-seen       keep the query's history items in the ranking
   --json                 print the report as JSON (the shape of \`baselines --json\`)
+
+${protocolHelp}
 
 ${dataHelp}`;
 
@@ -48,9 +56,9 @@ export const evaluateCommand: Command = {
       args,
       options: {
         ...dataOptions,
+        ...protocolOptions,
         model: { type: "string" },
         stage: { type: "string" },
-        protocol: { type: "string" },
         "no-filter-seen": { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -74,10 +82,9 @@ export const evaluateCommand: Command = {
       throw new CliError(
         `--stage two: ${values.model} holds the candidate generator only (train both stages with \`watchnext train\`)`,
       );
+    const protocolArgs = parseProtocolArgs(values, trainedProtocol(manifest.metadata));
+    const protocol = protocolArgs.protocol;
     const trainedWith = manifest.metadata.protocol;
-    const protocol = parseProtocol(
-      values.protocol ?? (typeof trainedWith === "string" ? trainedWith : undefined),
-    );
     if (twoStage && protocol !== trainedWith)
       throw new CliError(
         `--protocol: the two-stage model was trained under ${String(trainedWith)}; its sources cannot be re-split`,
@@ -95,7 +102,7 @@ export const evaluateCommand: Command = {
       const t = manifest.metadata.trainSeconds;
       trainSeconds = typeof t === "number" ? t : undefined;
     } else {
-      split = makeSplit(dataset, protocol);
+      split = splitFromArgs(dataset, protocolArgs);
       const candidates = CandidateModel.load(values.model, split.train);
       scorer = candidates.asScorer();
       trainSeconds = candidates.summary?.seconds;

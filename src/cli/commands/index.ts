@@ -8,6 +8,9 @@ import { trainCandidates } from "./train-candidates.js";
 import { trainRankerCommand, trainTwoStageCommand } from "./train.js";
 import { evaluateCommand } from "./evaluate.js";
 import { recommendCommand } from "./recommend.js";
+import { serveCommand } from "./serve.js";
+import { quickstart } from "./quickstart.js";
+import { embed, embedSimilar } from "./embed.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -19,4 +22,8 @@ export const commands: Record<string, Command> = {
   "train ranker": trainRankerCommand,
   evaluate: evaluateCommand,
   recommend: recommendCommand,
+  serve: serveCommand,
+  quickstart,
+  embed,
+  "embed similar": embedSimilar,
 };

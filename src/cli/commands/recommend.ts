@@ -10,6 +10,7 @@ import { Recommender } from "../../models/ranking/recommender.js";
 import type { RecommendRequest } from "../../models/ranking/recommender-types.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import { parseInteger } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext recommend --model <dir> --data <path> --user <id> [-k 20] [--stage two|candidates] [--json]
@@ -64,9 +65,7 @@ export const recommendCommand: Command = {
     }
     if (!values.model) throw new CliError(`--model <dir> is required\n\n${help}`);
     if (values.user === undefined) throw new CliError(`--user <id> is required\n\n${help}`);
-    const k = values.k === undefined ? 20 : Number(values.k);
-    if (!Number.isInteger(k) || k < 1)
-      throw new CliError(`-k: expected a positive integer, got "${values.k}"`);
+    const k = values.k === undefined ? 20 : parseInteger("-k", values.k, 1);
     const stage = values.stage;
     if (stage !== undefined && stage !== "two" && stage !== "candidates")
       throw new CliError(`--stage: expected two or candidates, got "${stage}"`);

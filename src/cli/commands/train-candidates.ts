@@ -3,15 +3,15 @@
  * early stopping on its validation queries, shows live progress, and writes the model directory.
  * Ctrl-C stops after the current step and saves the best model so far.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { makeSplit } from "../../eval/run-baselines.js";
-import { CandidateModel } from "../../models/candidates/model.js";
 import { progressPrinter } from "../../models/candidates/progress.js";
-import { mergeCandidateConfig, type CandidateFeatureConfigInput } from "../../features/candidate-config.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
+import { trainCandidatesModel } from "../candidates-training.js";
+import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
+import { parseProtocolArgs, protocolHelp, protocolOptions, splitFromArgs } from "../protocol-args.js";
+import { parseSeed } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext train candidates --data <path> --out <dir> [--config <json>] [--protocol loo|temporal] [--seed N]
@@ -23,42 +23,12 @@ after the current step and saves the best model so far.
 
   --out <dir>            model directory to write (replaced atomically)
   --config <file|json>   partial config: {"features": {...}, "network": {...}, "train": {...}}
-  --protocol <name>      loo (default) or temporal
   --seed <N>             seed of every random choice (default 1)
   --quiet                no progress output
 
+${protocolHelp}
+
 ${dataHelp}`;
-
-export function readConfigArg(arg: string | undefined): CandidateConfigInput {
-  if (arg === undefined) return {};
-  const text = arg.trim().startsWith("{") ? arg : readFileOrFail(arg);
-  try {
-    return JSON.parse(text) as CandidateConfigInput;
-  } catch (err) {
-    throw new CliError(`--config: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-function readFileOrFail(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    throw new CliError(`--config: cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
-export function parseProtocol(value: string | undefined): "loo" | "temporal" {
-  const p = value ?? "loo";
-  if (p !== "loo" && p !== "temporal") throw new CliError(`--protocol: expected loo or temporal, got "${p}"`);
-  return p;
-}
-
-export function parseSeed(value: string | undefined): number {
-  const seed = value === undefined ? 1 : Number(value);
-  if (!Number.isInteger(seed) || seed < 0)
-    throw new CliError(`--seed: expected a non-negative integer, got "${value}"`);
-  return seed;
-}
 
 export const trainCandidates: Command = {
   summary: "Train the candidate generator and write a model directory",
@@ -67,9 +37,9 @@ export const trainCandidates: Command = {
       args,
       options: {
         ...dataOptions,
+        ...protocolOptions,
         out: { type: "string" },
         config: { type: "string" },
-        protocol: { type: "string" },
         seed: { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -80,18 +50,13 @@ export const trainCandidates: Command = {
       return 0;
     }
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${help}`);
-    const config = readConfigArg(values.config);
-    try {
-      // Fail on a bad config before loading data, with the key path, not a stack trace.
-      resolveCandidateModelConfig(config, "--config");
-      mergeCandidateConfig(config.features as CandidateFeatureConfigInput);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
-    const protocol = parseProtocol(values.protocol);
+    const config = readConfigArg(values.config) as CandidateConfigInput;
+    // Fail on a bad config before loading data: a ConfigError names the key path (no stack trace).
+    resolveCandidateModelConfig(config, "--config");
+    const protocolArgs = parseProtocolArgs(values);
     const seed = parseSeed(values.seed);
     const dataset = await loadFromArgs(values);
-    const split = makeSplit(dataset, protocol);
+    const split = splitFromArgs(dataset, protocolArgs);
     const onProgress = values.quiet ? undefined : progressPrinter();
 
     const controller = new AbortController();
@@ -101,37 +66,13 @@ export const trainCandidates: Command = {
       controller.abort();
     };
     process.on("SIGINT", onSigint);
-    const started = performance.now();
     try {
-      // Temporal validation trains on data up to the validation cut; the final model is then
-      // refitted on the whole training part for the chosen number of epochs.
-      let model = await CandidateModel.fit(split.validTrain ?? split.train, {
+      const { model, seconds } = await trainCandidatesModel(dataset, split, {
         config,
-        valid: split.valid,
-        validProtocol: protocol,
         seed,
+        out: values.out,
         onProgress,
         signal: controller.signal,
-      });
-      if (split.validTrain && !controller.signal.aborted && model.summary) {
-        const epochs = Math.max(1, model.summary.bestEpoch);
-        const tuned = model.summary;
-        model = await CandidateModel.fit(split.train, {
-          config: { ...config, train: { ...config.train, epochs } },
-          seed,
-          onProgress,
-          signal: controller.signal,
-        });
-        model.summary = { ...tuned, ...model.summary, bestValid: tuned.bestValid };
-      }
-      const seconds = (performance.now() - started) / 1000;
-      model.save(values.out, {
-        dataset: dataset.name,
-        source: dataset.source,
-        protocol,
-        protocolParams: JSON.parse(JSON.stringify(split.params)),
-        trainSeconds: seconds,
-        interrupted: controller.signal.aborted,
       });
       const s = model.summary;
       const best = s?.bestValid

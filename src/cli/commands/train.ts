@@ -11,14 +11,15 @@ import { makeSplit } from "../../eval/run-baselines.js";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { CANDIDATE_MODEL_KIND } from "../../models/candidates/model-io.js";
 import { resolveRankerConfig, type RankerConfigInput } from "../../models/ranking/config.js";
-import { trainTwoStage } from "../../models/ranking/train-two-stage.js";
-import { saveTwoStage } from "../../models/ranking/two-stage-dir.js";
 import { loadSource, parseSourceNames } from "../../models/sources/registry.js";
 import type { FittedSource } from "../../models/sources/source.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
+import { readConfigArg } from "../config-arg.js";
 import { CliError } from "../errors.js";
+import { trainTwoStageModel } from "../two-stage-training.js";
+import { parseProtocolArgs } from "../protocol-args.js";
+import { parseSeed } from "../values.js";
 import type { Command } from "./command.js";
-import { parseProtocol, parseSeed, readConfigArg } from "./train-candidates.js";
 
 const commonHelp = `  --out <dir>            model directory to write (replaced atomically)
   --config <file|json>   partial ranker config: {"features": {...}, "network": {...}, "train": {...}}
@@ -109,13 +110,13 @@ async function run(
     controller.abort();
   };
   process.on("SIGINT", onSigint);
-  const started = performance.now();
   try {
-    const trained = await trainTwoStage(dataset, {
+    const { trained, seconds } = await trainTwoStageModel(dataset, {
       seed,
+      protocol,
+      out: values.out as string,
       ranker: config,
       impressions: {
-        protocol,
         sources,
         cache: values.cache === true ? true : undefined,
         settings: candidatesConfig ? { dnn: { config: candidatesConfig } } : undefined,
@@ -129,25 +130,9 @@ async function run(
             ` (${e.seconds.toFixed(1)} s)`,
         ),
       signal: controller.signal,
+      extra,
     });
-    const seconds = (performance.now() - started) / 1000;
     const s = trained.model.ranker?.summary;
-    saveTwoStage(values.out as string, trained.model, trained.log, {
-      protocol,
-      protocolParams: JSON.parse(JSON.stringify(trained.impressions.split.params)) as JsonValue,
-      metadata: {
-        dataset: dataset.name,
-        source: dataset.source,
-        protocol,
-        seed,
-        trainSeconds: seconds,
-        impressionSeconds: trained.seconds.impressions,
-        rankerSeconds: trained.seconds.ranker,
-        impressions: JSON.parse(JSON.stringify(trained.impressions.options)) as JsonValue,
-        interrupted: controller.signal.aborted,
-        ...extra,
-      },
-    });
     console.log(
       `saved ${String(values.out)} (ranker best epoch ${s?.bestEpoch ?? 0}, valid weighted per-user loss ${s?.bestValidLoss?.toFixed(4) ?? "-"}; ${seconds.toFixed(1)} s)`,
     );
@@ -168,13 +153,14 @@ export const trainTwoStageCommand: Command = {
     if (!values.out) throw new CliError(`--out <dir> is required\n\n${trainHelp}`);
     parseRankerConfig(values.config);
     const given = values["candidates-config"];
-    const candidatesConfig = given === undefined ? undefined : readConfigArg(given);
+    const candidatesConfig =
+      given === undefined ? undefined : (readConfigArg(given, "--candidates-config") as CandidateConfigInput);
     try {
       resolveCandidateModelConfig(candidatesConfig, "--candidates-config");
     } catch (err) {
       throw new CliError((err as Error).message);
     }
-    const protocol = parseProtocol(values.protocol);
+    const protocol = parseProtocolArgs({ protocol: values.protocol }).protocol;
     const dataset = await loadFromArgs(values);
     return run(values, dataset, protocol, () => [], candidatesConfig, {});
   },
@@ -200,7 +186,9 @@ export const trainRankerCommand: Command = {
       );
     const manifest = readManifest(candidates, CANDIDATE_MODEL_KIND);
     const trainedWith = manifest.metadata.protocol;
-    const protocol = parseProtocol(typeof trainedWith === "string" ? trainedWith : undefined);
+    const protocol = parseProtocolArgs({
+      protocol: typeof trainedWith === "string" ? trainedWith : undefined,
+    }).protocol;
     // The fold DNNs are trained with the given candidate generator's own configuration.
     const saved = (manifest.config as { model?: CandidateConfigInput } | null)?.model;
     const dataset = await loadFromArgs(values);

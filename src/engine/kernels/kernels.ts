@@ -170,4 +170,33 @@ export interface Kernels {
    * the matrix is not positive definite. Used by EASE on catalogs of 10k+ items.
    */
   spdInverse(a: Float32Array, n: number): void;
+
+  /**
+   * Skip-gram with negative sampling (word2vec's SGNS) over a corpus of sentences
+   * tokens[offsets[s] .. offsets[s+1]) of word ids < vocab = keepProb.length, for `epochs` passes;
+   * updates the input and output tables (vocab×dim) in place. Per sentence, word w is dropped when
+   * keepProb[w] < 1 and a uniform draw is ≥ keepProb[w] (sub-sampling); per kept word, a dynamic
+   * window b ~ U{0..window−1} gives the contexts within window − b; per (context, word) pair, the
+   * word (label 1) and `negatives` draws from negTable (label 0, a draw equal to the word skipped)
+   * take word2vec's update with σ from its 1000-entry table over (−6, 6) and
+   * lr = startLr·max(1e-4, 1 − processed/(epochs·tokens + 1)), processed counted in raw tokens at
+   * each sentence start. Random draws come from xorshift32 streams seeded from `seed` (see
+   * sgns-reference.ts); the native kernel splits the corpus over its thread pool (Hogwild, not
+   * deterministic beyond one thread) and equals the reference at one thread up to float rounding.
+   * Returns the number of tokens trained on (after sub-sampling, over all epochs).
+   */
+  sgnsTrain(
+    input: Float32Array,
+    output: Float32Array,
+    dim: number,
+    tokens: Int32Array,
+    offsets: Int32Array,
+    keepProb: Float32Array,
+    negTable: Int32Array,
+    window: number,
+    negatives: number,
+    epochs: number,
+    startLr: number,
+    seed: number,
+  ): number;
 }

@@ -82,6 +82,7 @@ export function loadNativeKernels(): Kernels {
     lazyAdam: a.lazyAdam,
     topK: a.topK,
     spdInverse: a.spdInverse,
+    sgnsTrain: a.sgnsTrain,
   };
   return kernels;
 }

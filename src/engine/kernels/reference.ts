@@ -5,6 +5,7 @@
  * with sums accumulated in float64 where a dot product is formed.
  */
 import type { Kernels } from "./kernels.js";
+import { sgnsTrain } from "./sgns-reference.js";
 
 function gemm(
   transA: boolean,
@@ -515,4 +516,5 @@ export const referenceKernels: Kernels = {
   lazyAdam,
   topK,
   spdInverse,
+  sgnsTrain,
 };

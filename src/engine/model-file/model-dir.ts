@@ -5,9 +5,9 @@
  * manifest, then the tensor file's size and SHA-256 against it, then the tensor header.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fsyncDirectory, tempSibling, writeFileSynced } from "./atomic-write.js";
+import { replaceDirectory, tempSibling, writeFileSynced } from "../../io/atomic.js";
 import { ModelFileError } from "./errors.js";
 import {
   decodeManifest,
@@ -63,21 +63,11 @@ export function saveModel(dir: string, model: ModelContents): void {
     mkdirSync(temp);
     writeFileSynced(join(temp, TENSORS_FILE), chunks);
     writeFileSynced(join(temp, MANIFEST_FILE), [manifest]);
-    fsyncDirectory(temp);
-    if (existsSync(target)) {
-      // A directory cannot be renamed over a non-empty one: move the old model aside first.
-      const old = tempSibling(target, "old");
-      renameSync(target, old);
-      renameSync(temp, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(temp, target);
-    }
+    replaceDirectory(temp, target);
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
     throw error;
   }
-  fsyncDirectory(dirname(target));
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { endianness } from "node:os";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "../../io/atomic.js";
 import { ModelFileError } from "./errors.js";
 
 export interface Tensor {

@@ -3,7 +3,28 @@
  * explicit widths, output item embeddings) and its training (full or sampled softmax, Adam,
  * regularization, early stopping). The defaults are the configuration tuned on validation for
  * MovieLens (docs/results/candidates-tuning.md); every field can be overridden from a JSON file.
+ * Defaults and rules follow src/config/resolve-config.ts (one merge, one error format).
  */
+import {
+  boolean,
+  ConfigError,
+  configPath,
+  describeValue,
+  integer,
+  list,
+  nullable,
+  number,
+  oneOf,
+  resolveConfig,
+  type ConfigRules,
+} from "../../config/resolve-config.js";
+import {
+  CANDIDATE_CONFIG_RULES,
+  checkFeatureRelations,
+  DEFAULT_CANDIDATE_CONFIG,
+  type CandidateFeatureConfig,
+  type CandidateFeatureConfigInput,
+} from "../../features/candidate-config.js";
 
 export interface CandidateNetworkConfig {
   /** Paper tower depth 0-4 (0: one linear layer to outputDim). Ignored when `widths` is given. */
@@ -52,8 +73,8 @@ export interface CandidateTrainConfig {
 }
 
 export interface CandidateConfig {
-  /** Feature configuration, passed through to the feature builder (src/features). */
-  features: Record<string, unknown>;
+  /** Feature configuration, passed to the feature builder (src/features/candidate-config.ts). */
+  features: CandidateFeatureConfig;
   network: CandidateNetworkConfig;
   train: CandidateTrainConfig;
 }
@@ -87,95 +108,102 @@ export const defaultTrainConfig: CandidateTrainConfig = {
   embeddingL2: 0,
 };
 
+/** Every default of the candidate generator (features, network, training) in one object. */
+export const defaultCandidateConfig: CandidateConfig = {
+  features: DEFAULT_CANDIDATE_CONFIG,
+  network: defaultNetworkConfig,
+  train: defaultTrainConfig,
+};
+
+const positive = integer(1);
+
+const networkRules: ConfigRules<CandidateNetworkConfig> = {
+  depth: integer(0, 4),
+  widths: nullable(list(positive, { nonEmpty: true })),
+  outputDim: positive,
+  finalRelu: boolean(),
+  itemBias: boolean(),
+  tieOutput: boolean(),
+  dropout: number({ ge: 0, lt: 1 }),
+  embeddingInitStd: number({ gt: 0 }),
+};
+
+const trainRules: ConfigRules<CandidateTrainConfig> = {
+  softmax: oneOf("auto", "full", "sampled"),
+  fullSoftmaxMaxItems: integer(0),
+  numNegatives: positive,
+  samplingAlpha: number({ ge: 0, le: 1 }),
+  batchSize: positive,
+  epochs: positive,
+  patience: positive,
+  lr: number({ gt: 0 }),
+  lrDecay: number({ gt: 0, le: 1 }),
+  embeddingLr: nullable(number({ gt: 0 })),
+  beta1: number({ ge: 0, lt: 1 }),
+  beta2: number({ ge: 0, lt: 1 }),
+  eps: number({ gt: 0 }),
+  weightDecay: number({ ge: 0 }),
+  embeddingL2: number({ ge: 0 }),
+};
+
 /** A partial configuration as read from JSON: every field optional, merged over the defaults. */
 export interface CandidateConfigInput {
-  features?: Record<string, unknown>;
+  features?: CandidateFeatureConfigInput;
   network?: Partial<CandidateNetworkConfig>;
   train?: Partial<CandidateTrainConfig>;
 }
 
-const networkKeys = Object.keys(defaultNetworkConfig);
-const trainKeys = Object.keys(defaultTrainConfig);
-
-/** Merges a partial config over the defaults, rejecting unknown keys and bad values by name. */
+/**
+ * Merges a partial config over the defaults, rejecting unknown keys and bad values by path
+ * (`<where>.<path>: expected …, got …`, a ConfigError). The feature part is checked by the feature
+ * config's own rules (CANDIDATE_CONFIG_RULES, checkFeatureRelations), the same ones
+ * mergeCandidateConfig applies, so it is typed and checked once, here.
+ */
 export function resolveCandidateModelConfig(
   input: CandidateConfigInput = {},
   where = "config",
 ): CandidateConfig {
-  for (const key of Object.keys(input)) {
-    if (!["features", "network", "train"].includes(key)) {
-      throw new Error(`${where}: unknown key "${key}" (expected features, network, train)`);
-    }
-  }
-  if (input.network && "recentWatches" in input.network) {
-    throw new Error(
-      `${where}.network.recentWatches: moved to the feature config, features.recentWatches = { enabled, counts }`,
+  const network: unknown = (input as { network?: unknown } | null)?.network;
+  if (typeof network === "object" && network !== null && "recentWatches" in network) {
+    throw new ConfigError(
+      configPath(where, "network"),
+      "no recentWatches (it moved to features.recentWatches = { enabled, counts })",
+      "network.recentWatches",
     );
   }
-  checkKeys(input.network, networkKeys, `${where}.network`);
-  checkKeys(input.train, trainKeys, `${where}.train`);
-  const network: CandidateNetworkConfig = { ...defaultNetworkConfig, ...input.network };
-  const train: CandidateTrainConfig = { ...defaultTrainConfig, ...input.train };
-  const config: CandidateConfig = { features: { ...input.features }, network, train };
-  validate(config, where);
-  return config;
-}
-
-function checkKeys(obj: object | undefined, allowed: string[], where: string): void {
-  if (obj === undefined) return;
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    throw new Error(`${where}: expected an object`);
-  }
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key))
-      throw new Error(`${where}: unknown key "${key}" (known: ${allowed.join(", ")})`);
-  }
-}
-
-function validate(c: CandidateConfig, where: string): void {
+  const c = resolveConfig(
+    defaultCandidateConfig,
+    { features: CANDIDATE_CONFIG_RULES, network: networkRules, train: trainRules },
+    input,
+    where,
+  );
+  checkFeatureRelations(c.features, configPath(where, "features"));
   const n = c.network;
-  const t = c.train;
-  const positiveInt = (v: number, name: string) => {
-    if (!Number.isInteger(v) || v < 1)
-      throw new Error(`${where}.${name}: expected a positive integer, got ${v}`);
-  };
-  if (!Number.isInteger(n.depth) || n.depth < 0 || n.depth > 4) {
-    throw new Error(`${where}.network.depth: expected an integer 0-4, got ${n.depth}`);
+  if (n.widths !== null && n.widths[n.widths.length - 1] !== n.outputDim) {
+    throw new ConfigError(
+      configPath(where, "network.widths"),
+      `a last width equal to network.outputDim (${n.outputDim})`,
+      describeValue(n.widths),
+    );
   }
-  positiveInt(n.outputDim, "network.outputDim");
-  if (n.widths !== null) {
-    if (!Array.isArray(n.widths) || n.widths.length === 0) {
-      throw new Error(`${where}.network.widths: expected a non-empty array of positive integers or null`);
-    }
-    n.widths.forEach((w, i) => positiveInt(w, `network.widths[${i}]`));
-    if (n.widths[n.widths.length - 1] !== n.outputDim) {
-      throw new Error(`${where}.network.widths: the last width must equal outputDim (${n.outputDim})`);
-    }
-  }
-  if (!(n.embeddingInitStd > 0))
-    throw new Error(`${where}.network.embeddingInitStd: expected > 0, got ${n.embeddingInitStd}`);
-  if (!(n.dropout >= 0 && n.dropout < 1))
-    throw new Error(`${where}.network.dropout: expected [0, 1), got ${n.dropout}`);
-  if (!["auto", "full", "sampled"].includes(t.softmax)) {
-    throw new Error(`${where}.train.softmax: expected "auto", "full" or "sampled", got ${String(t.softmax)}`);
-  }
-  positiveInt(t.numNegatives, "train.numNegatives");
-  positiveInt(t.batchSize, "train.batchSize");
-  positiveInt(t.epochs, "train.epochs");
-  positiveInt(t.patience, "train.patience");
-  if (!(t.lr > 0)) throw new Error(`${where}.train.lr: expected > 0, got ${t.lr}`);
-  if (!(t.lrDecay > 0 && t.lrDecay <= 1))
-    throw new Error(`${where}.train.lrDecay: expected (0, 1], got ${t.lrDecay}`);
-  if (t.embeddingLr !== null && !(t.embeddingLr > 0)) {
-    throw new Error(`${where}.train.embeddingLr: expected > 0 or null, got ${t.embeddingLr}`);
-  }
-  if (!(t.samplingAlpha >= 0 && t.samplingAlpha <= 1)) {
-    throw new Error(`${where}.train.samplingAlpha: expected [0, 1], got ${t.samplingAlpha}`);
-  }
-  if (!(t.weightDecay >= 0))
-    throw new Error(`${where}.train.weightDecay: expected >= 0, got ${t.weightDecay}`);
-  if (!(t.embeddingL2 >= 0))
-    throw new Error(`${where}.train.embeddingL2: expected >= 0, got ${t.embeddingL2}`);
+  return c;
+}
+
+/** Which softmax a model trains with, and why (reported in the training display and summary). */
+export interface SoftmaxChoice {
+  readonly requested: CandidateTrainConfig["softmax"];
+  readonly used: "full" | "sampled";
+  readonly reason: string;
+}
+
+/** "auto": the full softmax for catalogs up to fullSoftmaxMaxItems items, else the sampled one. */
+export function chooseSoftmax(train: CandidateTrainConfig, numItems: number): SoftmaxChoice {
+  const s = train.softmax;
+  if (s !== "auto") return { requested: s, used: s, reason: "set by train.softmax" };
+  const max = train.fullSoftmaxMaxItems;
+  return numItems <= max
+    ? { requested: s, used: "full", reason: `auto: ${numItems} items <= train.fullSoftmaxMaxItems ${max}` }
+    : { requested: s, used: "sampled", reason: `auto: ${numItems} items > train.fullSoftmaxMaxItems ${max}` };
 }
 
 /** Hidden widths of the tower: the paper's halving layouts ending at outputDim, or explicit widths. */

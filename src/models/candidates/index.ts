@@ -1,6 +1,8 @@
 /** The candidate generator's public surface: the model, its config, training events and model files. */
 export { CandidateModel, softmaxMode, type FitOptions, type Recommendations } from "./model.js";
 export {
+  chooseSoftmax,
+  defaultCandidateConfig,
   defaultNetworkConfig,
   defaultTrainConfig,
   resolveCandidateModelConfig,
@@ -9,6 +11,7 @@ export {
   type CandidateConfigInput,
   type CandidateNetworkConfig,
   type CandidateTrainConfig,
+  type SoftmaxChoice,
 } from "./config.js";
 export type { StopReason, TrainingEvent, TrainingSummary, ValidationMetrics } from "./train.js";
 export { progressPrinter as trainingProgressPrinter } from "./progress.js";

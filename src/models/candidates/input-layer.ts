@@ -40,6 +40,8 @@ export class InputLayer {
   private readonly bags: BagSlot[] = [];
   private readonly lookups: LookupSlot[] = [];
   private readonly dense: DenseSlot[] = [];
+  /** Tables kept fixed (pre-trained, frozen): no gradient, not among the parameters. */
+  private readonly frozen = new Set<string>();
   /** The batch's bag CSR views for the current batch size (reused: offsets cut to size + 1). */
   private readonly views = new Map<string, BagInput>();
 
@@ -103,9 +105,19 @@ export class InputLayer {
     this.width = width;
   }
 
-  /** Every table's parameter (sparse rows, lazy Adam). */
+  /** Keeps a table fixed from now on (call before the optimizer is built from parameters()). */
+  freeze(table: string): void {
+    if (!this.tables.has(table)) throw new Error(`input layer: no table "${table}" to freeze`);
+    this.frozen.add(table);
+  }
+
+  isFrozen(table: string): boolean {
+    return this.frozen.has(table);
+  }
+
+  /** Every trainable table's parameter (sparse rows, lazy Adam). */
   parameters(): Parameter[] {
-    return [...this.tables.values()].map((t) => t.param);
+    return [...this.tables.values()].filter((t) => !this.frozen.has(t.param.name)).map((t) => t.param);
   }
 
   /** Writes the concatenated input rows [size × width] of the batch into out. */
@@ -129,8 +141,12 @@ export class InputLayer {
   backward(batch: CandidateBatch, gradIn: Float32Array): void {
     const n = batch.size;
     const w = this.width;
-    for (const s of this.bags) s.layer.backward(this.bagView(batch, s.name), gradIn, w, s.offset);
-    for (const s of this.lookups) s.layer.backward(this.ids(batch, s.name), n, gradIn, w, s.offset);
+    for (const s of this.bags)
+      if (!this.frozen.has(s.layer.table.param.name))
+        s.layer.backward(this.bagView(batch, s.name), gradIn, w, s.offset);
+    for (const s of this.lookups)
+      if (!this.frozen.has(s.layer.table.param.name))
+        s.layer.backward(this.ids(batch, s.name), n, gradIn, w, s.offset);
   }
 
   /** The feature's bag cut to the batch's examples; the view is rebuilt only when its arrays change. */

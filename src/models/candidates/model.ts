@@ -4,6 +4,7 @@
  * encodes users (u), exposes the item vectors (v), recommends by dot product with seen items
  * excluded, and serves as a Scorer for the shared evaluation protocols.
  */
+import { applyPretrained, type PretrainedReport } from "./pretrained.js";
 import type { Dataset } from "../../data/dataset.js";
 import { getKernels } from "../../engine/kernels/index.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
@@ -17,8 +18,8 @@ import {
   ITEM_TABLE,
   type CandidateFeatures,
 } from "../../features/candidate-features.js";
-import type { CandidateFeatureConfigInput } from "../../features/candidate-config.js";
 import {
+  chooseSoftmax,
   resolveCandidateModelConfig,
   towerWidths,
   type CandidateConfig,
@@ -52,6 +53,8 @@ export interface Recommendations {
 }
 
 export class CandidateModel {
+  /** The tables initialized from word2vec / item2vec vectors at fit time (empty when none was). */
+  pretrained: PretrainedReport[] = [];
   private readonly batch: CandidateBatch;
   private readonly users: Float32Array;
 
@@ -69,12 +72,12 @@ export class CandidateModel {
 
   /** Builds features on `train`, the network from their schema, and trains it. */
   static async fit(train: Dataset, opts: FitOptions = {}): Promise<CandidateModel> {
-    const config = resolveCandidateModelConfig(opts.config ?? {});
     const seed = opts.seed ?? 1;
-    const featureConfig = withSeed(config.features as CandidateFeatureConfigInput, seed);
-    const features = buildCandidateFeatures(train, featureConfig);
+    const config = resolveCandidateModelConfig(withSeed(opts.config ?? {}, seed));
+    const features = buildCandidateFeatures(train, config.features);
     const k = opts.kernels ?? getKernels();
     const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
+    model.pretrained = await applyPretrained(model.network, features, train, seed, k);
     model.summary = await trainLoop(model.network, features, config, seed + 1, {
       validate: opts.valid
         ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo")
@@ -94,7 +97,7 @@ export class CandidateModel {
     counts: Float64Array | null = null,
   ): CandidateModel {
     const t = config.train;
-    const mode = softmaxMode(config, features.numItems);
+    const mode = chooseSoftmax(t, features.numItems).used;
     const sampler =
       mode === "sampled"
         ? new NegativeSampler(counts ?? new Float64Array(features.numItems), t.samplingAlpha, t.numNegatives)
@@ -226,16 +229,19 @@ export class CandidateModel {
   }
 }
 
-/** Full softmax for catalogs up to fullSoftmaxMaxItems under "auto". */
+/** Full softmax for catalogs up to fullSoftmaxMaxItems under "auto" (chooseSoftmax says why). */
 export function softmaxMode(config: CandidateConfig, numItems: number): "full" | "sampled" {
-  const s = config.train.softmax;
-  if (s === "auto") return numItems <= config.train.fullSoftmaxMaxItems ? "full" : "sampled";
-  return s;
+  return chooseSoftmax(config.train, numItems).used;
 }
 
-function withSeed(input: CandidateFeatureConfigInput, seed: number): CandidateFeatureConfigInput {
-  if (input.examples?.seed !== undefined) return input;
-  return { ...input, examples: { ...input.examples, seed } };
+/** The model seed also seeds example selection, unless the config sets features.examples.seed. */
+function withSeed(input: CandidateConfigInput, seed: number): CandidateConfigInput {
+  const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  // Leave a malformed input (not an object) for the config check to report.
+  if (!isObject(input) || (input.features !== undefined && !isObject(input.features))) return input;
+  const f = input.features;
+  if (f?.examples !== undefined && (!isObject(f.examples) || f.examples.seed !== undefined)) return input;
+  return { ...input, features: { ...f, examples: { ...f?.examples, seed } } };
 }
 
 function itemIdInput(features: CandidateFeatures): ItemIdInput | null {
@@ -250,7 +256,7 @@ function recentCounts(features: CandidateFeatures): string {
 }
 
 /** How often each item was watched in training (the negative sampler's unigram counts). */
-export function watchCounts(features: CandidateFeatures): Float64Array {
+function watchCounts(features: CandidateFeatures): Float64Array {
   const counts = new Float64Array(features.numItems);
   for (let i = 0; i < features.seqItems.length; i++) counts[features.seqItems[i]]++;
   return counts;

@@ -13,12 +13,14 @@ import { FullSoftmaxHead, SampledSoftmaxHead } from "../../engine/layers/softmax
 import { Adam } from "../../engine/optim/adam.js";
 import type { Rng } from "../../engine/rng.js";
 import type { CandidateBatch } from "../../features/batch.js";
+import { itemTableRows, outputFirstRow } from "../../features/item-index.js";
+import { TOKEN_TABLE } from "../../features/candidate-schema.js";
 import type { FeatureSchema } from "../../features/schema.js";
 import { towerWidths, type CandidateConfig } from "./config.js";
 import { InputLayer } from "./input-layer.js";
 import type { NegativeSampler } from "./negative-sampler.js";
 
-/** The table that holds watched item ids (row = item + 1), for tying the output to it. */
+/** The table that holds watched item ids (rows by src/features/item-index.ts), for tying the output to it. */
 export interface ItemIdInput {
   readonly table: string;
 }
@@ -69,17 +71,17 @@ export class CandidateNetwork {
       init: "normal",
     });
     const dim = this.tower.outDim;
-    let firstRow = 0;
+    const firstRow = outputFirstRow(net.tieOutput);
     if (net.tieOutput) {
       const tied = shape.itemIds ? this.input.tables.get(shape.itemIds.table) : undefined;
       if (!tied) throw new Error("network.tieOutput: the feature schema has no item id table to tie to");
-      if (tied.dim !== dim || tied.rows !== shape.numItems + 1) {
+      const rows = itemTableRows(shape.numItems);
+      if (tied.dim !== dim || tied.rows !== rows) {
         throw new Error(
-          `network.tieOutput: table "${tied.param.name}" is ${tied.rows}×${tied.dim}, the output needs ${shape.numItems + 1}×${dim} (outputDim = its dim)`,
+          `network.tieOutput: table "${tied.param.name}" is ${tied.rows}×${tied.dim}, the output needs ${rows}×${dim} (outputDim = its dim)`,
         );
       }
       this.itemTable = tied;
-      firstRow = 1;
     } else {
       this.itemTable = new EmbeddingTable("output.embeddings", shape.numItems, dim, rng, {
         init: { kind: "normal", std: net.embeddingInitStd },
@@ -99,6 +101,16 @@ export class CandidateNetwork {
     this.logQTrue = new Float32Array(cap);
     this.x = new Float32Array(cap * this.input.width);
     this.gradUser = new Float32Array(cap * dim);
+    // Pre-trained tables used as they are (src/models/candidates/pretrained.ts fills them).
+    const f = config.features;
+    if (
+      f.search.init === "word2vec" &&
+      f.search.pretrained === "frozen" &&
+      this.input.tables.has(TOKEN_TABLE)
+    )
+      this.input.freeze(TOKEN_TABLE);
+    if (f.itemSideInfo.idInit === "item2vec" && f.itemSideInfo.idPretrained === "frozen" && shape.itemIds)
+      this.input.freeze(shape.itemIds.table);
     this.optimizer = new Adam(kernels, this.parameters(), {
       lr: t.lr,
       beta1: t.beta1,
@@ -118,6 +130,7 @@ export class CandidateNetwork {
   parameters(): Parameter[] {
     const params = [...this.input.parameters(), ...this.tower.parameters()];
     if (!this.config.network.tieOutput) params.push(this.itemTable.param);
+    // A tied output table shares the item input table's fate: frozen with it.
     return [...params, ...this.head.parameters()];
   }
 

@@ -1,8 +1,9 @@
 /**
  * The live training display: on a terminal one line rewritten in place (epoch, step, examples/s,
  * loss, ETA), elsewhere (logs, pipes) plain lines; one line per epoch with the validation metrics
- * either way.
+ * either way; at the start the softmax path taken and the feature groups the data turned off.
  */
+import { describeAutoOff } from "../../features/candidate-config.js";
 import type { TrainingEvent } from "./train.js";
 
 export interface ProgressStream {
@@ -15,6 +16,8 @@ export function progressPrinter(stream: ProgressStream = process.stderr): (event
   const tty = stream.isTTY === true;
   let lastPlain = 0;
   let lineOpen = false;
+  // A refit (temporal protocol) starts a second run on the same data: say the same setup only once.
+  const said = new Set<string>();
   const endLine = () => {
     if (lineOpen) stream.write("\r\x1b[2K");
     lineOpen = false;
@@ -34,7 +37,14 @@ export function progressPrinter(stream: ProgressStream = process.stderr): (event
       return;
     }
     endLine();
-    if (e.kind === "epoch") {
+    if (e.kind === "start") {
+      const off = describeAutoOff(e.autoOff);
+      for (const line of [`softmax: ${e.softmax.used} (${e.softmax.reason})`, off]) {
+        if (line === null || said.has(line)) continue;
+        said.add(line);
+        stream.write(`${line}\n`);
+      }
+    } else if (e.kind === "epoch") {
       const valid = e.valid
         ? `  valid HR@10 ${e.valid.hr10.toFixed(4)}  NDCG@10 ${e.valid.ndcg10.toFixed(4)}`
         : "";

@@ -6,7 +6,7 @@
  */
 import { Rng } from "../../engine/rng.js";
 import type { CandidateFeatures } from "../../features/candidate-features.js";
-import type { CandidateConfig } from "./config.js";
+import { chooseSoftmax, type CandidateConfig, type SoftmaxChoice } from "./config.js";
 import type { CandidateNetwork } from "./network.js";
 
 /** Validation figures after an epoch (HR@10 is Recall@10 under the temporal protocol). */
@@ -16,6 +16,14 @@ export interface ValidationMetrics {
 }
 
 export type TrainingEvent =
+  | {
+      /** Once before the first step: what this run trains with. */
+      readonly kind: "start";
+      readonly softmax: SoftmaxChoice;
+      /** Feature groups the data turned off, with why (features.config.autoOff). */
+      readonly autoOff: Readonly<Record<string, string>>;
+      readonly epochs: number;
+    }
   | {
       readonly kind: "step";
       readonly epoch: number;
@@ -47,6 +55,8 @@ export type TrainingEvent =
 export type StopReason = "early-stop" | "max-epochs" | "interrupted";
 
 export interface TrainingSummary {
+  /** The softmax the run trained with and why ("auto" resolved by catalog size). */
+  readonly softmax: SoftmaxChoice;
   readonly epochs: number;
   readonly bestEpoch: number;
   readonly bestValid: ValidationMetrics | null;
@@ -106,6 +116,8 @@ export async function trainLoop(
     seconds: number;
   }> = [];
   const aborted = () => opts.signal?.aborted === true;
+  const softmax = chooseSoftmax(t, features.numItems);
+  opts.onProgress?.({ kind: "start", softmax, autoOff: features.config.autoOff, epochs: t.epochs });
 
   for (epoch = 1; epoch <= t.epochs && !aborted(); epoch++) {
     net.lrScale = t.lrDecay ** (epoch - 1);
@@ -199,6 +211,7 @@ export async function trainLoop(
   const seconds = (performance.now() - started) / 1000;
   opts.onProgress?.({ kind: "stop", reason: stopReason, bestEpoch, seconds });
   return {
+    softmax,
     epochs: history.length,
     bestEpoch,
     bestValid,

@@ -8,10 +8,10 @@
  * SHA-256 in its header, written into a temporary directory renamed into place.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Dataset } from "../../data/dataset.js";
-import { tempSibling, writeFileSynced, fsyncDirectory } from "../../engine/model-file/atomic-write.js";
+import { replaceDirectory, tempSibling, writeFileSynced } from "../../io/atomic.js";
 import type { Split } from "../../eval/types.js";
 import type { ImpressionSet } from "../../features/impressions.js";
 import { fingerprintOf } from "../sources/fit-data.js";
@@ -165,9 +165,9 @@ export function saveCachedImpressions(
     imp.testSources.forEach((s) => saveSource(s, join(temp, "test-sources", s.name)));
     if (imp.validSources !== imp.testSources)
       imp.validSources.forEach((s) => saveSource(s, join(temp, "valid-sources", s.name)));
-    fsyncDirectory(temp);
+    // A concurrent writer may have cached the same (deterministic) lists first: keep theirs.
     if (existsSync(dir)) rmSync(temp, { recursive: true, force: true });
-    else renameSync(temp, dir);
+    else replaceDirectory(temp, dir);
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
     throw error;

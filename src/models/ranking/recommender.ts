@@ -11,6 +11,7 @@ import { readManifest, type JsonValue, type Manifest } from "../../engine/model-
 import { makeSplit } from "../../eval/run-baselines.js";
 import type { QueryBatch } from "../../eval/types.js";
 import { RequestImpressions } from "../../features/ranking-context.js";
+import { createIndex, DEFAULT_EXACT_BELOW, type VectorIndex } from "../../retrieval/index.js";
 import { CandidateModel } from "../candidates/model.js";
 import type { RecommendedItem, RecommendRequest } from "./recommender-types.js";
 import type { TwoStage } from "./two-stage.js";
@@ -19,6 +20,14 @@ import { isTwoStageDir, loadTwoStage } from "./two-stage-dir.js";
 export interface FeatureContribution {
   readonly feature: string;
   readonly contribution: number;
+}
+
+/** How stage one retrieves (an addition to the contract's signature: Recommender.load's 4th argument). */
+export interface RetrievalOptions {
+  /** Catalog size from which stage one uses HNSW instead of exact top-k (default 100,000). */
+  readonly exactBelow?: number;
+  /** A file where a built HNSW index is kept and reused. */
+  readonly indexCache?: string;
 }
 
 export class Recommender {
@@ -30,35 +39,56 @@ export class Recommender {
     readonly candidates: CandidateModel,
     private readonly twoStage: TwoStage | null,
     private readonly manifest: Manifest,
+    /** Stage one's retrieval: exact below `exactBelow` items, HNSW from there on (src/retrieval). */
+    readonly index: VectorIndex,
   ) {
     this.hasRanker = twoStage !== null && twoStage.ranker !== null;
     this.items = candidates.itemVectors();
     this.bias = candidates.itemBias();
   }
 
-  /** A two-stage model directory written by `watchnext train`, or a candidates-only directory (stage one alone). */
-  static load(dir: string, data: Dataset, kernels?: Kernels): Recommender {
+  /**
+   * A two-stage model directory written by `watchnext train`, or a candidates-only directory (stage
+   * one alone). `data` is the dataset the model was trained on.
+   */
+  static load(dir: string, data: Dataset, kernels?: Kernels, options: RetrievalOptions = {}): Recommender {
+    let candidates: CandidateModel;
+    let twoStage: TwoStage | null = null;
+    let manifest: Manifest;
     if (isTwoStageDir(dir)) {
       const loaded = loadTwoStage(dir, data, kernels);
-      return new Recommender(loaded.model.candidates, loaded.model, loaded.manifest);
+      candidates = loaded.model.candidates;
+      twoStage = loaded.model;
+      manifest = loaded.manifest;
+    } else {
+      manifest = readManifest(dir);
+      const p = manifest.metadata.protocol;
+      const train = makeSplit(data, p === "temporal" ? "temporal" : "loo").train;
+      candidates = CandidateModel.load(dir, train, kernels);
     }
-    const manifest = readManifest(dir);
-    const p = manifest.metadata.protocol;
-    const protocol = p === "temporal" ? "temporal" : "loo";
-    const train = makeSplit(data, protocol).train;
-    return new Recommender(CandidateModel.load(dir, train, kernels), null, manifest);
+    const index = createIndex(candidates.itemVectors(), candidates.numItems, candidates.userDim, {
+      itemBias: candidates.itemBias(),
+      exactBelow: options.exactBelow ?? DEFAULT_EXACT_BELOW,
+      cachePath: options.indexCache,
+      kernels,
+    });
+    return new Recommender(candidates, twoStage, manifest, index);
   }
 
   /** Manifest metadata for a model card: dataset, trained-at, config, training summaries, test metrics if recorded. */
   card(): Record<string, JsonValue> {
     const m = this.manifest;
     const ranker = this.twoStage?.ranker ?? null;
+    // A candidates-only manifest carries the training summary as metadata.summary: shown once, as
+    // candidatesSummary.
+    const { summary: _summary, ...metadata } = m.metadata;
     return {
       kind: m.kind,
       trainedAt: m.createdAt,
-      ...m.metadata,
+      ...metadata,
       config: m.config,
       stages: this.hasRanker ? ["candidates", "ranker"] : ["candidates"],
+      retrieval: this.index.kind,
       sources: this.twoStage ? this.twoStage.sources.map((s) => ({ name: s.source.name, n: s.n })) : [],
       candidatesSummary: toJson(this.candidates.summary),
       rankerSummary: toJson(ranker?.summary ?? null),
@@ -110,19 +140,18 @@ export class Recommender {
       }
       if (out.length >= req.k) return out;
     }
-    // Stage one (or the tail after the impression list): the candidate generator's order, fetching
-    // more when the filter rejects many.
+    // Stage one (or the tail after the impression list): the candidate generator's order through the
+    // retrieval index, fetching more when the filter rejects many.
     const head = out.length;
-    const headItems = new Set(taken);
-    for (let fetch = Math.min(this.candidates.numItems, req.k + history.size + head + 16); ;) {
+    const numItems = this.candidates.numItems;
+    const seen = { offsets: Int32Array.of(0, req.historyItems.length), items: req.historyItems };
+    for (let fetch = Math.min(numItems, req.k + head + 16); ; fetch = Math.min(numItems, fetch * 4)) {
       out.length = head;
-      taken.clear();
-      for (const x of headItems) taken.add(x);
-      const r = this.candidates.recommend(query, fetch, true);
-      for (let j = 0; j < r.k && out.length < req.k; j++) {
+      const r = this.index.search(u, 1, fetch, seen);
+      for (let j = 0; j < fetch && out.length < req.k; j++) {
         const item = r.items[j];
-        if (item < 0 || !ok(item)) continue;
-        taken.add(item);
+        if (item < 0) break;
+        if (!ok(item)) continue;
         out.push({
           item,
           sourceScores: { dnn: r.scores[j] },
@@ -131,8 +160,7 @@ export class Recommender {
           expectedEngagement: NaN,
         });
       }
-      if (out.length >= req.k || fetch >= this.candidates.numItems) return out;
-      fetch = Math.min(this.candidates.numItems, fetch * 4);
+      if (out.length >= req.k || fetch >= numItems) return out;
     }
   }
 

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, rmdirSync, statSync } from "
 import { dirname, join, resolve } from "node:path";
 import { numItems, type Dataset } from "../../data/dataset.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
-import { fsyncDirectory, tempSibling } from "../../engine/model-file/atomic-write.js";
+import { replaceDirectory, tempSibling } from "../../io/atomic.js";
 import {
   loadModel,
   MANIFEST_FILE,
@@ -110,20 +110,11 @@ export function saveTwoStage(
     renameSync(join(top, MANIFEST_FILE), join(staging, MANIFEST_FILE));
     renameSync(join(top, TENSORS_FILE), join(staging, TENSORS_FILE));
     rmdirSync(top);
-    fsyncDirectory(staging);
-    if (existsSync(target)) {
-      const old = tempSibling(target, "old");
-      renameSync(target, old);
-      renameSync(staging, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(staging, target);
-    }
+    replaceDirectory(staging, target);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
   }
-  fsyncDirectory(dirname(target));
 }
 
 /** Only a previous two-stage model may be replaced. */

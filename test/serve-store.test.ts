@@ -1,0 +1,229 @@
+/**
+ * The store contract, run against both implementations (SQLite and PostgreSQL): seeding in dense
+ * order, atomic event batches (unknown items write nothing, unknown users are created), dense
+ * per-user sequence numbers, history order and bounds, popularity, impressions, item revisions,
+ * partial updates, concurrent batches (group commit on SQLite: a bad batch is refused alone), and
+ * reopening an existing store (migrations run once, data kept).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresStore } from "../src/serve/store/postgres-store.js";
+import { SqliteStore } from "../src/serve/store/sqlite-store.js";
+import { UnknownItemsError, type SeedData, type Store } from "../src/serve/store/store.js";
+import { stopStartedCluster, testDatabase } from "./support/test-postgres.js";
+
+let dir: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "wn-store-"));
+});
+
+afterAll(async () => {
+  for (const c of cleanups) await c().catch(() => {});
+  stopStartedCluster();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const seed: SeedData = {
+  name: "tiny",
+  items: [
+    { id: "a", title: "Alpha (1990)", genres: ["Drama"], year: 1990 },
+    { id: "b", title: "Beta", genres: ["Comedy", "Drama"], year: null },
+    { id: "c", title: "Gamma", genres: [], year: 2001 },
+  ],
+  users: [
+    { id: "u0", gender: "F", age: 30, occupation: "artist", zip: "12345" },
+    { id: "u1", gender: "M", age: 40, occupation: "", zip: "" },
+  ],
+  ageKind: "years",
+  events: {
+    user: Int32Array.of(0, 1, 0),
+    item: Int32Array.of(1, 0, 2),
+    time: Float64Array.of(100, 200, 300),
+    weight: Float32Array.of(4, 5, 3),
+  },
+  tags: {
+    user: Int32Array.of(1, 0),
+    item: Int32Array.of(0, 2),
+    time: Float64Array.of(150, 250),
+    textIndex: Int32Array.of(0, 1),
+    texts: ["funny", "dark"],
+  },
+};
+
+interface Impl {
+  name: string;
+  open(): Promise<Store>;
+}
+
+const impls: Impl[] = [
+  {
+    name: "SQLite",
+    open: async () => new SqliteStore(join(dir, "contract.db")),
+  },
+  {
+    name: "PostgreSQL",
+    open: (() => {
+      let url: string | null = null;
+      return async () => {
+        if (url === null) {
+          const db = await testDatabase();
+          cleanups.push(db.drop);
+          url = db.url;
+        }
+        return PostgresStore.open(url);
+      };
+    })(),
+  },
+];
+
+describe.each(impls)("store contract: $name", (impl) => {
+  let store: Store;
+
+  beforeAll(async () => {
+    store = await impl.open();
+    await store.seed(seed);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it("seeds in the dataset's dense order and refuses a second seed", async () => {
+    expect(store.schemaVersion).toBe(2);
+    expect(await store.counts()).toEqual({ items: 3, users: 2, events: 3, impressions: 0 });
+    expect(await store.getMeta("seed_items")).toBe("3");
+    expect(await store.getMeta("seed_users")).toBe("2");
+    expect(await store.getMeta("age_kind")).toBe("years");
+    const { items } = await store.itemsAfter(0);
+    expect(items.map((i) => [i.idx, i.id, i.title, i.genres, i.year])).toEqual([
+      [0, "a", "Alpha (1990)", ["Drama"], 1990],
+      [1, "b", "Beta", ["Comedy", "Drama"], null],
+      [2, "c", "Gamma", [], 2001],
+    ]);
+    const users = await store.users();
+    expect(users.map((u) => [u.idx, u.id, u.gender, u.age, u.occupation, u.zip, u.numEvents])).toEqual([
+      [0, "u0", "F", 30, "artist", "12345", 2],
+      [1, "u1", "M", 40, "", "", 1],
+    ]);
+    const tags = await store.allTags();
+    expect(Array.from(tags.user)).toEqual([1, 0]);
+    expect(Array.from(tags.textIndex, (k) => tags.texts[k])).toEqual(["funny", "dark"]);
+    await expect(store.seed(seed)).rejects.toThrow(/not empty/);
+  });
+
+  it("appends a batch atomically: unknown items refuse all of it; unknown users are created", async () => {
+    const err = await store
+      .appendEvents([
+        { user: "u9", item: "a", time: 400, weight: 1 },
+        { user: "u9", item: "zz", time: 401, weight: 1 },
+        { user: "u9", item: "yy", time: 402, weight: 1 },
+      ])
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnknownItemsError);
+    expect([...(err as UnknownItemsError).ids].sort()).toEqual(["yy", "zz"]);
+    expect(await store.getUser("u9")).toBeNull();
+    expect((await store.counts()).events).toBe(3);
+
+    const r = await store.appendEvents([
+      { user: "u9", item: "a", time: 400, weight: 2 },
+      { user: "u0", item: "a", time: 50, weight: 1 },
+      { user: "u9", item: "c", time: 390, weight: 1 },
+    ]);
+    expect(r).toEqual({ accepted: 3, newUsers: 1 });
+    const u9 = (await store.getUser("u9"))!;
+    expect(u9.idx).toBeGreaterThanOrEqual(2);
+    expect(u9.numEvents).toBe(2);
+    // Sequence order is arrival order; history is newest first by time.
+    const ev = await store.userEventsAfter(u9.idx, 0);
+    expect(Array.from(ev.items)).toEqual([0, 2]);
+    expect(ev.lastSeq).toBe(2);
+    expect((await store.userEventsAfter(u9.idx, 2)).items.length).toBe(0);
+    const after1 = await store.userEventsAfter(0, 2);
+    expect(Array.from(after1.times)).toEqual([50]);
+    expect(after1.lastSeq).toBe(3);
+    const h = await store.history(0, 10, Infinity);
+    expect(h.map((x) => x.time)).toEqual([300, 100, 50]);
+    expect((await store.history(0, 1, 300)).map((x) => x.time)).toEqual([100]);
+  });
+
+  it("concurrent batches: each durable once, per-user sequence numbers dense; a bad one is refused alone", async () => {
+    const batches = Array.from({ length: 30 }, (_, i) =>
+      store.appendEvents(
+        i === 7
+          ? [{ user: "u1", item: "nope", time: 1000 + i, weight: 1 }]
+          : [
+              { user: "u1", item: "b", time: 1000 + i, weight: 1 },
+              { user: `p${i % 3}`, item: "c", time: 1000 + i, weight: 1 },
+            ],
+      ),
+    );
+    const results = await Promise.allSettled(batches);
+    expect(results.filter((r) => r.status === "rejected")).toHaveLength(1);
+    expect((results[7] as PromiseRejectedResult).reason).toBeInstanceOf(UnknownItemsError);
+    const u1 = (await store.getUser("u1"))!;
+    expect(u1.numEvents).toBe(1 + 29);
+    const ev = await store.userEventsAfter(u1.idx, 0);
+    expect(ev.items.length).toBe(30);
+    expect(ev.lastSeq).toBe(30);
+    for (let p = 0; p < 3; p++) expect((await store.getUser(`p${p}`))!.numEvents).toBeGreaterThan(0);
+  });
+
+  it("popular counts events in a time window; latest event time", async () => {
+    expect(await store.latestEventTime()).toBe(1029);
+    const pop = await store.popular(1000, 2);
+    expect(pop[0]).toEqual({ item: 1, count: 29 });
+    expect(pop[1]).toEqual({ item: 2, count: 29 });
+    expect(await store.popular(5000, 5)).toEqual([]);
+  });
+
+  it("items and users: create, partial update, revisions", async () => {
+    const r0 = (await store.itemsAfter(0)).rev;
+    const created = await store.putItem("d", { title: "Delta", genres: ["Horror"] });
+    expect(created.created).toBe(true);
+    expect(created.item.idx).toBe(3);
+    expect(created.item.rev).toBeGreaterThan(r0);
+    const upd = await store.putItem("a", { year: 1991 });
+    expect(upd.created).toBe(false);
+    expect(upd.item).toMatchObject({ idx: 0, title: "Alpha (1990)", genres: ["Drama"], year: 1991 });
+    const changed = await store.itemsAfter(r0);
+    expect(changed.items.map((i) => i.id)).toEqual(["a", "d"]);
+    expect((await store.itemsAfter(changed.rev)).items).toEqual([]);
+    expect(await store.getItem("missing")).toBeNull();
+
+    const u = await store.putUser("u0", { zip: "99999" });
+    expect(u.created).toBe(false);
+    expect(u.user).toMatchObject({ idx: 0, gender: "F", age: 30, occupation: "artist", zip: "99999" });
+    const nu = await store.putUser("fresh", { gender: "M" });
+    expect(nu.created).toBe(true);
+    expect(nu.user).toMatchObject({ gender: "M", age: 0, numEvents: 0 });
+  });
+
+  it("impressions are buffered, then written in order", async () => {
+    store.recordImpressions(1, Int32Array.of(2, 0), 500);
+    store.recordImpressions(1, Int32Array.of(1), 600);
+    const imp = await store.impressions(1);
+    expect(Array.from(imp.items)).toEqual([2, 0, 1]);
+    expect(Array.from(imp.times)).toEqual([500, 500, 600]);
+    expect(store.droppedImpressions).toBe(0);
+    store.recordImpressions(0, Int32Array.of(1), 700);
+    const all = await store.allImpressions();
+    expect(Array.from(all.user)).toEqual([1, 1, 1, 0]);
+    expect(Array.from(all.item)).toEqual([2, 0, 1, 1]);
+    expect(Array.from(all.time)).toEqual([500, 500, 600, 700]);
+  });
+
+  it("reopening keeps everything and does not migrate again", async () => {
+    const before = await store.counts();
+    await store.close();
+    store = await impl.open();
+    expect(store.schemaVersion).toBe(2);
+    expect(await store.counts()).toEqual(before);
+    const all = await store.allEvents();
+    expect(all.user.length).toBe(before.events);
+    expect(Array.from(all.time.subarray(0, 3))).toEqual([100, 200, 300]);
+  });
+});
