@@ -3,7 +3,7 @@
 // appends one JSON line per run to the output file (resumable: runs already there are skipped) and
 // prints the mean ± sd table. Run with WATCHNEXT_THREADS=1 (SGNS and training then reproducible).
 //
-//   WATCHNEXT_THREADS=1 node scripts/embeddings-results.mjs [--out bench/results/embeddings-runs.jsonl] [--only <name substring>]
+//   WATCHNEXT_THREADS=1 node scripts/embeddings-results.mjs [--out docs/results/embeddings-runs.jsonl] [--only <name substring>]
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 const { values } = parseArgs({
   options: { out: { type: "string" }, only: { type: "string" }, seeds: { type: "string" } },
 });
-const out = values.out ?? "bench/results/embeddings-runs.jsonl";
+const out = values.out ?? "docs/results/embeddings-runs.jsonl";
 const seeds = (values.seeds ?? "1,2,3").split(",").map(Number);
 const data = (name) => join("..", "shared", "data", name);
 
