@@ -29,7 +29,6 @@ import { basename, join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { commands } from "../src/cli/commands/index.js";
 import { loadDataset } from "../src/data/load.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import { Rng } from "../src/engine/rng.js";
@@ -426,12 +425,23 @@ function cli(args: string[]): void {
 }
 
 /** Trains with the two-stage `train` when this build has it, else the candidate generator. */
-function trainModel(data: string, out: string, seed: number, epochs: number | null): string {
+/**
+ * Trains the model a part serves: both stages (`watchnext train`) for the ml-100k parts; the
+ * candidate generator alone (`train candidates`, `epochs` epochs) for the synthetic catalog, whose
+ * point is stage one's retrieval at ~100k items (exact vs HNSW).
+ */
+function trainModel(
+  data: string,
+  out: string,
+  seed: number,
+  epochs: number | null,
+  stages: "two" | "candidates",
+): string {
   if (existsSync(join(out, "manifest.json"))) return `reused ${out}`;
   const config = epochs === null ? [] : ["--config", JSON.stringify({ train: { epochs } })];
   const args =
-    "train" in commands
-      ? ["train", "--data", data, "--out", out, "--seed", String(seed)]
+    stages === "two"
+      ? ["train", "--data", data, "--out", out, "--seed", String(seed), "--quiet"]
       : ["train", "candidates", "--data", data, "--out", out, "--seed", String(seed), "--quiet", ...config];
   cli(args);
   return `watchnext ${args.map((a) => (a.startsWith("{") ? `'${a}'` : a)).join(" ")}`;
@@ -440,7 +450,11 @@ function trainModel(data: string, out: string, seed: number, epochs: number | nu
 function ml100kModel(o: Options, work: string): ModelAndData {
   if (o.model !== null) return { model: o.model, data: o.data, origin: "given (--model)" };
   const out = join(work, o.quick ? "ml-100k-model-quick" : "ml-100k-model");
-  return { model: out, data: o.data, origin: trainModel(o.data, out, o.seed, o.quick ? 1 : null) };
+  return {
+    model: out,
+    data: o.data,
+    origin: trainModel(o.data, out, o.seed, o.quick ? 1 : null, o.quick ? "candidates" : "two"),
+  };
 }
 
 /** A synthetic catalog of ~100k items (20k in --quick) and a one-epoch model on it. */
@@ -468,7 +482,7 @@ function catalogModel(o: Options, work: string): ModelAndData {
     ]);
   }
   const out = join(work, o.quick ? "synth-catalog-model-quick" : "synth-catalog-model");
-  const origin = trainModel(data, out, o.seed, 1);
+  const origin = trainModel(data, out, o.seed, 1, "candidates");
   return {
     model: out,
     data,
