@@ -59,7 +59,7 @@ export function evaluate(scorer: Scorer, queries: QuerySet, options: EvaluateOpt
 
   for (let b0 = 0; b0 < total; b0 += batchSize) {
     const b1 = Math.min(total, b0 + batchSize);
-    const batch = sliceBatch(queries, b0, b1, offsets);
+    const batch = sliceQueries(queries, b0, b1, offsets);
     const out = scores.subarray(0, (b1 - b0) * n);
     scorer.score(batch, out);
     for (let q = b0; q < b1; q++) {
@@ -110,7 +110,7 @@ export function evaluateSplit(
 }
 
 /** Queries [b0, b1) as a QueryBatch: column views, with offsets rebased to 0 into `offsets`. */
-function sliceBatch(queries: QuerySet, b0: number, b1: number, offsets: Int32Array): QueryBatch {
+export function sliceQueries(queries: QueryBatch, b0: number, b1: number, offsets: Int32Array): QueryBatch {
   const base = queries.historyOffsets[b0];
   for (let q = b0; q <= b1; q++) offsets[q - b0] = queries.historyOffsets[q] - base;
   const end = queries.historyOffsets[b1];

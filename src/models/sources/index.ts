@@ -23,4 +23,4 @@ export {
   type FittedSourceFactory,
   type SourceSettings,
 } from "./registry.js";
-export { allocTopN, sliceQueries, topNFromScores } from "./select.js";
+export { allocTopN, topNFromScores } from "./select.js";

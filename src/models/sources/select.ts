@@ -4,24 +4,11 @@
  * with a one-wide "vector" (score = 1·row[j]): a bounded heap, no sort of the catalog.
  */
 import type { Kernels } from "../../engine/kernels/kernels.js";
+import { sliceQueries } from "../../eval/evaluate.js";
 import type { QueryBatch } from "../../eval/types.js";
 import type { SourceTopN } from "./source.js";
 
 const ONE = Float32Array.of(1);
-
-/** Queries [b0, b1) as a QueryBatch of column views, offsets rebased to 0 into `offsets`. */
-export function sliceQueries(queries: QueryBatch, b0: number, b1: number, offsets: Int32Array): QueryBatch {
-  const base = queries.historyOffsets[b0];
-  for (let q = b0; q <= b1; q++) offsets[q - b0] = queries.historyOffsets[q] - base;
-  const end = queries.historyOffsets[b1];
-  return {
-    users: queries.users.subarray(b0, b1),
-    times: queries.times.subarray(b0, b1),
-    historyOffsets: offsets.subarray(0, b1 - b0 + 1),
-    historyItems: queries.historyItems.subarray(base, end),
-    historyTimes: queries.historyTimes.subarray(base, end),
-  };
-}
 
 /** An empty top-N result for `numQueries` queries (items −1, scores NaN), to be filled. */
 export function allocTopN(numQueries: number, n: number): SourceTopN {
