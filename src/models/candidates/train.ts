@@ -8,6 +8,7 @@ import { Rng } from "../../engine/rng.js";
 import type { CandidateFeatures } from "../../features/candidate-features.js";
 import { chooseSoftmax, type CandidateConfig, type SoftmaxChoice } from "./config.js";
 import type { CandidateNetwork } from "./network.js";
+import { restoreTensors, snapshotTensors } from "../../engine/optim/snapshot.js";
 
 /** Validation figures after an epoch (HR@10 is Recall@10 under the temporal protocol). */
 export interface ValidationMetrics {
@@ -178,7 +179,7 @@ export async function trainLoop(
       bestEpoch = epoch;
       bestValid = valid;
       secondsToBest = (performance.now() - started) / 1000;
-      bestWeights = snapshot(net.tensors(), bestWeights);
+      bestWeights = snapshotTensors(net.tensors(), bestWeights);
       sinceBest = 0;
     } else {
       sinceBest++;
@@ -207,7 +208,7 @@ export async function trainLoop(
     }
   }
   if (aborted()) stopReason = "interrupted";
-  if (bestWeights) restore(net.tensors(), bestWeights);
+  if (bestWeights) restoreTensors(net.tensors(), bestWeights);
   const seconds = (performance.now() - started) / 1000;
   opts.onProgress?.({ kind: "stop", reason: stopReason, bestEpoch, seconds });
   return {
@@ -221,24 +222,4 @@ export async function trainLoop(
     examples,
     history,
   };
-}
-
-function snapshot(
-  tensors: Map<string, Float32Array>,
-  into: Map<string, Float32Array> | null,
-): Map<string, Float32Array> {
-  const out = into ?? new Map<string, Float32Array>();
-  for (const [name, value] of tensors) {
-    const copy = out.get(name);
-    if (copy) copy.set(value);
-    else out.set(name, Float32Array.from(value));
-  }
-  return out;
-}
-
-function restore(tensors: Map<string, Float32Array>, saved: Map<string, Float32Array>): void {
-  for (const [name, value] of tensors) {
-    const s = saved.get(name);
-    if (s) value.set(s);
-  }
 }

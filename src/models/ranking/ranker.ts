@@ -21,6 +21,7 @@ import {
 } from "../../features/ranking-features.js";
 import { resolveRankerConfig, type RankerConfig, type RankerConfigInput } from "./config.js";
 import { RankingNetwork } from "./network.js";
+import { restoreTensors, snapshotTensors } from "../../engine/optim/snapshot.js";
 
 export const RANKER_MODEL_KIND = "ranker";
 
@@ -242,14 +243,14 @@ export class Ranker {
       if (score < best) {
         best = score;
         bestEpoch = epoch;
-        bestWeights = snapshot(this.network.tensors(), bestWeights);
+        bestWeights = snapshotTensors(this.network.tensors(), bestWeights);
         sinceBest = 0;
       } else if (++sinceBest >= t.patience && validLoss !== null) {
         stopReason = "early-stop";
         break;
       }
     }
-    if (bestWeights) restore(this.network.tensors(), bestWeights);
+    if (bestWeights) restoreTensors(this.network.tensors(), bestWeights);
     return {
       epochs: history.length,
       bestEpoch,
@@ -441,26 +442,6 @@ function viewLists(store: RankingBatch, l0: number, l1: number, features: Rankin
     weights: store.weights.subarray(c0, c1),
     items: store.items.subarray(c0, c1),
   };
-}
-
-function snapshot(
-  tensors: Map<string, Float32Array>,
-  into: Map<string, Float32Array> | null,
-): Map<string, Float32Array> {
-  const out = into ?? new Map<string, Float32Array>();
-  for (const [name, value] of tensors) {
-    const copy = out.get(name);
-    if (copy) copy.set(value);
-    else out.set(name, Float32Array.from(value));
-  }
-  return out;
-}
-
-function restore(tensors: Map<string, Float32Array>, saved: Map<string, Float32Array>): void {
-  for (const [name, value] of tensors) {
-    const s = saved.get(name);
-    if (s) value.set(s);
-  }
 }
 
 function toJson(value: unknown): JsonValue {
