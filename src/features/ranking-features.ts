@@ -99,6 +99,13 @@ interface DenseColumn {
   readonly kind: "quantile" | "indicator";
 }
 
+/** Dense columns with their normalizers resolved (null: indicator, or no quantiles → 0). */
+interface DensePlan {
+  readonly raw: Int32Array;
+  readonly indicator: Uint8Array;
+  readonly normalizers: readonly (QuantileNormalizer | null)[];
+}
+
 export interface RankingFeaturesJSON {
   readonly config: RankingFeatureConfig;
   readonly sources: readonly string[];
@@ -140,6 +147,8 @@ export class RankingFeatures {
   private stamp = 0;
   private rawImp = new Float64Array(0);
   private readonly rawQuery: Float64Array;
+  /** Resolved dense columns (built on first use, after the quantiles are fitted). */
+  private readonly plans = new Map<readonly DenseColumn[], DensePlan>();
 
   private constructor(
     readonly config: RankingFeatureConfig,
@@ -467,8 +476,8 @@ export class RankingFeatures {
           genres.indices[w++] = this.genres.rows[g];
         genres.offsets[r + 1] = w;
       }
-      this.writeDense(this.impressionColumns, raw, k * ncol, dense, r * iw);
     }
+    this.writeDenseColumns(this.densePlan(this.impressionColumns), raw, ncol, n, dense, base * iw, iw);
     batch.size = base + n;
     batch.impression.size = base + n;
     batch.lists = L + 1;
@@ -635,6 +644,58 @@ export class RankingFeatures {
         this.genreSum[r] += w;
         if (time > this.genreLast[r]) this.genreLast[r] = time;
       }
+    }
+  }
+
+  /** The normalizer of each column, resolved once (a Map lookup per value was a hot-path cost). */
+  private densePlan(cols: readonly DenseColumn[]): DensePlan {
+    let plan = this.plans.get(cols);
+    if (plan === undefined) {
+      plan = {
+        raw: Int32Array.from(cols, (c) => c.raw),
+        indicator: Uint8Array.from(cols, (c) => (c.kind === "indicator" ? 1 : 0)),
+        normalizers: cols.map((c) =>
+          c.kind === "indicator" ? null : (this.normalizers.get(c.name) ?? null),
+        ),
+      };
+      this.plans.set(cols, plan);
+    }
+    return plan;
+  }
+
+  /**
+   * writeDense for n rows at once, column by column: raw [n × ncol] into out rows o0 + k·stride
+   * (the same values as writeDense row by row).
+   */
+  private writeDenseColumns(
+    plan: DensePlan,
+    raw: Float64Array,
+    ncol: number,
+    n: number,
+    out: Float32Array,
+    o0: number,
+    stride: number,
+  ): void {
+    const powers = this.config.powers;
+    let o = o0;
+    for (let j = 0; j < plan.raw.length; j++) {
+      const src = plan.raw[j];
+      if (plan.indicator[j] === 1) {
+        for (let k = 0; k < n; k++) out[o + k * stride] = raw[k * ncol + src];
+        o++;
+        continue;
+      }
+      const norm = plan.normalizers[j];
+      for (let k = 0; k < n; k++) {
+        const t = norm === null ? 0 : norm.transform(raw[k * ncol + src]);
+        const w = o + k * stride;
+        out[w] = t;
+        if (powers) {
+          out[w + 1] = t * t;
+          out[w + 2] = Math.sqrt(t);
+        }
+      }
+      o += powers ? 3 : 1;
     }
   }
 
