@@ -140,6 +140,31 @@ describe("gradient checks: dense layers", () => {
     expect(Array.from(layer.weight.grad)).toEqual(Array.from(once));
   });
 
+  it("Linear forwardShared equals forward of the concatenated rows (shared part once per group)", () => {
+    const rng = new Rng(26);
+    const [inDim, outDim, sharedWidth] = [7, 5, 3];
+    const layer = new Linear(K, "fc", inDim, outDim, 8, rng, { relu: true });
+    layer.bias.data.set(randomArray(rng, outDim, 0.3));
+    // Two groups of 2 and 4 rows, as views with absolute offsets (starting at 10).
+    const offsets = Int32Array.of(10, 12, 16);
+    const shared = randomArray(rng, 2 * sharedWidth);
+    const own = randomArray(rng, 6 * (inDim - sharedWidth));
+    const x = new Float32Array(6 * inDim);
+    for (let r = 0; r < 6; r++) {
+      const g = r < 2 ? 0 : 1;
+      x.set(shared.subarray(g * sharedWidth, (g + 1) * sharedWidth), r * inDim);
+      x.set(
+        own.subarray(r * (inDim - sharedWidth), (r + 1) * (inDim - sharedWidth)),
+        r * inDim + sharedWidth,
+      );
+    }
+    const want = layer.forward(x, 6).slice(0, 6 * outDim);
+    const got = layer.forwardShared(shared, sharedWidth, 2, offsets, own, 6).slice(0, 6 * outDim);
+    expect(want.some((v) => v === 0) && want.some((v) => v > 0)).toBe(true);
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    expect(() => layer.forwardShared(shared, inDim, 2, offsets, own, 6)).toThrow(/shared width/);
+  });
+
   for (const finalRelu of [true, false]) {
     it(`ReluTower [7, 9, 6, 5] (final ${finalRelu ? "ReLU" : "linear"}): every parameter and the input`, () => {
       const rng = new Rng(finalRelu ? 24 : 25);

@@ -38,6 +38,26 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe("ranking network", () => {
+  it("infers the logits forward() computes (query part of the first layer once per list)", () => {
+    const config = resolveRankerConfig({ network: { hidden: [6, 4] }, features: { maxDim: 4 } });
+    const features = RankingFeatures.fit(data, timeline, train, config.features);
+    const net = new RankingNetwork(
+      referenceKernels,
+      config,
+      features.schema,
+      { lists: 4, candidates: 64 },
+      new Rng(6),
+    );
+    const batch = features.allocBatch(4, 64);
+    features.clear(batch);
+    for (let l = 0; l < 3; l++) features.append(train, l, batch);
+    const want = net.forward(batch, false).slice();
+    const got = net.infer(batch).slice();
+    expect(got.length).toBe(batch.size);
+    expect(new Set(want).size).toBeGreaterThan(batch.size / 2);
+    for (let c = 0; c < want.length; c++) expect(got[c]).toBeCloseTo(want[c], 5);
+  });
+
   it("has analytic gradients that match central differences", () => {
     const config = resolveRankerConfig({ network: { hidden: [6, 4] }, features: { maxDim: 4 } });
     const features = RankingFeatures.fit(data, timeline, train, config.features);

@@ -29,6 +29,8 @@ export class Linear {
   /** maxBatch×inDim: dLoss/dX of the last backward pass. */
   readonly gradInput: Float32Array;
   private readonly kernels: Kernels;
+  /** forwardShared's per-group products (grown on demand). */
+  private sharedOut = new Float32Array(0);
 
   constructor(
     kernels: Kernels,
@@ -82,6 +84,69 @@ export class Linear {
     );
     this.kernels.biasAct(this.output, batch, outDim, outDim, this.bias.data, this.relu);
     return this.output;
+  }
+
+  /**
+   * forward() at inference of rows whose input is [shared | own]: row r of group g (rows
+   * groupOffsets[g] − groupOffsets[0] .. groupOffsets[g + 1] − groupOffsets[0]) has shared part
+   * shared[g] (sharedWidth wide) and own part own[r] (inDim − sharedWidth wide). The shared part's
+   * product is computed once per group instead of once per row; the result equals forward() of
+   * the concatenated rows up to float rounding (the two partial sums are added, not one sum).
+   */
+  forwardShared(
+    shared: Float32Array,
+    sharedWidth: number,
+    groups: number,
+    groupOffsets: Int32Array,
+    own: Float32Array,
+    batch: number,
+  ): Float32Array {
+    this.checkBatch(batch);
+    const { inDim, outDim } = this;
+    if (!(sharedWidth > 0 && sharedWidth < inDim))
+      throw new RangeError(`Linear ${this.weight.name}: shared width ${sharedWidth} outside 1..${inDim - 1}`);
+    if (this.sharedOut.length < groups * outDim) this.sharedOut = new Float32Array(groups * outDim);
+    const w = this.weight.data;
+    const g = this.sharedOut;
+    this.kernels.gemm(
+      false,
+      false,
+      groups,
+      outDim,
+      sharedWidth,
+      1,
+      shared,
+      sharedWidth,
+      w,
+      outDim,
+      0,
+      g,
+      outDim,
+    );
+    const out = this.output;
+    const base = groupOffsets[0];
+    for (let k = 0; k < groups; k++) {
+      const row = g.subarray(k * outDim, (k + 1) * outDim);
+      for (let r = groupOffsets[k] - base; r < groupOffsets[k + 1] - base; r++) out.set(row, r * outDim);
+    }
+    const ownWidth = inDim - sharedWidth;
+    this.kernels.gemm(
+      false,
+      false,
+      batch,
+      outDim,
+      ownWidth,
+      1,
+      own,
+      ownWidth,
+      w.subarray(sharedWidth * outDim),
+      outDim,
+      1,
+      out,
+      outDim,
+    );
+    this.kernels.biasAct(out, batch, outDim, outDim, this.bias.data, this.relu);
+    return out;
   }
 
   /**

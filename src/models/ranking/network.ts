@@ -120,6 +120,30 @@ export class RankingNetwork {
     return this.tower.forward(x, batch.size, training).subarray(0, batch.size);
   }
 
+  /**
+   * Logits at inference (scoring, explanations): forward() without building the broadcast rows —
+   * the query part of the first layer's product is computed once per list (Linear.forwardShared),
+   * which is ~45% of the ranker's arithmetic for a 100-wide query input. Dropout is the identity
+   * at inference, so the tower's layers run directly. Equal to forward(batch, false) up to float
+   * rounding; training and its validation loss keep forward().
+   */
+  infer(batch: RankingBatch): Float32Array {
+    this.check(batch);
+    this.queryInput.forward(batch.query, this.queryOut);
+    this.impressionInput.forward(batch.impression, this.impOut);
+    const layers = this.tower.layers;
+    let h = layers[0].forwardShared(
+      this.queryOut,
+      this.queryInput.width,
+      batch.lists,
+      batch.listOffsets,
+      this.impOut,
+      batch.size,
+    );
+    for (let i = 1; i < layers.length; i++) h = layers[i].forward(h, batch.size);
+    return h.subarray(0, batch.size);
+  }
+
   /** One step of weighted logistic regression on the batch; returns the weighted mean loss. */
   trainStep(batch: RankingBatch, lrScale = 1): number {
     const loss = this.lossAndGradients(batch, true);

@@ -131,7 +131,7 @@ export class Ranker {
         throw new RangeError(
           `ranker: list ${l} has ${set.listOffsets[l + 1] - set.listOffsets[l]} candidates, more than ${cap.candidates}`,
         );
-      const logits = this.network.forward(b, false);
+      const logits = this.network.infer(b);
       out.set(logits.subarray(0, b.size), set.listOffsets[first]);
     }
     return out;
@@ -171,7 +171,7 @@ export class Ranker {
     const b = this.scoreBatch;
     f.clear(b);
     f.append(input, l, b, Int32Array.of(c), 1);
-    const base = this.network.forward(b, false)[0];
+    const base = this.network.infer(b)[0];
     const groups = new Map<string, Array<{ side: "query" | "impression"; spec: FeatureSpec }>>();
     for (const side of ["query", "impression"] as const)
       for (const spec of f.schema[side].features) {
@@ -183,7 +183,7 @@ export class Ranker {
     const out: Array<{ feature: string; contribution: number }> = [];
     for (const [feature, specs] of groups) {
       const undo = specs.map(({ side, spec }) => occlude(side === "query" ? b.query : b.impression, spec));
-      const logit = this.network.forward(b, false)[0];
+      const logit = this.network.infer(b)[0];
       for (const u of undo) u();
       out.push({ feature, contribution: base - logit });
     }
