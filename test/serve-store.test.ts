@@ -216,6 +216,20 @@ describe.each(impls)("store contract: $name", (impl) => {
     expect(Array.from(all.time)).toEqual([500, 500, 600, 700]);
   });
 
+  it("impressions recorded just before a clean close are in the store after reopening", async () => {
+    const before = (await store.counts()).impressions;
+    store.recordImpressions(0, Int32Array.of(2, 1), 800);
+    // The background flush (timer) has started its write when close() comes.
+    await new Promise((done) => setTimeout(done, 250));
+    store.recordImpressions(0, Int32Array.of(0), 900);
+    await store.close();
+    store = await impl.open();
+    expect((await store.counts()).impressions).toBe(before + 3);
+    const imp = await store.impressions(0);
+    expect(Array.from(imp.items).slice(-3)).toEqual([2, 1, 0]);
+    expect(Array.from(imp.times).slice(-3)).toEqual([800, 800, 900]);
+  });
+
   it("reopening keeps everything and does not migrate again", async () => {
     const before = await store.counts();
     await store.close();
@@ -225,5 +239,20 @@ describe.each(impls)("store contract: $name", (impl) => {
     const all = await store.allEvents();
     expect(all.user.length).toBe(before.events);
     expect(Array.from(all.time.subarray(0, 3))).toEqual([100, 200, 300]);
+  });
+});
+
+describe("SQLite in memory", () => {
+  it("records impressions on its own connection (a thread cannot share it)", async () => {
+    const store = new SqliteStore(":memory:");
+    try {
+      await store.seed(seed);
+      store.recordImpressions(1, Int32Array.of(2, 0), 500);
+      const imp = await store.impressions(1);
+      expect(Array.from(imp.items)).toEqual([2, 0]);
+      expect((await store.counts()).impressions).toBe(2);
+    } finally {
+      await store.close();
+    }
   });
 });

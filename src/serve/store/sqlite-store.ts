@@ -3,12 +3,14 @@
  * committed transaction has been fsynced before appendEvents resolves. Event batches that arrive
  * while the event loop is busy are group-committed: every batch queued in one turn of the loop goes
  * into one transaction (one fsync), each batch in its own savepoint so a batch with unknown items
- * is refused alone. Impressions go through a second connection with synchronous=NORMAL: they are
- * not on the durable path, and a later FULL commit of the WAL carries them to disk.
+ * is refused alone. Impressions are buffered and written by a worker thread over a second
+ * connection with synchronous=NORMAL (sqlite-impressions.ts): they are not on the durable path, and
+ * a later FULL commit of the WAL carries them to disk.
  */
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { ImpressionWriter } from "./sqlite-impressions.js";
 import {
   UnknownItemsError,
   distinct,
@@ -112,7 +114,7 @@ function userRecord(r: UserRow): UserRecord {
   };
 }
 
-function prepareStatements(db: Database.Database, side: Database.Database) {
+function prepareStatements(db: Database.Database) {
   return {
     itemById: db.prepare<[string], ItemRow>("SELECT * FROM items WHERE id = ?"),
     itemIdx: db.prepare<[string], { idx: number }>("SELECT idx FROM items WHERE id = ?"),
@@ -178,9 +180,6 @@ function prepareStatements(db: Database.Database, side: Database.Database) {
     allImpressions: db
       .prepare<[], [number, number, number]>("SELECT user_idx, item_idx, time FROM impressions ORDER BY id")
       .raw(),
-    insertImpression: side.prepare<[number, number, number]>(
-      "INSERT INTO impressions (user_idx, item_idx, time) VALUES (?, ?, ?)",
-    ),
   };
 }
 
@@ -190,7 +189,9 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly schemaVersion: number;
   private readonly db: Database.Database;
-  private readonly side: Database.Database;
+  private readonly writer: ImpressionWriter;
+  /** The last impression write posted (settled: its failure is handled where it was posted). */
+  private impressionWrite: Promise<void> = Promise.resolve();
   private readonly pending: Pending[] = [];
   private flushScheduled = false;
   private impressionBuffer: ImpressionList[] = [];
@@ -207,10 +208,8 @@ export class SqliteStore implements Store {
     this.db.pragma("synchronous = FULL");
     this.db.pragma("busy_timeout = 5000");
     this.schemaVersion = this.migrate();
-    this.side = new Database(file);
-    this.side.pragma("synchronous = NORMAL");
-    this.side.pragma("busy_timeout = 5000");
-    this.st = prepareStatements(this.db, this.side);
+    this.st = prepareStatements(this.db);
+    this.writer = new ImpressionWriter(file, this.db);
   }
 
   private migrate(): number {
@@ -497,29 +496,30 @@ export class SqliteStore implements Store {
       this.impressionTimer = null;
     }
     const buf = this.impressionBuffer;
-    if (buf.length === 0) return;
+    // Nothing new: wait for the writes already posted (the writer keeps their order).
+    if (buf.length === 0) return this.impressionWrite;
     this.impressionBuffer = [];
-    try {
-      this.side.transaction(() => {
-        for (const b of buf)
-          for (let i = 0; i < b.items.length; i++) this.st.insertImpression.run(b.user, b.items[i], b.time);
-      })();
-    } catch (error) {
+    const write = this.writer.write(buf).catch((error: Error) => {
       const r = requeue(buf, this.impressionBuffer);
       this.impressionBuffer = r.buffer;
       this.droppedImpressions += r.dropped;
-      this.onBackgroundError(error as Error);
+      this.onBackgroundError(error);
       throw error;
-    }
+    });
+    this.impressionWrite = write.catch(() => {});
+    return write;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     // Batches already queued are committed before closing.
     if (this.pending.length > 0) this.commitPending();
-    await this.flush();
-    this.closed = true;
-    this.side.close();
-    this.db.close();
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.writer.close();
+      this.db.close();
+    }
   }
 }
