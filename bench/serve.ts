@@ -561,6 +561,16 @@ async function recsPart(
     checkClean(`${name} paced`, evenly);
     const closedLoop = await load(server.url, [spec], { connections: o.loopConnections, seconds: o.seconds });
     checkClean(`${name} closed loop`, closedLoop);
+    for (const [what, l] of [
+      ["paced open loop", evenly],
+      ["autocannon connectionRate", fixedRate],
+      ["closed loop", closedLoop],
+    ] as const) {
+      console.log(
+        `bench serve: ${name} ${what} (${l.connections} connections, offered ${l.offeredRate === null ? "max" : f0(l.offeredRate)} req/s): ` +
+          `achieved ${f0(l.achievedRate)} req/s, p50 ${f2(l.latencyMs.p50)} ms, p99 ${f2(l.latencyMs.p99)} ms`,
+      );
+    }
     return {
       dataset: describePath(m.data),
       modelOrigin: m.origin,
@@ -803,13 +813,15 @@ function targets(r: ServingResult): string[] {
   const rows: string[] = [];
   const yes = (ok: boolean): string => (ok ? "yes" : "**no**");
   if (r.recs !== undefined) {
-    for (const [what, l] of [
-      ["autocannon connectionRate", r.recs.fixedRate],
-      ["paced open loop", r.recs.paced],
+    // The target is judged on the paced open loop (a constant offered rate); autocannon's
+    // connectionRate row is reported beside it, marked as the bursty load it is.
+    for (const [what, l, judged] of [
+      ["paced open loop", r.recs.paced, true],
+      ["autocannon connectionRate, bursty: for reference", r.recs.fixedRate, false],
     ] as const) {
       const ok = l.latencyMs.p99 <= 10 && l.achievedRate >= 500 * 0.98;
       rows.push(
-        `| ml-100k recommendations: p99 ≤ 10 ms at ≥ 500 req/s (${what}) | p99 ${f2(l.latencyMs.p99)} ms at ${f0(l.achievedRate)} req/s | ${yes(ok)} |`,
+        `| ml-100k recommendations: p99 ≤ 10 ms at ≥ 500 req/s (${what}) | p99 ${f2(l.latencyMs.p99)} ms at ${f0(l.achievedRate)} req/s | ${judged ? yes(ok) : ok ? "(yes)" : "(no)"} |`,
       );
     }
   }
@@ -854,13 +866,15 @@ export function servingDoc(r: ServingResult): string {
     "127.0.0.1, SQLite store (WAL, synchronous=FULL) unless marked PostgreSQL. Latencies are exact",
     "percentiles of every response's own timing.",
     "",
-    "Two measurements, never mixed (docs: benchmarking.md): **latency** at a fixed offered rate",
-    `(${r.config.rateConnections} connections × autocannon \`connectionRate\` ${r.config.connectionRate} =`,
-    `${r.config.rateConnections * r.config.connectionRate} req/s; autocannon lets each connection send its quota for`,
-    "the second back to back, then pause, so requests queue behind each other at the start of every",
-    "second; the *paced open loop* row sends the same rate evenly, one request every 1/rate s on up to",
-    "64 sockets, with latency counted from each request's scheduled time), and **throughput**, the closed-loop maximum at",
-    `${r.config.loopConnections} connections, whose latency is mostly queueing (Little's law).`,
+    "Two measurements, never mixed (docs: benchmarking.md): **latency** at a fixed offered rate of",
+    `${r.config.rateConnections * r.config.connectionRate} req/s, and **throughput**, the closed-loop maximum at`,
+    `${r.config.loopConnections} connections, whose latency is mostly queueing (Little's law). The latency that`,
+    "counts is the *paced open loop*: one request every 1/rate s whatever the earlier ones did (up to",
+    "64 sockets), each timed from its scheduled send time, so a stall cannot hide its queue (no",
+    "coordinated omission), as wrk2 or k6's constant-arrival-rate would offer it. The autocannon row",
+    `(${r.config.rateConnections} connections × \`connectionRate\` ${r.config.connectionRate}) is kept for reference: autocannon lets each`,
+    "connection send its quota for the second back to back, then pause, so every second starts with",
+    `${r.config.rateConnections} requests in flight at once and its p50 is about ${r.config.rateConnections} service times by construction.`,
     "",
     ...targets(r),
   ];
@@ -887,8 +901,8 @@ export function servingDoc(r: ServingResult): string {
       "|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const [what, l] of [
-      ["latency at a fixed rate (autocannon connectionRate)", rec.fixedRate],
       ["latency at a fixed rate (paced open loop)", rec.paced],
+      ["latency at a fixed rate (autocannon connectionRate, bursty)", rec.fixedRate],
       ["closed-loop throughput", rec.closedLoop],
     ] as const) {
       lines.push(
