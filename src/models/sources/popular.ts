@@ -35,6 +35,7 @@ export class PopularSource implements FittedSource {
   private readonly stamp: Int32Array;
   private stampValue = 0;
   private keys = new Float64Array(256);
+  private heap = new Float64Array(0);
 
   constructor(
     readonly name: PopularName,
@@ -107,6 +108,43 @@ export class PopularSource implements FittedSource {
     this.orderStale = true;
   }
 
+  /** The min(n, keys.length) largest of `keys` (distinct), ascending, in a scratch view. */
+  private largest(keys: Float64Array, n: number): Float64Array {
+    if (keys.length <= n) return keys.sort();
+    if (this.heap.length < n) this.heap = new Float64Array(n);
+    const h = this.heap;
+    let size = 0;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      let i: number;
+      if (size < n) {
+        // Sift up.
+        i = size++;
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (h[p] <= key) break;
+          h[i] = h[p];
+          i = p;
+        }
+        h[i] = key;
+        continue;
+      }
+      if (key <= h[0]) continue;
+      // Replace the smallest and sift down.
+      i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const c = l + 1 < n && h[l + 1] < h[l] ? l + 1 : l;
+        if (h[c] >= key) break;
+        h[i] = h[c];
+        i = c;
+      }
+      h[i] = key;
+    }
+    return h.subarray(0, size).sort();
+  }
+
   /** Number of logged events before `time` (binary search). */
   private lowerBound(time: number): number {
     let lo = 0;
@@ -158,11 +196,12 @@ export class PopularSource implements FittedSource {
         const i = keys[k];
         keys[k] = count[i] * ni + (ni - 1 - overallRank[i]);
       }
-      keys.sort();
+      // Only the n largest keys are needed: a bounded min-heap, then a sort of those n alone.
+      const best = this.largest(keys, n);
       const base = q * n;
       let filled = 0;
-      for (let k = touched - 1; k >= 0 && filled < n; k--) {
-        const key = keys[k];
+      for (let k = best.length - 1; k >= 0 && filled < n; k--) {
+        const key = best[k];
         const c = Math.floor(key / ni);
         const i = overallOrder[ni - 1 - (key - c * ni)];
         out.items[base + filled] = i;
