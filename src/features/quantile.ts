@@ -13,8 +13,13 @@ export interface QuantileNormalizerJSON {
 /** The largest float32 below 1, so x̃ stays in [0, 1) after storage in a Float32Array. */
 const BELOW_ONE = 1 - 2 ** -24;
 
+/** Integers 0 .. SMALL_INTS − 1 (ranks, counts: most ranking inputs) are looked up once each. */
+const SMALL_INTS = 1024;
+
 export class QuantileNormalizer {
   readonly knots: Float64Array;
+  /** transform() of the small integers, NaN until computed (allocated on first use). */
+  private small: Float64Array | null = null;
 
   constructor(knots: ArrayLike<number>) {
     if (knots.length < 2)
@@ -70,6 +75,17 @@ export class QuantileNormalizer {
    * several quantiles, e.g. many zeros), x at that value maps to the middle of its run.
    */
   transform(x: number): number {
+    if (x >= 0 && x < SMALL_INTS && (x | 0) === x) {
+      this.small ??= new Float64Array(SMALL_INTS).fill(NaN);
+      let v = this.small[x];
+      if (v !== v) v = this.small[x] = this.search(x);
+      return v;
+    }
+    return this.search(x);
+  }
+
+  /** transform() by binary search over the knots. */
+  private search(x: number): number {
     const q = this.knots;
     const n = q.length - 1;
     if (!(x >= q[0]) || q[0] === q[n]) return 0; // below the range, NaN, or a constant feature
