@@ -95,6 +95,19 @@ describe("QuantileNormalizer", () => {
     expect(q.transform(20.001)).toBeGreaterThan(q.transform(20));
   });
 
+  it("gives small integers (looked up after their first use) the same values on every call", () => {
+    const q = new QuantileNormalizer([0, 10, 20, 20, 20, 40]);
+    const fresh = new QuantileNormalizer([0, 10, 20, 20, 20, 40]);
+    for (const x of [0, 5, 20, 30, 40, 41, 1023, 1024, -0, 5.5]) {
+      const first = q.transform(x);
+      expect(q.transform(x)).toBe(first);
+      expect(fresh.transform(x)).toBe(first);
+    }
+    expect(q.transform(5)).toBeCloseTo(0.1, 12);
+    expect(q.transform(20)).toBeCloseTo(0.6, 12);
+    expect(q.transform(1023)).toBe(1 - 2 ** -24);
+  });
+
   it("writes x̃, x̃², √x̃ and round-trips through JSON", () => {
     const q = QuantileNormalizer.fit([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 4);
     const out = new Float32Array(5);
