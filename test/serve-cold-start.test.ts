@@ -232,5 +232,21 @@ describe("cold start in the service", () => {
     const put = await call("PUT", "/v1/users/bad-age", { age: -3 });
     expect(put.status).toBe(400);
     expect(put.json.message).toMatch(/age/);
+    // The OpenAPI document describes the session's demographics.
+    const doc = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>
+      >;
+    };
+    const body = doc.paths["/v1/recommendations"].post.requestBody.content["application/json"].schema as {
+      properties: Record<string, { properties?: Record<string, unknown> }>;
+    };
+    expect(Object.keys(body.properties.demographics.properties ?? {})).toEqual([
+      "gender",
+      "age",
+      "occupation",
+      "zip",
+    ]);
   });
 });
