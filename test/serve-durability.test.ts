@@ -2,7 +2,8 @@
  * Durability and sharing of the store, through the real CLI process (`node dist/src/cli/main.js
  * serve`): kill -9 of the server while clients stream events and record every acknowledgement;
  * after a restart every acknowledged event is in the store (SQLite and PostgreSQL). And two
- * instances on one PostgreSQL database: an event posted to one counts in the other's next response.
+ * instances on one PostgreSQL database: an event posted to one counts in the other's next response,
+ * and in the other's popularity sources and features within the feed's poll period, exactly once.
  * Bounded: a few hundred batches per stream, a few seconds per case.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, trainTinyModel } from "./support/serve-fixture.js";
+import { startTestServer, trainTinyModel, trainTinyTwoStage } from "./support/serve-fixture.js";
 import { stopStartedCluster, testDatabase } from "./support/test-postgres.js";
 
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
@@ -222,6 +223,103 @@ describe("two instances on one PostgreSQL database", () => {
       expect(ev9.items.length).toBe(u9.numEvents);
       const ev10 = await b.service.store.userEventsAfter(u10.idx, 0);
       expect(ev10.items.length).toBe(u10.numEvents);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("events ingested by one reach the other's popularity sources and features within the poll period, once; demographics too", async () => {
+    const two = await trainTinyTwoStage(dir, { name: "-two" });
+    const db = await testDatabase();
+    drops.push(db.drop);
+    const POLL_MS = 200;
+    const opts = {
+      modelDir: two.modelDir,
+      data: two.dataDir,
+      store: db.url,
+      token: TOKEN,
+      feedPollMs: POLL_MS,
+    };
+    const a = await startTestServer(opts);
+    const b = await startTestServer(opts);
+    try {
+      // A cold-start session's whole list (k > catalog): each item's recent-popularity score
+      // (pop7 = its events in the 7 days before now) and its ranking score.
+      const cold = async (url: string) => {
+        const res = await fetch(`${url}/v1/recommendations`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ history: [], k: 500 }),
+        });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as {
+          items: { item: string; rankingScore: number; sourceScores: Record<string, number> }[];
+        };
+        return new Map(
+          body.items.map((i) => [i.item, { pop7: i.sourceScores.pop7 ?? 0, rank: i.rankingScore }]),
+        );
+      };
+      const X = "77";
+      const Y = "78";
+      const before = await cold(b.url);
+      expect(before.get(X)!.pop7).toBe(0);
+      const now = Math.floor(Date.now() / 1000) - 60;
+      const events = (item: string, n: number, who: string) =>
+        Array.from({ length: n }, (_, i) => ({ user: `${who}-${i}`, item, time: now }));
+      expect((await postEvents(a.url, events(X, 25, "fa"))).status).toBe(200);
+      const posted = Date.now();
+      expect((await postEvents(b.url, events(Y, 10, "fb"))).status).toBe(200);
+      // The writer counts its own events at once.
+      expect((await cold(a.url)).get(X)!.pop7).toBe(25);
+      expect((await cold(b.url)).get(Y)!.pop7).toBe(10);
+      // The other instance within the poll period (plus the time a request takes on this machine).
+      let seen = -1;
+      while (Date.now() - posted < 10_000) {
+        if ((await cold(b.url)).get(X)!.pop7 === 25) {
+          seen = Date.now() - posted;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(seen).toBeGreaterThanOrEqual(0);
+      expect(seen).toBeLessThan(POLL_MS + 1000);
+      // Once: after more poll periods nobody counts any event twice (own batches are skipped in the feed).
+      await new Promise((r) => setTimeout(r, 3 * POLL_MS));
+      const afterA = await cold(a.url);
+      const afterB = await cold(b.url);
+      for (const m of [afterA, afterB]) {
+        expect(m.get(X)!.pop7).toBe(25);
+        expect(m.get(Y)!.pop7).toBe(10);
+      }
+      // The ranker's popularity features see them too: the item's ranking score moved on B.
+      expect(afterB.get(X)!.rank).not.toBe(before.get(X)!.rank);
+      // Both instances now hold the same state: the same cold-start list.
+      expect([...afterA.entries()]).toEqual([...afterB.entries()]);
+
+      // Demographics written on A reach B's cold start too (refreshed like items).
+      const put = (body: unknown) =>
+        fetch(`${a.url}/v1/users/cold-x`, {
+          method: "PUT",
+          headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+          body: JSON.stringify(body),
+        });
+      const list = async (url: string) => {
+        const res = await fetch(`${url}/v1/users/cold-x/recommendations?k=20&stage=candidates`);
+        return ((await res.json()) as { items: { item: string; score: number }[] }).items;
+      };
+      expect((await put({ gender: "F", age: 23, occupation: "student", zip: "02139" })).status).toBe(201);
+      const first = await list(a.url);
+      expect(await list(b.url)).toEqual(first);
+      expect((await put({ gender: "M", age: 67, occupation: "retired", zip: "98101" })).status).toBe(200);
+      const second = await list(a.url);
+      expect(second).not.toEqual(first);
+      let onB = await list(b.url);
+      for (const t0 = Date.now(); Date.now() - t0 < 5000 && JSON.stringify(onB) !== JSON.stringify(second);) {
+        await new Promise((r) => setTimeout(r, 50));
+        onB = await list(b.url);
+      }
+      expect(onB).toEqual(second);
     } finally {
       await a.close();
       await b.close();

@@ -2,12 +2,14 @@
  * The store contract, run against both implementations (SQLite and PostgreSQL): seeding in dense
  * order, atomic event batches (unknown items write nothing, unknown users are created), dense
  * per-user sequence numbers, history order and bounds, popularity, impressions, item revisions,
- * partial updates, concurrent batches (group commit on SQLite: a bad batch is refused alone), and
- * reopening an existing store (migrations run once, data kept).
+ * partial updates and demographics revisions, concurrent batches (group commit on SQLite: a bad
+ * batch is refused alone), PostgreSQL's event feed (final events only, in transaction order, own
+ * batches marked), and reopening an existing store (migrations run once, data kept).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresStore } from "../src/serve/store/postgres-store.js";
 import { SqliteStore } from "../src/serve/store/sqlite-store.js";
@@ -59,6 +61,7 @@ interface Impl {
   open(): Promise<Store>;
 }
 
+let pgUrl: string | null = null;
 const impls: Impl[] = [
   {
     name: "SQLite",
@@ -73,6 +76,7 @@ const impls: Impl[] = [
           const db = await testDatabase();
           cleanups.push(db.drop);
           url = db.url;
+          pgUrl = url;
         }
         return PostgresStore.open(url);
       };
@@ -93,7 +97,7 @@ describe.each(impls)("store contract: $name", (impl) => {
   });
 
   it("seeds in the dataset's dense order and refuses a second seed", async () => {
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(3);
     expect(await store.counts()).toEqual({ items: 3, users: 2, events: 3, impressions: 0 });
     expect(await store.getMeta("seed_items")).toBe("3");
     expect(await store.getMeta("seed_users")).toBe("2");
@@ -194,12 +198,24 @@ describe.each(impls)("store contract: $name", (impl) => {
     expect((await store.itemsAfter(changed.rev)).items).toEqual([]);
     expect(await store.getItem("missing")).toBeNull();
 
+    const ur0 = (await store.usersAfter(Number.MAX_SAFE_INTEGER)).rev;
+    expect((await store.usersAfter(ur0)).users).toEqual([]);
     const u = await store.putUser("u0", { zip: "99999" });
     expect(u.created).toBe(false);
     expect(u.user).toMatchObject({ idx: 0, gender: "F", age: 30, occupation: "artist", zip: "99999" });
+    expect(u.user.rev).toBeGreaterThan(ur0);
     const nu = await store.putUser("fresh", { gender: "M" });
     expect(nu.created).toBe(true);
     expect(nu.user).toMatchObject({ gender: "M", age: 0, numEvents: 0 });
+    expect(nu.user.rev).toBeGreaterThan(u.user.rev);
+    // Demographics revisions: users written after a revision, in index order, and the latest one.
+    const ch = await store.usersAfter(ur0);
+    expect(ch.users.map((x) => [x.id, x.zip])).toEqual([
+      ["u0", "99999"],
+      ["fresh", ""],
+    ]);
+    expect(ch.rev).toBe(nu.user.rev);
+    expect((await store.usersAfter(u.user.rev)).users.map((x) => x.id)).toEqual(["fresh"]);
   });
 
   it("impressions are buffered, then written in order", async () => {
@@ -230,11 +246,81 @@ describe.each(impls)("store contract: $name", (impl) => {
     expect(Array.from(imp.times).slice(-3)).toEqual([800, 800, 900]);
   });
 
+  it("event feed: PostgreSQL has one (own batches marked before commit), SQLite none", async () => {
+    const feed = store.feed;
+    if (store.kind === "sqlite") {
+      expect(feed).toBeNull();
+      return;
+    }
+    expect(feed).not.toBeNull();
+    const f = feed!;
+    const start = await f.cursor();
+    // Everything before the cursor is what allEvents(cursor) reads.
+    const all = await store.allEvents();
+    expect((await store.allEvents(start)).user.length).toBe(all.user.length);
+    expect((await f.after(start, 100)).items.length).toBe(0);
+    const marks = new Set<string>();
+    const seen: string[] = [];
+    const add = marks.add.bind(marks);
+    marks.add = (x: string) => {
+      seen.push(x);
+      return add(x);
+    };
+    await store.appendEvents(
+      [
+        { user: "u0", item: "c", time: 2000, weight: 1 },
+        { user: "u1", item: "a", time: 2001, weight: 1 },
+      ],
+      marks,
+    );
+    await store.appendEvents([{ user: "u1", item: "b", time: 2002, weight: 1 }]);
+    expect(seen).toHaveLength(1);
+    expect(marks.has(seen[0])).toBe(true);
+    // A refused batch leaves no mark.
+    await expect(
+      store.appendEvents([{ user: "u1", item: "nope", time: 2003, weight: 1 }], marks),
+    ).rejects.toBeInstanceOf(UnknownItemsError);
+    expect([...marks]).toEqual(seen);
+    const r = await f.after(start, 100);
+    expect(Array.from(r.items)).toEqual([2, 0, 1]);
+    expect(Array.from(r.times)).toEqual([2000, 2001, 2002]);
+    expect(r.batches).toHaveLength(2);
+    expect(r.batches[0]).toBe(seen[0]);
+    expect(Array.from(r.batchOffsets)).toEqual([0, 2, 3]);
+    expect(r.more).toBe(false);
+    expect((await f.after(r.cursor, 100)).items.length).toBe(0);
+    // A limit cuts after whole batches only.
+    const cut = await f.after(start, 1);
+    expect(Array.from(cut.items)).toEqual([2, 0]);
+    expect(cut.more).toBe(true);
+    expect(Array.from((await f.after(cut.cursor, 1)).items)).toEqual([1]);
+    // The events up to a cursor are the ones before it in the feed.
+    expect((await store.allEvents(cut.cursor)).user.length).toBe(all.user.length + 2);
+    // A transaction still open holds the feed back: a batch that commits after it started but
+    // before it ends waits, and both then come in transaction order, none missed.
+    const raw = new pg.Client({ connectionString: pgUrl! });
+    await raw.connect();
+    try {
+      await raw.query("BEGIN");
+      await raw.query(
+        "INSERT INTO events (user_idx, user_seq, item_idx, time, weight) VALUES (1, 1000, 2, 3000, 1)",
+      );
+      await store.appendEvents([{ user: "u0", item: "b", time: 3001, weight: 1 }]);
+      expect((await f.after(r.cursor, 100)).items.length).toBe(0);
+      await raw.query("COMMIT");
+    } finally {
+      await raw.end();
+    }
+    const both = await f.after(r.cursor, 100);
+    expect(Array.from(both.times)).toEqual([3000, 3001]);
+    expect(both.batches).toHaveLength(2);
+  });
+
   it("reopening keeps everything and does not migrate again", async () => {
     const before = await store.counts();
     await store.close();
     store = await impl.open();
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(3);
     expect(await store.counts()).toEqual(before);
     const all = await store.allEvents();
     expect(all.user.length).toBe(before.events);

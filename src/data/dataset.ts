@@ -77,6 +77,22 @@ export interface UserInfo {
   readonly numbers?: readonly NumericColumn[];
 }
 
+/**
+ * One user's demographics as a users file row gives them (UserInfo's fields for one user, with the
+ * occupation by name): what a service hands a model at request time for a user it was not trained
+ * on, or whose demographics changed since.
+ */
+export interface UserDemographicValues {
+  /** 0 = unknown, 1 = female, 2 = male (UserInfo.gender's code). */
+  readonly gender: number;
+  /** Age in the data's unit (UserInfo.ageKind: years or the release's code), 0 = unknown. */
+  readonly age: number;
+  /** Occupation name ("" = unknown). */
+  readonly occupation: string;
+  /** Zip / postal code as written ("" = unknown). */
+  readonly zip: string;
+}
+
 /** Tag applications (the stand-in for search queries), ordered as in the file. */
 export interface TagEvents {
   readonly user: Int32Array;

@@ -120,6 +120,7 @@ export function sliceQueries(queries: QueryBatch, b0: number, b1: number, offset
     historyOffsets: offsets.subarray(0, b1 - b0 + 1),
     historyItems: queries.historyItems.subarray(base, end),
     historyTimes: queries.historyTimes.subarray(base, end),
+    ...(queries.demographics ? { demographics: queries.demographics.slice(b0, b1) } : {}),
   };
 }
 

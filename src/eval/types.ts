@@ -2,7 +2,7 @@
  * What the protocols hand to models and what models hand back. One scoring path serves every
  * model (baselines and neural), so every number compares like for like.
  */
-import type { Dataset } from "../data/dataset.js";
+import type { Dataset, UserDemographicValues } from "../data/dataset.js";
 
 /**
  * A batch of evaluation queries: for each query, the user, the time the recommendation is made,
@@ -16,6 +16,12 @@ export interface QueryBatch {
   readonly historyOffsets: Int32Array;
   readonly historyItems: Int32Array;
   readonly historyTimes: Float64Array;
+  /**
+   * Per query, demographics given with the request (serving: the store's current values), used
+   * instead of the dataset's for that query's user; absent or null = the dataset's (none for a user
+   * outside it).
+   */
+  readonly demographics?: readonly (UserDemographicValues | null)[];
 }
 
 /** A model under evaluation: fills a [batch x numItems] row-major score matrix. Higher is better. */

@@ -4,7 +4,7 @@
  * evaluation / serving query batches with the inputs the schema declares. Hot loops only: typed
  * arrays, no per-example allocation.
  */
-import type { Dataset } from "../data/dataset.js";
+import type { Dataset, UserDemographicValues } from "../data/dataset.js";
 import type { QueryBatch } from "../eval/types.js";
 import { allocBag, beginBatch, checkBatchFits, endBatch, ensureBag } from "./batch-packing.js";
 import type { BagInput, CandidateBatch } from "./batch.js";
@@ -23,6 +23,8 @@ import type { FittedCandidateFeatures } from "./candidate-fit.js";
 import { fittedToJSON, type CandidateFeaturesJSON } from "./candidate-json.js";
 import { CANDIDATE_FEATURES, candidateSchema, recentWatchesFeature } from "./candidate-schema.js";
 import {
+  emptyDemographicRows,
+  encodeDemographics,
   itemGenreRows,
   itemYearRows,
   userDemographics,
@@ -49,6 +51,8 @@ export class CandidateFeatureSet implements CandidateFeatures {
   private readonly yearRow: Int32Array | null;
   private readonly tokens: UserTokens | null;
   private readonly users: UserDemographics;
+  /** Scratch for request-time demographics. */
+  private readonly given = emptyDemographicRows();
   private readonly maxLen: number;
   private readonly maxTokens: number;
   /** The recent-watch bags' counts R and feature names, in schema order. */
@@ -261,6 +265,8 @@ export class CandidateFeatureSet implements CandidateFeatures {
       // Example age stays 0 (the dense row was zeroed): serving predicts "now".
       if (this.ageCol >= 0 && this.users.ageYears !== null && known)
         batch.dense[row + this.ageCol] = this.users.ageYears[u];
+      const given = queries.demographics?.[q];
+      if (given) this.writeGivenDemographics(batch, b, row, given);
       this.writeUserNumbers(batch, row, known ? u : -1);
       if (this.continuousCol >= 0) {
         const h = queries.historyTimes;
@@ -375,6 +381,29 @@ export class CandidateFeatureSet implements CandidateFeatures {
       }
       bag.offsets[b + 1] = w;
     }
+  }
+
+  /** Request-time demographics of batch row b, in place of the users file's (same mapping, encodeDemographics). */
+  private writeGivenDemographics(
+    batch: CandidateBatch,
+    b: number,
+    row: number,
+    given: UserDemographicValues,
+  ): void {
+    const F = CANDIDATE_FEATURES;
+    const us = this.users;
+    const r = encodeDemographics(
+      given,
+      this.fitted.demographics,
+      this.config.demographics.zipPrefix,
+      this.given,
+    );
+    const c = batch.categorical;
+    if (us.gender !== null) c[F.gender][b] = r.gender;
+    if (us.ageCode !== null && c[F.ageBucket] !== undefined) c[F.ageBucket][b] = r.ageCode;
+    if (us.occupation !== null && c[F.occupation] !== undefined) c[F.occupation][b] = r.occupation;
+    if (us.zip !== null && c[F.zip] !== undefined) c[F.zip][b] = r.zip;
+    if (this.ageCol >= 0 && us.ageYears !== null) batch.dense[row + this.ageCol] = r.ageYears;
   }
 
   /** The named numeric user columns of user u (−1 = unknown user: every value missing). */

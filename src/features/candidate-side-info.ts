@@ -4,7 +4,7 @@
  * vocabularies and ranges are fitted once (on the training split) and applied the same way at
  * training and at serving, so a saved model maps a dataset's side files exactly as it was trained.
  */
-import type { Dataset, TagEvents, UserInfo } from "../data/dataset.js";
+import type { Dataset, TagEvents, UserDemographicValues, UserInfo } from "../data/dataset.js";
 import { tagTokens } from "./tokenize.js";
 import { buildUserSequences } from "./user-sequences.js";
 import { Counter, Vocabulary } from "./vocabulary.js";
@@ -138,50 +138,79 @@ export interface UserDemographics {
   readonly zip: Int32Array | null;
 }
 
+/** One user's demographic inputs: table rows (0 = unknown / out of vocabulary) and the age in [0, 1]. */
+export interface DemographicRows {
+  gender: number;
+  ageCode: number;
+  ageYears: number;
+  occupation: number;
+  zip: number;
+}
+
+export function emptyDemographicRows(): DemographicRows {
+  return { gender: 0, ageCode: 0, ageYears: 0, occupation: 0, zip: 0 };
+}
+
+/**
+ * The one mapping from a user's demographics to the fitted inputs, used for the users file at
+ * training and for request-time demographics at serving, so both see the same rows: gender codes
+ * other than 1 / 2 are unknown (0), ages through the age-code vocabulary or the fitted year range
+ * (0 = unknown), occupation and zip prefix through their vocabularies (unknown values: row 0).
+ * Writes into `out` (no allocation) and returns it.
+ */
+export function encodeDemographics(
+  v: UserDemographicValues,
+  fit: DemographicFit,
+  zipPrefixLength: number,
+  out: DemographicRows,
+): DemographicRows {
+  out.gender = v.gender === 1 || v.gender === 2 ? v.gender : 0;
+  out.ageCode = fit.ageCode !== null ? fit.ageCode.lookup(String(v.age)) : 0;
+  const ay = fit.ageYears;
+  // Rounded to float32, as the per-user tables hold it.
+  out.ageYears =
+    ay !== null && v.age > 0
+      ? Math.fround(Math.min(Math.max((v.age - ay.min) / Math.max(ay.max - ay.min, 1), 0), 1))
+      : 0;
+  out.occupation = fit.occupation !== null && v.occupation !== "" ? fit.occupation.lookup(v.occupation) : 0;
+  out.zip = fit.zip !== null ? fit.zip.lookup(zipPrefix(v.zip, zipPrefixLength)) : 0;
+  return out;
+}
+
+/** User i's row of a users file (absent fields: unknown). */
+export function userDemographicValues(u: UserInfo, i: number): UserDemographicValues {
+  const o = u.occupation !== null && i < u.occupation.length ? u.occupation[i] : -1;
+  const names = u.occupationNames;
+  return {
+    gender: u.gender !== null && i < u.gender.length ? u.gender[i] : 0,
+    age: u.age !== null && i < u.age.length ? u.age[i] : 0,
+    occupation: names !== null && o >= 0 && o < names.length ? names[o] : "",
+    zip: u.zip !== null && i < u.zip.length ? u.zip[i] : "",
+  };
+}
+
+/** Every user's inputs from a users file, through encodeDemographics. */
 export function userDemographics(
   u: UserInfo | null,
   fit: DemographicFit,
   use: { gender: boolean; zipPrefix: number },
   numUsers: number,
 ): UserDemographics {
-  const none: UserDemographics = { gender: null, ageCode: null, ageYears: null, occupation: null, zip: null };
-  if (u === null) return none;
-  const at = <T>(arr: ArrayLike<T> | null, i: number, dflt: T): T =>
-    arr !== null && i < arr.length ? arr[i] : dflt;
-  let gender: Int32Array | null = null;
-  if (use.gender && u.gender !== null) {
-    gender = new Int32Array(numUsers);
-    for (let i = 0; i < numUsers; i++) gender[i] = Math.min(at(u.gender, i, 0), 2);
+  if (u === null) return { gender: null, ageCode: null, ageYears: null, occupation: null, zip: null };
+  const gender = use.gender && u.gender !== null ? new Int32Array(numUsers) : null;
+  const ageCode = fit.ageCode !== null ? new Int32Array(numUsers) : null;
+  const ageYears = fit.ageYears !== null ? new Float32Array(numUsers) : null;
+  const occupation = fit.occupation !== null && u.occupationNames !== null ? new Int32Array(numUsers) : null;
+  const zip = fit.zip !== null ? new Int32Array(numUsers) : null;
+  const r = emptyDemographicRows();
+  for (let i = 0; i < numUsers; i++) {
+    encodeDemographics(userDemographicValues(u, i), fit, use.zipPrefix, r);
+    if (gender) gender[i] = r.gender;
+    if (ageCode) ageCode[i] = r.ageCode;
+    if (ageYears) ageYears[i] = r.ageYears;
+    if (occupation) occupation[i] = r.occupation;
+    if (zip) zip[i] = r.zip;
   }
-  let ageCode: Int32Array | null = null;
-  const ac = fit.ageCode;
-  if (ac !== null)
-    ageCode = Int32Array.from({ length: numUsers }, (_, i) => ac.lookup(String(at(u.age, i, 0))));
-  let ageYears: Float32Array | null = null;
-  const ay = fit.ageYears;
-  if (ay !== null) {
-    const span = Math.max(ay.max - ay.min, 1);
-    ageYears = new Float32Array(numUsers);
-    for (let i = 0; i < numUsers; i++) {
-      const a = at(u.age, i, 0);
-      ageYears[i] = a > 0 ? Math.min(Math.max((a - ay.min) / span, 0), 1) : 0;
-    }
-  }
-  let occupation: Int32Array | null = null;
-  const ov = fit.occupation;
-  const names = u.occupationNames;
-  if (ov !== null && names !== null) {
-    occupation = Int32Array.from({ length: numUsers }, (_, i) => {
-      const o = at(u.occupation, i, -1);
-      return o >= 0 && o < names.length ? ov.lookup(names[o]) : 0;
-    });
-  }
-  let zip: Int32Array | null = null;
-  const zv = fit.zip;
-  if (zv !== null)
-    zip = Int32Array.from({ length: numUsers }, (_, i) =>
-      zv.lookup(zipPrefix(at(u.zip, i, ""), use.zipPrefix)),
-    );
   return { gender, ageCode, ageYears, occupation, zip };
 }
 

@@ -12,6 +12,8 @@
 import type { Dataset } from "../data/dataset.js";
 import type { CandidateBatch } from "./batch.js";
 import {
+  emptyDemographicRows,
+  encodeDemographics,
   fitDemographics,
   fitGenreVocabulary,
   fitYearBuckets,
@@ -149,6 +151,8 @@ export class RankingFeatures {
   private readonly rawQuery: Float64Array;
   /** Resolved dense columns (built on first use, after the quantiles are fitted). */
   private readonly plans = new Map<readonly DenseColumn[], DensePlan>();
+  /** Scratch for request-time demographics. */
+  private readonly given = emptyDemographicRows();
 
   private constructor(
     readonly config: RankingFeatureConfig,
@@ -518,6 +522,16 @@ export class RankingFeatures {
     raw[0] = h1 > h0 ? t - set.historyTimes[h1 - 1] : NaN;
     raw[1] = h1 - h0;
     raw[2] = known && d.ageYears ? d.ageYears[u] : NaN;
+    // Request-time demographics replace the users file's, through the same mapping.
+    const given = set.demographics?.[l];
+    if (given) {
+      const r = encodeDemographics(given, this.demographicFit, this.config.zipPrefix, this.given);
+      if (cat[F.gender] && d.gender) cat[F.gender][L] = r.gender;
+      if (cat[F.age] && d.ageCode) cat[F.age][L] = r.ageCode;
+      if (cat[F.occupation] && d.occupation) cat[F.occupation][L] = r.occupation;
+      if (cat[F.zip] && d.zip) cat[F.zip][L] = r.zip;
+      if (d.ageYears) raw[2] = r.ageYears;
+    }
     this.writeDense(this.queryColumns, raw, 0, batch.query.dense, L * this.queryDenseWidth);
   }
 

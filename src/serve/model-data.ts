@@ -16,6 +16,8 @@ export interface ModelData {
   /** Events ingested after the seed, on items the model knows (replayed through observeEvents at load). */
   readonly laterItems: Int32Array;
   readonly laterTimes: Float64Array;
+  /** The store's event-feed position these events reach (null without a feed): the model follows the feed from there. */
+  readonly feedCursor: string | null;
 }
 
 export async function modelDataFromStore(store: Store, label: string): Promise<ModelData> {
@@ -89,7 +91,9 @@ export async function modelDataFromStore(store: Store, label: string): Promise<M
   // the store's insertion order). Events ingested since reach the model through each request's
   // history and Recommender.observeEvents, never by re-splitting (its sources' fingerprints would
   // no longer match). Stores seeded before this meta key existed fall back to every event.
-  const all = await store.allEvents();
+  // With a feed (several instances), read up to a cursor so that every later event comes from the feed, once.
+  const feedCursor = store.feed === null ? null : await store.feed.cursor();
+  const all = await store.allEvents(feedCursor ?? undefined);
   const seedEvents = await store.getMeta("seed_events");
   const upto = seedEvents === null ? all.user.length : Math.min(all.user.length, Number(seedEvents));
   let n = 0;
@@ -132,5 +136,5 @@ export async function modelDataFromStore(store: Store, label: string): Promise<M
     laterItems[j] = all.item[i];
     laterTimes[j++] = all.time[i];
   }
-  return { dataset, numItems: ni, numUsers: nu, laterItems, laterTimes };
+  return { dataset, numItems: ni, numUsers: nu, laterItems, laterTimes, feedCursor };
 }

@@ -147,6 +147,23 @@ export interface RouteSpec {
   };
 }
 
+/** A user's demographics (PUT /v1/users/:id, and an anonymous session's); absent fields: unchanged / unknown. */
+const demographics: Schema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    gender: { type: "string", enum: ["F", "M", ""] },
+    age: {
+      type: "integer",
+      minimum: 0,
+      maximum: 150,
+      description: "In the data's unit (years, or the release's age code); 0 = unknown",
+    },
+    occupation: { type: "string", maxLength: 200 },
+    zip: { type: "string", maxLength: 40 },
+  },
+};
+
 export const routes = {
   userRecommendations: {
     method: "GET",
@@ -179,6 +196,11 @@ export const routes = {
               required: ["item"],
               properties: { item: id, time, weight: { type: "number" } },
             },
+          },
+          demographics: {
+            ...demographics,
+            description:
+              "The session's demographics, for cold-start recommendations (mapped as the model's training data)",
           },
           ...recOptions,
         },
@@ -228,16 +250,7 @@ export const routes = {
     auth: true,
     schema: {
       params: idParam,
-      body: {
-        type: "object",
-        additionalProperties: false,
-        properties: {
-          gender: { type: "string", enum: ["F", "M", ""] },
-          age: { type: "integer", minimum: 0, maximum: 150 },
-          occupation: { type: "string", maxLength: 200 },
-          zip: { type: "string", maxLength: 40 },
-        },
-      },
+      body: demographics,
       response: { 200: userView, 201: userView, ...errors },
     },
   },

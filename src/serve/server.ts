@@ -46,6 +46,8 @@ export interface ServerOptions {
   readonly indexCache?: string;
   /** Progress lines while seeding and loading (the CLI prints them on stderr). */
   readonly log?: (line: string) => void;
+  /** How often (ms) other instances' events are followed on a shared store (default 1000). */
+  readonly feedPollMs?: number;
 }
 
 export interface Server {
@@ -128,7 +130,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       opts.exactBelow === undefined && opts.indexCache === undefined
         ? undefined
         : { exactBelow: opts.exactBelow, indexCache: opts.indexCache };
-    service = await Service.open(store, opts.modelDir, retrieval);
+    service = await Service.open(store, opts.modelDir, retrieval, opts.feedPollMs);
   } catch (error) {
     if (typeof opts.store === "string") await store.close();
     throw error;
@@ -140,17 +142,30 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     logger: opts.logger ?? false,
     bodyLimit,
     logController: new LogController({ disableRequestLogging: true }),
-    // Unknown fields are refused (not silently dropped); query strings are coerced from text.
-    ajv: {
-      customOptions: {
-        removeAdditional: false,
-        coerceTypes: true,
-        useDefaults: true,
-        allErrors: false,
-        allowUnionTypes: true,
-      },
-    },
+    // Unknown fields are refused (not silently dropped): the validators are set below.
   });
+
+  // Bodies are JSON, so their types are checked as sent (a string age is refused, not coerced);
+  // query strings and path parameters are text and keep the coercion above.
+  const bodyAjv = new Ajv({
+    removeAdditional: false,
+    coerceTypes: false,
+    useDefaults: true,
+    allErrors: false,
+    allowUnionTypes: true,
+    strict: false,
+  });
+  const partAjv = new Ajv({
+    removeAdditional: false,
+    coerceTypes: true,
+    useDefaults: true,
+    allErrors: false,
+    allowUnionTypes: true,
+    strict: false,
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === "body" ? bodyAjv : partAjv).compile(schema as object),
+  );
 
   // Every response with a schema is validated against it before it is sent.
   const responseAjv = new Ajv({ strict: false, allErrors: false, allowUnionTypes: true });
@@ -171,6 +186,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     app.log.warn(
       `writing impressions failed (kept for retry, ${store.droppedImpressions} dropped so far): ${error.message}`,
     );
+  service.onFeedError = (error) =>
+    app.log.warn(`following other instances' events failed (retried next period): ${error.message}`);
   const metrics = new ServiceMetrics(
     () => Date.parse(service.model.trainedAt),
     () => service.model.loadedAt.getTime(),
@@ -190,7 +207,13 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.extra));
     }
     if (error.validation) {
-      return reply.code(400).send(errorBody(400, error.message, { code: "FST_ERR_VALIDATION" }));
+      // Name the unknown field (ajv's message alone does not).
+      const extra = error.validation[0]?.params as { additionalProperty?: unknown } | undefined;
+      const message =
+        typeof extra?.additionalProperty === "string"
+          ? `${error.message}: ${JSON.stringify(extra.additionalProperty)}`
+          : error.message;
+      return reply.code(400).send(errorBody(400, message, { code: "FST_ERR_VALIDATION" }));
     }
     const status = error.statusCode ?? 500;
     if (status === 413) {
@@ -249,8 +272,10 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     service.recommendForUser(req.params.id, recOptions(req.query)),
   );
 
+  type UserBody = { gender?: "F" | "M" | ""; age?: number; occupation?: string; zip?: string };
   type SessionBody = RecQuery & {
     history: { item: string | number; time?: number | string; weight?: number }[];
+    demographics?: UserBody;
   };
   route<SessionBody>(routes.sessionRecommendations, async (req) => {
     const now = Date.now() / 1000;
@@ -259,7 +284,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       time: e.time === undefined ? now : parseTime(e.time, `body/history/${i}/time`),
       weight: parseWeight(e.weight, `body/history/${i}/weight`),
     }));
-    return service.recommendForSession(history, recOptions(req.body));
+    return service.recommendForSession(history, recOptions(req.body), req.body.demographics);
   });
 
   type EventsBody = {
@@ -283,8 +308,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     }
   });
 
-  type UserBody = { gender?: "F" | "M" | ""; age?: number; occupation?: string; zip?: string } | undefined;
-  route<UserBody>(routes.putUser, async (req, reply) => {
+  route<UserBody | undefined>(routes.putUser, async (req, reply) => {
     const r = await service.putUser(req.params.id, req.body ?? {});
     reply.code(r.created ? 201 : 200);
     return r.view;

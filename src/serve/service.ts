@@ -4,6 +4,7 @@
  * from the cache and the store, calls the Recommender (the only model API used here) and shapes the
  * answer; nothing here scores items itself beyond the cosine explanations.
  */
+import type { UserDemographicValues } from "../data/dataset.js";
 import { getKernels } from "../engine/kernels/index.js";
 import type { RecommendedItem, RecommendRequest } from "../models/ranking/recommender-types.js";
 import type { RetrievalOptions } from "../models/ranking/recommender.js";
@@ -11,13 +12,14 @@ import { Catalog, type ItemView } from "./catalog.js";
 import { HistoryCache } from "./histories.js";
 import { modelDataFromStore } from "./model-data.js";
 import { ServingModel } from "./serving-model.js";
-import type {
-  EventInput,
-  ItemInfoInput,
-  ItemRecord,
-  Store,
-  UserInfoInput,
-  UserRecord,
+import {
+  genderCode,
+  type EventInput,
+  type ItemInfoInput,
+  type ItemRecord,
+  type Store,
+  type UserInfoInput,
+  type UserRecord,
 } from "./store/store.js";
 
 /** A request error with its HTTP status; the message is shown to the caller. */
@@ -59,8 +61,12 @@ export interface RecResponse {
 /** History items an explanation looks at (the most recent ones). */
 const EXPLAIN_HISTORY = 200;
 const BECAUSE_TOP = 3;
-/** How often (ms) items written by other instances are picked up. */
+/** How often (ms) items and demographics written by other instances are picked up. */
 const ITEM_REFRESH_MS = 1000;
+/** Default period (ms) of following the store's event feed (other instances' events). */
+export const DEFAULT_FEED_POLL_MS = 1000;
+/** Events read from the feed per query. */
+const FEED_BATCH = 10_000;
 const POPULAR_CACHE_MS = 5000;
 /** Earlier impressions a request hands the ranker (the most recent ones). */
 const MAX_IMPRESSIONS = 1000;
@@ -71,16 +77,28 @@ function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
+/** A stored user's demographics as the model takes them. */
+export function demographicValues(u: UserRecord): UserDemographicValues {
+  return { gender: genderCode(u.gender), age: u.age, occupation: u.occupation, zip: u.zip };
+}
+
 export class Service {
   readonly catalog = new Catalog();
   readonly histories: HistoryCache;
-  private userIdx = new Map<string, number>();
+  /** Users looked up so far, with their demographics (kept fresh: PUTs here, usersAfter for other instances'). */
+  private users = new Map<string, UserRecord>();
+  private userRev = 0;
   /** Earlier impressions of recently served users (least recently used first; bounded). */
   private impressions = new Map<number, { items: number[]; times: number[] }>();
   private lastItemRefresh = 0;
   private itemRefresh: Promise<void> | null = null;
   private popularCache = new Map<string, { at: number; value: unknown }>();
   private reloading = false;
+  private lastFeedPoll = 0;
+  private feedPoll: Promise<void> | null = null;
+  private feedTimer: NodeJS.Timeout | null = null;
+  /** Called when following the event feed fails (it is retried at the next period). */
+  onFeedError: (error: Error) => void = () => {};
   /** Called after each durable batch with the number of events (metrics). */
   onIngest: (n: number) => void = () => {};
 
@@ -88,16 +106,36 @@ export class Service {
     readonly store: Store,
     private current: ServingModel,
     private readonly retrieval: RetrievalOptions | undefined,
+    /** Period (ms) of following the store's event feed. */
+    readonly feedPollMs: number,
   ) {
     this.histories = new HistoryCache(store);
   }
 
-  /** retrieval: how stage one retrieves (exact below a catalog size, HNSW above; the Recommender's defaults when absent). */
-  static async open(store: Store, modelDir: string, retrieval?: RetrievalOptions): Promise<Service> {
+  /**
+   * retrieval: how stage one retrieves (exact below a catalog size, HNSW above; the Recommender's
+   * defaults when absent). feedPollMs: how often other instances' events are followed (stores with
+   * a feed: PostgreSQL), also on a recommendation request that finds them older than that.
+   */
+  static async open(
+    store: Store,
+    modelDir: string,
+    retrieval?: RetrievalOptions,
+    feedPollMs = DEFAULT_FEED_POLL_MS,
+  ): Promise<Service> {
+    if (!(Number.isFinite(feedPollMs) && feedPollMs > 0))
+      throw new RangeError(`feed poll period must be a positive number of milliseconds, got ${feedPollMs}`);
+    // Users written after this revision are refreshed; the ones before are read when first served.
+    const userRev = (await store.usersAfter(Number.MAX_SAFE_INTEGER)).rev;
     const data = await modelDataFromStore(store, `store (${store.kind})`);
     const model = ServingModel.load(modelDir, data, retrieval);
-    const service = new Service(store, model, retrieval);
+    const service = new Service(store, model, retrieval, feedPollMs);
+    service.userRev = userRev;
     await service.refreshItems();
+    if (store.feed !== null) {
+      service.feedTimer = setInterval(() => service.maybeFollowFeed(), feedPollMs);
+      service.feedTimer.unref();
+    }
     return service;
   }
 
@@ -105,11 +143,60 @@ export class Service {
     return this.current;
   }
 
-  /** Picks up items written since the last refresh (by any instance). */
+  /** Picks up items and demographics written since the last refresh (by any instance). */
   async refreshItems(): Promise<void> {
     const r = await this.store.itemsAfter(this.catalog.rev);
     this.catalog.apply(r.items, r.rev);
+    const u = await this.store.usersAfter(this.userRev);
+    for (const rec of u.users) if (this.users.has(rec.id)) this.keepUser(rec);
+    this.userRev = Math.max(this.userRev, u.rev);
     this.lastItemRefresh = Date.now();
+  }
+
+  /** Holds a user's record unless a newer revision is already held (reads may finish out of order). */
+  private keepUser(rec: UserRecord): UserRecord {
+    const held = this.users.get(rec.id);
+    if (held !== undefined && held.rev > rec.rev) return held;
+    this.users.set(rec.id, rec);
+    return rec;
+  }
+
+  /**
+   * Replays the store's new events from other instances into the served model (recent popularity,
+   * item first-seen times) in the background: at most one read in flight, none sooner than
+   * feedPollMs after the last; a request never waits for it.
+   */
+  private maybeFollowFeed(): void {
+    if (this.store.feed === null || this.feedPoll !== null) return;
+    if (Date.now() - this.lastFeedPoll < this.feedPollMs) return;
+    this.lastFeedPoll = Date.now();
+    this.feedPoll = this.followFeed()
+      .catch((error: unknown) => this.onFeedError(error as Error))
+      .finally(() => (this.feedPoll = null));
+  }
+
+  /** Reads the feed up to now into the current model (each event once: this instance's own batches are skipped). */
+  async followFeed(): Promise<void> {
+    const feed = this.store.feed;
+    const m = this.current;
+    if (feed === null || m.feedCursor === null) return;
+    for (;;) {
+      const r = await feed.after(m.feedCursor, FEED_BATCH);
+      const items: number[] = [];
+      const times: number[] = [];
+      for (let b = 0; b < r.batches.length; b++) {
+        if (m.ownBatches.delete(r.batches[b])) continue;
+        for (let k = r.batchOffsets[b]; k < r.batchOffsets[b + 1]; k++) {
+          if (r.items[k] >= m.numItems) continue;
+          items.push(r.items[k]);
+          times.push(r.times[k]);
+        }
+      }
+      if (items.length > 0) m.recommender.observeEvents(Int32Array.from(items), Float64Array.from(times));
+      m.feedCursor = r.cursor;
+      this.lastFeedPoll = Date.now();
+      if (!r.more) return;
+    }
   }
 
   private maybeRefreshItems(): void {
@@ -119,13 +206,12 @@ export class Service {
       .finally(() => (this.itemRefresh = null));
   }
 
-  private async lookupUser(id: string): Promise<number> {
-    const known = this.userIdx.get(id);
+  private async lookupUser(id: string): Promise<UserRecord> {
+    const known = this.users.get(id);
     if (known !== undefined) return known;
     const u = await this.store.getUser(id);
     if (!u) throw new HttpError(404, `no user ${JSON.stringify(id)}`);
-    this.userIdx.set(id, u.idx);
-    return u.idx;
+    return this.keepUser(u);
   }
 
   private async itemIdx(id: string): Promise<number> {
@@ -152,8 +238,10 @@ export class Service {
 
   async recommendForUser(id: string, opts: RecOptions): Promise<RecResponse> {
     this.maybeRefreshItems();
+    this.maybeFollowFeed();
     const m = this.current;
-    const user = await this.lookupUser(id);
+    const rec = await this.lookupUser(id);
+    const user = rec.idx;
     const h = await this.histories.get(user);
     const imp = await this.userImpressions(user);
     const allow = this.allowFor(opts.genre, "querystring/genre");
@@ -166,6 +254,7 @@ export class Service {
       h.length,
       opts,
       allow,
+      demographicValues(rec),
     );
     const from = Math.max(0, imp.items.length - MAX_IMPRESSIONS);
     const withImpressions: RecommendRequest = {
@@ -187,11 +276,14 @@ export class Service {
     return this.respond(m, id, withImpressions, recs, opts);
   }
 
+  /** demographics: the session's, if given (cold start from demographics and popularity). */
   async recommendForSession(
     history: readonly { item: string; time: number; weight: number }[],
     opts: RecOptions,
+    demographics?: UserInfoInput,
   ): Promise<RecResponse> {
     this.maybeRefreshItems();
+    this.maybeFollowFeed();
     const m = this.current;
     const unknown = new Set<string>();
     for (const e of history) if (!this.catalog.index.has(e.item)) unknown.add(e.item);
@@ -223,6 +315,14 @@ export class Service {
       items.length,
       opts,
       this.allowFor(opts.genre, "body/genre"),
+      demographics === undefined
+        ? undefined
+        : {
+            gender: genderCode(demographics.gender ?? ""),
+            age: demographics.age ?? 0,
+            occupation: demographics.occupation ?? "",
+            zip: demographics.zip ?? "",
+          },
     );
     return this.respond(m, null, req, m.recommender.recommend(req), opts);
   }
@@ -237,6 +337,7 @@ export class Service {
     length: number,
     opts: RecOptions,
     allow: ((item: number) => boolean) | undefined,
+    demographics: UserDemographicValues | undefined,
   ): RecommendRequest {
     let n = 0;
     for (let i = 0; i < length; i++) if (items[i] < m.numItems) n++;
@@ -262,6 +363,7 @@ export class Service {
       k: opts.k,
       stage: m.recommender.hasRanker ? stage : "candidates",
       allow,
+      ...(demographics !== undefined ? { demographics } : {}),
     };
   }
 
@@ -335,9 +437,10 @@ export class Service {
   }
 
   async ingest(events: readonly EventInput[]): Promise<{ accepted: number; newUsers: number }> {
-    const r = await this.store.appendEvents(events);
-    this.onIngest(r.accepted);
+    // The model that observes the batch marks it as its own, so its feed replay skips it.
     const m = this.current;
+    const r = await this.store.appendEvents(events, m.ownBatches);
+    this.onIngest(r.accepted);
     const items: number[] = [];
     const times: number[] = [];
     for (const e of events) {
@@ -356,7 +459,7 @@ export class Service {
     info: UserInfoInput,
   ): Promise<{ view: ReturnType<Service["userView"]>; created: boolean }> {
     const r = await this.store.putUser(id, info);
-    this.userIdx.set(id, r.user.idx);
+    this.keepUser(r.user);
     return { view: this.userView(r.user), created: r.created };
   }
 
@@ -379,7 +482,7 @@ export class Service {
   }
 
   async history(id: string, limit: number, before: number) {
-    const user = await this.lookupUser(id);
+    const user = (await this.lookupUser(id)).idx;
     const rows = await this.store.history(user, limit, before);
     const missing = rows.some((r) => r.item >= this.catalog.size || this.catalog.ids[r.item] === "");
     if (missing) await this.refreshItems();
@@ -514,6 +617,9 @@ export class Service {
   }
 
   async close(): Promise<void> {
+    if (this.feedTimer !== null) clearInterval(this.feedTimer);
+    this.feedTimer = null;
+    await this.feedPoll;
     await this.store.close();
   }
 }

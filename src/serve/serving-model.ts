@@ -10,6 +10,11 @@ import type { ModelData } from "./model-data.js";
 import { ServeError } from "./errors.js";
 
 export class ServingModel {
+  /** Where this model is in the store's event feed (null: no feed); advanced as the feed is replayed into it. */
+  feedCursor: string | null = null;
+  /** Feed ids of the batches this instance ingested into this model itself (skipped once met in the feed). */
+  readonly ownBatches = new Set<string>();
+
   private constructor(
     readonly recommender: Recommender,
     readonly dir: string,
@@ -51,7 +56,7 @@ export class ServingModel {
       const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
       for (let d = 0; d < dim; d++) v[i * dim + d] *= inv;
     }
-    return new ServingModel(
+    const model = new ServingModel(
       recommender,
       dir,
       manifest.manifestSha256.slice(0, 12),
@@ -62,6 +67,8 @@ export class ServingModel {
       v,
       dim,
     );
+    model.feedCursor = data.feedCursor;
+    return model;
   }
 
   /** Stage one's retrieval index ("exact" | "hnsw"), when the Recommender exposes it. */

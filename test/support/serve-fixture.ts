@@ -1,8 +1,10 @@
 /**
  * Shared set-up of the service tests: a tiny candidate model trained in-process on small synthetic
- * data (about a second), and a server on it listening on 127.0.0.1 at a free port.
+ * data (about a second), a tiny two-stage model (a few seconds), and a server on it listening on
+ * 127.0.0.1 at a free port.
  */
 import { join } from "node:path";
+import { trainTwoStageModel } from "../../src/cli/two-stage-training.js";
 import { loadDataset } from "../../src/data/load.js";
 import { writeSynthetic } from "../../src/data/synth.js";
 import { CandidateModel } from "../../src/models/candidates/model.js";
@@ -41,4 +43,27 @@ export async function trainAnotherModel(dataDir: string, modelDir: string, seed:
   const data = await loadDataset(dataDir);
   const model = await CandidateModel.fit(data, { config: TINY_CONFIG, seed });
   model.save(modelDir, { dataset: data.name, source: dataDir });
+}
+
+/**
+ * A tiny two-stage model (sources + a small ranker, a few seconds) on synthetic data with
+ * demographics in dir/data<name>, written to dir/model<name>.
+ */
+export async function trainTinyTwoStage(
+  dir: string,
+  opts: { seed?: number; name?: string } = {},
+): Promise<{ dataDir: string; modelDir: string }> {
+  const name = opts.name ?? "";
+  const dataDir = join(dir, `data${name}`);
+  const modelDir = join(dir, `model${name}`);
+  await writeSynthetic(dataDir, { users: 200, items: 300, events: 8000, seed: opts.seed ?? 5 });
+  const data = await loadDataset(dataDir);
+  await trainTwoStageModel(data, {
+    seed: 1,
+    protocol: "loo",
+    out: modelDir,
+    ranker: { network: { hidden: [32] }, train: { epochs: 3 } },
+    impressions: { folds: 2, settings: { dnn: { config: TINY_CONFIG } } },
+  });
+  return { dataDir, modelDir };
 }

@@ -14,7 +14,8 @@ import { ServeError } from "../../serve/errors.js";
 
 const help = `Usage: watchnext serve --model <dir> [--data <path>] [--store sqlite:<file>|postgres://…]
                        [--port 8080] [--host 127.0.0.1] [--token <t> | --token-file <f>]
-                       [--exact-below 100000] [--index-cache <file>] [--log-level info]
+                       [--exact-below 100000] [--index-cache <file>] [--feed-poll-ms 1000]
+                       [--log-level info]
 
 Serves recommendations, event ingestion and the web page over HTTP (API under /v1, OpenAPI at
 /openapi.json, metrics at /metrics).
@@ -30,6 +31,9 @@ Serves recommendations, event ingestion and the web page over HTTP (API under /v
   --token-file <f>     read the token from a file (first line), keeping it out of the process list
   --exact-below <n>    catalog size from which retrieval uses HNSW instead of exact top-k (default 100000)
   --index-cache <f>    keep a built HNSW index in this file and reuse it when it matches the model
+  --feed-poll-ms <n>   on PostgreSQL, how often events other instances ingested are replayed into
+                       this one's popularity features and sources (default 1000; also on a request
+                       that finds them older, never delaying it)
   --log-level <l>      fatal|error|warn|info|debug (default info; requests are not logged one by one)`;
 
 export const serveCommand: Command = {
@@ -48,6 +52,7 @@ export const serveCommand: Command = {
         "log-level": { type: "string" },
         "exact-below": { type: "string" },
         "index-cache": { type: "string" },
+        "feed-poll-ms": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -79,6 +84,9 @@ export const serveCommand: Command = {
     const exactBelow = values["exact-below"] === undefined ? undefined : Number(values["exact-below"]);
     if (exactBelow !== undefined && !(Number.isInteger(exactBelow) && exactBelow >= 0))
       throw new CliError(`--exact-below: expected a non-negative integer, got "${values["exact-below"]}"`);
+    const feedPollMs = values["feed-poll-ms"] === undefined ? undefined : Number(values["feed-poll-ms"]);
+    if (feedPollMs !== undefined && !(Number.isInteger(feedPollMs) && feedPollMs >= 1))
+      throw new CliError(`--feed-poll-ms: expected a positive integer, got "${values["feed-poll-ms"]}"`);
     const store = values.store ?? DEFAULT_STORE;
     const log = (line: string) => console.error(`watchnext serve: ${line}`);
     log(`store ${describeStore(store)}`);
@@ -94,6 +102,7 @@ export const serveCommand: Command = {
         logger: { level },
         exactBelow,
         indexCache: values["index-cache"],
+        feedPollMs,
         log,
       });
     } catch (error) {

@@ -121,6 +121,7 @@ export function unionLists(
     historyItems: queries.historyItems,
     historyTimes: queries.historyTimes,
     ...(queries.historyWeights ? { historyWeights: queries.historyWeights } : {}),
+    ...(queries.demographics ? { demographics: queries.demographics } : {}),
     sources: [...sources],
     listOffsets,
     items,

@@ -3,6 +3,8 @@
  * ranked items with each source's score, the ranking logit and the expected engagement e^logit.
  */
 
+import type { UserDemographicValues } from "../../data/dataset.js";
+
 export interface RecommendedItem {
   /** Dataset item index. */
   readonly item: number;
@@ -29,6 +31,11 @@ export interface RecommendRequest {
   /** Earlier served impressions of this user (item, epoch seconds), for the impression-history features. */
   readonly impressionItems?: Int32Array;
   readonly impressionTimes?: Float64Array;
+  /**
+   * The user's demographics now (the service: the store's), mapped through the model's fitted
+   * vocabularies as training maps the users file; absent = the model's data (none for a new user).
+   */
+  readonly demographics?: UserDemographicValues;
   readonly k: number;
   readonly stage?: "two" | "candidates";
   /** Items that must not be returned besides the history (e.g. a genre filter's complement). */

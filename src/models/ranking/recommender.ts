@@ -5,7 +5,7 @@
  * candidate generator alone. Each recommended item carries every source's score, the candidate
  * generator's score, the ranking logit and the expected engagement e^logit.
  */
-import type { Dataset } from "../../data/dataset.js";
+import type { Dataset, UserDemographicValues } from "../../data/dataset.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
 import { readManifest, type JsonValue, type Manifest } from "../../engine/model-file/index.js";
 import { makeSplit } from "../../eval/run-baselines.js";
@@ -209,14 +209,26 @@ export class Recommender {
           `recommend: historyItems[${h}] = ${req.historyItems[h]} is not an item index 0..${numItems - 1}`,
         );
     if (!Number.isFinite(req.time)) throw new RangeError(`recommend: time must be finite, got ${req.time}`);
+    if (req.demographics !== undefined) checkDemographics(req.demographics);
     return {
       users: Int32Array.of(req.user),
       times: Float64Array.of(req.time),
       historyOffsets: Int32Array.of(0, n),
       historyItems: req.historyItems,
       historyTimes: req.historyTimes,
+      ...(req.demographics !== undefined ? { demographics: [req.demographics] } : {}),
     };
   }
+}
+
+function checkDemographics(d: UserDemographicValues): void {
+  const bad = (field: string, want: string, got: unknown) =>
+    new RangeError(`recommend: demographics.${field} must be ${want}, got ${JSON.stringify(got)}`);
+  if (!Number.isInteger(d.gender) || d.gender < 0 || d.gender > 2)
+    throw bad("gender", "0 (unknown), 1 (female) or 2 (male)", d.gender);
+  if (!(Number.isFinite(d.age) && d.age >= 0)) throw bad("age", "a number ≥ 0 (0 = unknown)", d.age);
+  if (typeof d.occupation !== "string") throw bad("occupation", "a string", d.occupation);
+  if (typeof d.zip !== "string") throw bad("zip", "a string", d.zip);
 }
 
 function toJson(value: unknown): JsonValue {

@@ -16,6 +16,8 @@ import {
   type AppendResult,
   type Counts,
   type EventColumns,
+  type EventFeed,
+  type FeedEvents,
   type EventInput,
   type HistoryRow,
   type ItemInfoInput,
@@ -60,12 +62,26 @@ CREATE TABLE tags (id bigserial PRIMARY KEY, user_idx integer NOT NULL, item_idx
   time double precision NOT NULL, text text NOT NULL);
 `,
   },
+  {
+    // Demographics revisions (as items have), and the event feed: each event carries its writing
+    // transaction's id; rows written before this migration count as transaction 0 (before any).
+    version: 3,
+    sql: `
+CREATE SEQUENCE user_rev_seq;
+ALTER TABLE users ADD COLUMN rev bigint NOT NULL DEFAULT 0;
+CREATE INDEX users_rev ON users (rev);
+ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT '0';
+ALTER TABLE events ALTER COLUMN tx SET DEFAULT pg_current_xact_id();
+CREATE INDEX events_feed ON events (tx, id);
+`,
+  },
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 /** Advisory lock keys (arbitrary constants). */
 const MIGRATE_LOCK = 727_001;
 const ITEM_LOCK = 727_002;
+const USER_LOCK = 727_003;
 const SEED_CHUNK = 20_000;
 
 interface ItemRow {
@@ -85,6 +101,7 @@ interface UserRow {
   occupation: string;
   zip: string;
   n_events: number;
+  rev: string;
 }
 
 function itemRecord(r: ItemRow): ItemRecord {
@@ -107,6 +124,7 @@ function userRecord(r: UserRow): UserRecord {
     occupation: r.occupation,
     zip: r.zip,
     numEvents: r.n_events,
+    rev: Number(r.rev),
   };
 }
 
@@ -116,8 +134,79 @@ function retryable(error: unknown): boolean {
   return code === "40001" || code === "40P01";
 }
 
+/** A feed cursor: "<transaction id>:<event id>", everything at or before it consumed. */
+function parseCursor(cursor: string): { tx: string; id: string } {
+  const m = /^(\d+):(\d+)$/.exec(cursor);
+  if (m === null) throw new RangeError(`event feed: malformed cursor ${JSON.stringify(cursor)}`);
+  return { tx: m[1], id: m[2] };
+}
+
+/**
+ * The event feed over events.tx (the writing transaction, pg_current_xact_id()): a transaction
+ * older than the oldest one still running (the snapshot's xmin) has committed or aborted, so the
+ * events with tx below it are final and ordered by (tx, id) no later event can sort before them.
+ */
+class PostgresFeed implements EventFeed {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async cursor(): Promise<string> {
+    const r = await this.pool.query<{ x: string }>(
+      "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS x",
+    );
+    return `${r.rows[0].x}:0`;
+  }
+
+  async after(cursor: string, limit: number): Promise<FeedEvents> {
+    const c = parseCursor(cursor);
+    type Row = [string, string, number, number];
+    const q = (text: string, values: unknown[]) =>
+      this.pool
+        .query({ text, values, rowMode: "array" } as pg.QueryConfig)
+        .then((r) => r.rows as unknown as Row[]);
+    const rows = await q(
+      `SELECT tx::text, id::text, item_idx, time FROM events
+       WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY tx, id LIMIT $3`,
+      [c.tx, c.id, limit],
+    );
+    const more = rows.length >= limit;
+    if (more) {
+      // Whole batches: the rest of the last transaction (final, so complete).
+      const last = rows[rows.length - 1];
+      rows.push(
+        ...(await q(
+          "SELECT tx::text, id::text, item_idx, time FROM events WHERE tx = $1::xid8 AND id > $2::bigint ORDER BY id",
+          [last[0], last[1]],
+        )),
+      );
+    }
+    const n = rows.length;
+    const items = new Int32Array(n);
+    const times = new Float64Array(n);
+    const offsets = [0];
+    const batches: string[] = [];
+    for (let k = 0; k < n; k++) {
+      const r = rows[k];
+      if (k > 0 && r[0] !== rows[k - 1][0]) offsets.push(k);
+      if (k === 0 || r[0] !== rows[k - 1][0]) batches.push(r[0]);
+      items[k] = r[2];
+      times[k] = r[3];
+    }
+    if (n > 0) offsets.push(n);
+    return {
+      items,
+      times,
+      batchOffsets: Int32Array.from(offsets),
+      batches,
+      cursor: n > 0 ? `${rows[n - 1][0]}:${rows[n - 1][1]}` : cursor,
+      more,
+    };
+  }
+}
+
 export class PostgresStore implements Store {
   readonly kind = "postgres";
+  readonly feed: EventFeed;
   private impressionBuffer: ImpressionList[] = [];
   droppedImpressions = 0;
   onBackgroundError: (error: Error) => void = () => {};
@@ -128,7 +217,9 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     readonly schemaVersion: number,
-  ) {}
+  ) {
+    this.feed = new PostgresFeed(pool);
+  }
 
   /** Connects, creates or migrates the schema, and returns the store. */
   static async open(url: string, poolSize = 10): Promise<PostgresStore> {
@@ -301,6 +392,16 @@ export class PostgresStore implements Store {
     return r.rows.map(userRecord);
   }
 
+  async usersAfter(rev: number): Promise<{ users: UserRecord[]; rev: number }> {
+    // Revisions commit in order (putUser holds USER_LOCK), so reading the latest first misses none.
+    const latest = await this.pool.query<{ r: string | null }>("SELECT MAX(rev) AS r FROM users");
+    const r = await this.pool.query<UserRow>("SELECT * FROM users WHERE rev > $1 ORDER BY idx", [rev]);
+    const users = r.rows.map(userRecord);
+    let max = Number(latest.rows[0].r ?? 0);
+    for (const u of users) max = Math.max(max, u.rev);
+    return { users, rev: max };
+  }
+
   async getUser(id: string): Promise<UserRecord | null> {
     const r = await this.pool.query<UserRow>("SELECT * FROM users WHERE id = $1", [id]);
     return r.rows[0] ? userRecord(r.rows[0]) : null;
@@ -308,13 +409,14 @@ export class PostgresStore implements Store {
 
   async putUser(id: string, info: UserInfoInput): Promise<{ user: UserRecord; created: boolean }> {
     return this.tx(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [USER_LOCK]);
       const ins = await c.query<UserRow>(
         "INSERT INTO users (idx, id) VALUES (nextval('user_idx_seq'), $1) ON CONFLICT (id) DO NOTHING RETURNING *",
         [id],
       );
       const old = (await c.query<UserRow>("SELECT * FROM users WHERE id = $1 FOR UPDATE", [id])).rows[0];
       const r = await c.query<UserRow>(
-        "UPDATE users SET gender = $2, age = $3, occupation = $4, zip = $5 WHERE id = $1 RETURNING *",
+        "UPDATE users SET gender = $2, age = $3, occupation = $4, zip = $5, rev = nextval('user_rev_seq') WHERE id = $1 RETURNING *",
         [
           id,
           info.gender ?? old.gender,
@@ -327,8 +429,28 @@ export class PostgresStore implements Store {
     });
   }
 
-  async appendEvents(events: readonly EventInput[]): Promise<AppendResult> {
+  async appendEvents(events: readonly EventInput[], marks?: Set<string>): Promise<AppendResult> {
     if (this.closed) throw new Error("the store is closed");
+    // The batch's feed id goes into `marks` before COMMIT (a feed reader can meet it only after),
+    // and out again when the attempt rolls back.
+    let mark: string | null = null;
+    const unmark = () => {
+      if (mark !== null) marks?.delete(mark);
+      mark = null;
+    };
+    try {
+      return await this.writeEvents(events, (x) => {
+        unmark();
+        mark = x;
+        marks?.add(x);
+      });
+    } catch (error) {
+      unmark();
+      throw error;
+    }
+  }
+
+  private writeEvents(events: readonly EventInput[], onFeedId: (id: string) => void): Promise<AppendResult> {
     return this.tx(async (c) => {
       const itemIds = distinct(events.map((e) => e.item));
       const found = await c.query<{ id: string; idx: number }>(
@@ -371,10 +493,13 @@ export class PostgresStore implements Store {
         [uCol, sCol, iCol, tCol, wCol],
       );
       const us = [...users.values()];
-      await c.query(
-        "UPDATE users u SET n_events = v.n FROM unnest($1::int[], $2::int[]) AS v(idx, n) WHERE u.idx = v.idx",
+      const done = await c.query<{ x: string }>(
+        `WITH u AS (UPDATE users u SET n_events = v.n FROM unnest($1::int[], $2::int[]) AS v(idx, n)
+           WHERE u.idx = v.idx RETURNING 1)
+         SELECT pg_current_xact_id()::text AS x, (SELECT COUNT(*) FROM u) AS n`,
         [us.map((u) => u.idx), us.map((u) => u.n)],
       );
+      onFeedId(done.rows[0].x);
       return { accepted: n, newUsers: created.rowCount ?? 0 };
     });
   }
@@ -405,9 +530,14 @@ export class PostgresStore implements Store {
     return r.rows.map((x) => ({ item: x.i, time: x.t, weight: x.w }));
   }
 
-  async allEvents(): Promise<EventColumns> {
+  async allEvents(upTo?: string): Promise<EventColumns> {
+    const cut = upTo === undefined ? null : parseCursor(upTo);
     const r = await this.pool.query<{ u: number; i: number; t: number; w: number }>({
-      text: "SELECT user_idx AS u, item_idx AS i, time AS t, weight AS w FROM events ORDER BY id",
+      text:
+        "SELECT user_idx AS u, item_idx AS i, time AS t, weight AS w FROM events" +
+        (cut === null ? "" : " WHERE (tx, id) <= ($1::xid8, $2::bigint)") +
+        " ORDER BY id",
+      values: cut === null ? [] : [cut.tx, cut.id],
       rowMode: "array",
     } as pg.QueryConfig);
     const rows = r.rows as unknown as [number, number, number, number][];

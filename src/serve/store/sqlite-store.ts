@@ -61,6 +61,15 @@ CREATE TABLE tags (id INTEGER PRIMARY KEY, user_idx INTEGER NOT NULL, item_idx I
   time REAL NOT NULL, text TEXT NOT NULL);
 `,
   },
+  {
+    // Demographics revisions, as items have: what the service refreshes its users from.
+    version: 3,
+    sql: `
+ALTER TABLE users ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX users_rev ON users(rev);
+INSERT INTO meta (key, value) VALUES ('user_rev', '0');
+`,
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -82,6 +91,7 @@ interface UserRow {
   occupation: string;
   zip: string;
   n_events: number;
+  rev: number;
 }
 
 interface Pending {
@@ -111,6 +121,7 @@ function userRecord(r: UserRow): UserRecord {
     occupation: r.occupation,
     zip: r.zip,
     numEvents: r.n_events,
+    rev: r.rev,
   };
 }
 
@@ -132,12 +143,17 @@ function prepareStatements(db: Database.Database) {
     maxItemIdx: db.prepare<[], { m: number | null }>("SELECT MAX(idx) AS m FROM items"),
     userById: db.prepare<[string], UserRow>("SELECT * FROM users WHERE id = ?"),
     users: db.prepare<[], UserRow>("SELECT * FROM users ORDER BY idx"),
+    usersAfter: db.prepare<[number], UserRow>("SELECT * FROM users WHERE rev > ? ORDER BY idx"),
+    nextUserRev: db.prepare<[], { value: string }>(
+      "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'user_rev' RETURNING value",
+    ),
+    userRev: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'user_rev'"),
     maxUserIdx: db.prepare<[], { m: number | null }>("SELECT MAX(idx) AS m FROM users"),
     insertUser: db.prepare(
       "INSERT INTO users (idx, id, gender, age, occupation, zip) VALUES (@idx, @id, @gender, @age, @occupation, @zip)",
     ),
     updateUser: db.prepare(
-      "UPDATE users SET gender = @gender, age = @age, occupation = @occupation, zip = @zip WHERE id = @id",
+      "UPDATE users SET gender = @gender, age = @age, occupation = @occupation, zip = @zip, rev = @rev WHERE id = @id",
     ),
     setUserEvents: db.prepare<[number, number]>("UPDATE users SET n_events = ? WHERE idx = ?"),
     insertEvent: db.prepare<[number, number, number, number, number]>(
@@ -187,6 +203,8 @@ type Statements = ReturnType<typeof prepareStatements>;
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
+  /** One process writes an SQLite store: its own events are all there is to follow. */
+  readonly feed = null;
   readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly writer: ImpressionWriter;
@@ -311,6 +329,11 @@ export class SqliteStore implements Store {
     return this.st.users.all().map(userRecord);
   }
 
+  async usersAfter(rev: number): Promise<{ users: UserRecord[]; rev: number }> {
+    const latest = Number(this.st.userRev.get()?.value ?? 0);
+    return { users: this.st.usersAfter.all(rev).map(userRecord), rev: latest };
+  }
+
   async getUser(id: string): Promise<UserRecord | null> {
     const r = this.st.userById.get(id);
     return r ? userRecord(r) : null;
@@ -325,9 +348,10 @@ export class SqliteStore implements Store {
         age: info.age ?? old?.age ?? 0,
         occupation: info.occupation ?? old?.occupation ?? "",
         zip: info.zip ?? old?.zip ?? "",
+        rev: Number(this.st.nextUserRev.get()?.value),
       };
-      if (old) this.st.updateUser.run(row);
-      else this.st.insertUser.run({ ...row, idx: (this.st.maxUserIdx.get()?.m ?? -1) + 1 });
+      if (!old) this.st.insertUser.run({ ...row, idx: (this.st.maxUserIdx.get()?.m ?? -1) + 1 });
+      this.st.updateUser.run(row);
       return { user: userRecord(this.st.userById.get(id) as UserRow), created: !old };
     })();
   }

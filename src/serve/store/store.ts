@@ -21,6 +21,33 @@ export interface ItemInfoInput {
   readonly year?: number | null;
 }
 
+/**
+ * The events every instance appended, in an order a reader can follow without missing any:
+ * PostgreSQL orders them by (writing transaction id, event id) and hands out only events whose
+ * transaction is final (older than the oldest running one), so no event can appear later behind
+ * a cursor. The service follows it for the other instances' events (recent popularity, item first
+ * seen). Positions are opaque strings.
+ */
+export interface EventFeed {
+  /** A cursor with every event before it final: all events after it are still to come. */
+  cursor(): Promise<string>;
+  /**
+   * The final events after `cursor`, at most about `limit` (whole batches), in feed order, grouped
+   * by the batch (transaction) that wrote them, and the cursor after them; `more` when the limit cut.
+   */
+  after(cursor: string, limit: number): Promise<FeedEvents>;
+}
+
+export interface FeedEvents {
+  readonly items: Int32Array;
+  readonly times: Float64Array;
+  /** Batch b wrote events [batchOffsets[b], batchOffsets[b + 1]); batches[b] is its id. */
+  readonly batchOffsets: Int32Array;
+  readonly batches: readonly string[];
+  readonly cursor: string;
+  readonly more: boolean;
+}
+
 export interface ItemRecord {
   readonly idx: number;
   readonly id: string;
@@ -48,6 +75,8 @@ export interface UserRecord {
   readonly zip: string;
   /** Number of events of the user (= the last per-user sequence number). */
   readonly numEvents: number;
+  /** Store-wide revision of the user's last demographics write (0: never written by PUT). */
+  readonly rev: number;
 }
 
 /** One event to append: external ids, epoch seconds, engagement weight. */
@@ -152,6 +181,8 @@ export interface Store {
 
   /** All users by index (for a model's dataset). */
   users(): Promise<UserRecord[]>;
+  /** Users whose demographics were written after revision `rev` (by any instance), by index, and the latest revision. */
+  usersAfter(rev: number): Promise<{ users: UserRecord[]; rev: number }>;
   getUser(id: string): Promise<UserRecord | null>;
   putUser(id: string, info: UserInfoInput): Promise<{ user: UserRecord; created: boolean }>;
 
@@ -159,13 +190,19 @@ export interface Store {
    * Appends a batch atomically and resolves only once it is durable. Unknown users are created;
    * unknown items reject with UnknownItemsError and write nothing.
    */
-  appendEvents(events: readonly EventInput[]): Promise<AppendResult>;
+  appendEvents(events: readonly EventInput[], marks?: Set<string>): Promise<AppendResult>;
+  /**
+   * The feed of every instance's events (PostgreSQL); null for a store one process writes alone
+   * (SQLite). With a feed, appendEvents adds the batch's feed id to `marks` before it commits (and
+   * removes it if the batch is rolled back), so the writer can tell its own batches in the feed.
+   */
+  readonly feed: EventFeed | null;
   /** The user's events with sequence number > afterSeq, in sequence order. */
   userEventsAfter(user: number, afterSeq: number): Promise<UserEvents>;
   /** The user's events newest first (by time), at most `limit`, with time < before. */
   history(user: number, limit: number, before: number): Promise<HistoryRow[]>;
-  /** Every event (dense indices), in insertion order. */
-  allEvents(): Promise<EventColumns>;
+  /** Every event (dense indices), in insertion order; with a feed cursor, only the events before it. */
+  allEvents(upTo?: string): Promise<EventColumns>;
   /** The seeded tag applications, in their original order. */
   allTags(): Promise<TagColumns>;
   /** Items by event count with time ≥ since, most first. */

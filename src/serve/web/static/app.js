@@ -512,6 +512,8 @@ const KEY_LABELS = {
   mrr: "MRR",
   auc: "AUC",
   loss: "training loss",
+  trainLoss: "training loss",
+  validLoss: "validation loss",
   logloss: "log loss",
   createdAt: "trained at",
   trainedAt: "trained at",
@@ -690,8 +692,8 @@ function summarySection(name, summary) {
   const series = [
     ...new Set(summary.history.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === "number"))),
   ].filter((k) => k !== "epoch" && k !== "seconds" && summary.history.some((r) => typeof r[k] === "number"));
-  // Validation metrics first, the training loss last.
-  series.sort((a, b) => Number(/loss/.test(a)) - Number(/loss/.test(b)));
+  // Validation metrics first, the losses last (the ranker's "trainLoss" / "validLoss" too).
+  series.sort((a, b) => Number(/loss/i.test(a)) - Number(/loss/i.test(b)));
   return h(
     "section",
     { class: "panel summary" },
@@ -702,7 +704,7 @@ function summarySection(name, summary) {
           "div",
           { class: "charts" },
           series.map((k) =>
-            lineChart(`${/loss/.test(k) ? "" : "validation "}${humanize(k)}`, summary.history, k),
+            lineChart(`${/loss/i.test(k) ? "" : "validation "}${humanize(k)}`, summary.history, k),
           ),
         )
       : h("p", { class: "note" }, "No per-epoch history recorded."),
