@@ -297,6 +297,28 @@ describe("two instances on one PostgreSQL database", () => {
       // Both instances now hold the same state: the same cold-start list.
       expect([...afterA.entries()]).toEqual([...afterB.entries()]);
 
+      // A reload on B splits the events at the new model's feed cursor: loaded or replayed, each once;
+      // B's own later events count once on B and reach A through the feed.
+      const reload = await fetch(`${b.url}/v1/admin/reload`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ model: two.modelDir }),
+      });
+      expect(reload.status).toBe(200);
+      const reloaded = await cold(b.url);
+      expect(reloaded.get(X)!.pop7).toBe(25);
+      expect(reloaded.get(Y)!.pop7).toBe(10);
+      expect((await postEvents(b.url, events(X, 5, "fb2"))).status).toBe(200);
+      expect((await cold(b.url)).get(X)!.pop7).toBe(30);
+      let onA = 0;
+      for (const t0 = Date.now(); Date.now() - t0 < 10_000 && onA !== 30;) {
+        await new Promise((r) => setTimeout(r, 50));
+        onA = (await cold(a.url)).get(X)!.pop7;
+      }
+      expect(onA).toBe(30);
+      await new Promise((r) => setTimeout(r, 3 * POLL_MS));
+      expect((await cold(b.url)).get(X)!.pop7).toBe(30);
+
       // Demographics written on A reach B's cold start too (refreshed like items).
       const put = (body: unknown) =>
         fetch(`${a.url}/v1/users/cold-x`, {
