@@ -190,3 +190,20 @@ describe("ranking features", () => {
     );
   });
 });
+
+describe("ItemTimeline", () => {
+  it("counts observed serving events, arriving in any order, as if they were in the log", () => {
+    const base = new ItemTimeline(Int32Array.of(0, 1, 0, 2), Float64Array.of(10, 20, 30, 40), 3);
+    const times = [50, 5, 35, 50, 45, 31, 60];
+    base.observe(new Int32Array(times.length), Float64Array.from(times));
+    base.observe(Int32Array.of(1), Float64Array.of(15));
+    const all0 = [10, 30, ...times];
+    for (const t of [0, 5, 6, 10, 30, 31, 32, 35, 45, 50, 51, 60, 61]) {
+      expect(base.countBefore(0, t)).toBe(all0.filter((x) => x < t).length);
+      expect(base.countBefore(1, t)).toBe([20, 15].filter((x) => x < t).length);
+    }
+    expect(base.firstSeen[0]).toBe(5);
+    expect(base.firstSeen[1]).toBe(15);
+    expect(base.countBefore(2, 41)).toBe(1);
+  });
+});

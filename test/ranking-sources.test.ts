@@ -183,6 +183,48 @@ describe("recent popularity", () => {
   });
 });
 
+describe("recent popularity after serving events", () => {
+  it("counts events appended after the log and merged into it alike, as a source fitted on all of them", () => {
+    const s = new PopularSource("pop30", data);
+    const ni = data.items.ids.length;
+    let last = -Infinity;
+    for (let e = 0; e < data.events.time.length; e++) last = Math.max(last, data.events.time[e]);
+    const rng = new Rng(8);
+    const added: { item: number; time: number }[] = [];
+    // Newer than the whole log (appended), then older ones (merged), then newer again (appended).
+    for (const [from, span] of [
+      [last, DAY],
+      [last - 20 * DAY, 10 * DAY],
+      [last + DAY, 5 * DAY],
+    ]) {
+      const batch = Array.from({ length: 40 }, () => ({
+        item: rng.nextInt(ni),
+        time: from + rng.nextInt(span),
+      }));
+      s.observeEvents(
+        Int32Array.from(batch, (b) => b.item),
+        Float64Array.from(batch, (b) => b.time),
+      );
+      added.push(...batch);
+    }
+    const all: Dataset = {
+      ...data,
+      events: {
+        ...data.events,
+        user: Int32Array.from([...data.events.user, ...added.map(() => 0)]),
+        item: Int32Array.from([...data.events.item, ...added.map((a) => a.item)]),
+        time: Float64Array.from([...data.events.time, ...added.map((a) => a.time)]),
+        weight: Float32Array.from([...data.events.weight, ...added.map(() => 1)]),
+      },
+    };
+    const fitted = new PopularSource("pop30", all);
+    const ts = [last - 5 * DAY, last + 2 * DAY, last + 7 * DAY];
+    const q = queries([[], [1, 2], []], ts);
+    expect(Array.from(s.topN(q, 25).items)).toEqual(Array.from(fitted.topN(q, 25).items));
+    expect(Array.from(s.topN(q, 25).scores)).toEqual(Array.from(fitted.topN(q, 25).scores));
+  });
+});
+
 describe("the DNN source, fit records and persistence", () => {
   let dir: string;
   let synth: Dataset;

@@ -12,7 +12,7 @@ import { buildUserSequences, countBefore } from "./user-sequences.js";
 export class ItemTimeline {
   private readonly offsets: Int32Array;
   private readonly times: Float64Array;
-  /** Events observed after construction, per item, sorted (rare: serving ingestion). */
+  /** Events observed after construction (serving ingestion), per item, times sorted ascending. */
   private readonly extra = new Map<number, number[]>();
   readonly firstSeen: Float64Array;
 
@@ -37,7 +37,7 @@ export class ItemTimeline {
   countBefore(item: number, t: number): number {
     let n = countBefore(this.times, this.offsets[item], this.offsets[item + 1], t);
     const more = this.extra.get(item);
-    if (more !== undefined) for (const x of more) if (x < t) n++;
+    if (more !== undefined) n += lowerBound(more, t);
     return n;
   }
 
@@ -54,10 +54,36 @@ export class ItemTimeline {
         throw new RangeError(`observeEvents: time at position ${k} is not finite (${t})`);
       let list = this.extra.get(i);
       if (list === undefined) this.extra.set(i, (list = []));
-      list.push(t);
+      // Kept sorted so a count is a binary search, not a scan of every event ingested so far.
+      if (list.length === 0 || list[list.length - 1] <= t) list.push(t);
+      else list.splice(upperBound(list, t), 0, t);
       if (t < this.firstSeen[i]) this.firstSeen[i] = t;
     }
   }
+}
+
+/** Number of entries of the ascending `xs` below t. */
+function lowerBound(xs: readonly number[], t: number): number {
+  let a = 0;
+  let b = xs.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (xs[m] < t) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+/** Number of entries of the ascending `xs` at or below t. */
+function upperBound(xs: readonly number[], t: number): number {
+  let a = 0;
+  let b = xs.length;
+  while (a < b) {
+    const m = (a + b) >>> 1;
+    if (xs[m] <= t) a = m + 1;
+    else b = m;
+  }
+  return a;
 }
 
 /** Each user's engagement (rating) per item, for looking up the weights of a history. */

@@ -23,9 +23,13 @@ export class PopularSource implements FittedSource {
   readonly fitRecord: SourceFitRecord;
   readonly fitData: FitDataFingerprint;
   private readonly numItems: number;
-  /** Event times ascending and their items (fitting data, then observed events). */
+  /**
+   * Event times ascending and their items (fitting data, then observed events): the first `size`
+   * entries; the arrays have room to grow, so events newer than the log are appended in place.
+   */
   private times: Float64Array;
   private items: Int32Array;
+  private size: number;
   private readonly overallCount: Float64Array;
   /** Items by overall count desc, then index asc; rank[item] = its position. */
   private readonly overallOrder: Int32Array;
@@ -52,6 +56,7 @@ export class PopularSource implements FittedSource {
     order.sort((a, b) => t[a] - t[b] || a - b);
     this.times = Float64Array.from(order, (e) => t[e]);
     this.items = Int32Array.from(order, (e) => fit.events.item[e]);
+    this.size = n;
     this.overallCount = new Float64Array(this.numItems);
     for (let e = 0; e < n; e++) this.overallCount[fit.events.item[e]]++;
     this.overallOrder = new Int32Array(this.numItems);
@@ -83,27 +88,47 @@ export class PopularSource implements FittedSource {
         throw new RangeError(`${this.name}.observeEvents: time ${times[k]} at position ${k} is not finite`);
     }
     if (items.length === 0) return;
-    const n = this.times.length;
+    const n = this.size;
     const m = items.length;
     const order = new Int32Array(m);
     for (let k = 0; k < m; k++) order[k] = k;
     order.sort((a, b) => times[a] - times[b] || a - b);
-    // Merge the sorted new events into the sorted log (new events after old ones at equal times).
-    const t = new Float64Array(n + m);
-    const it = new Int32Array(n + m);
-    let a = 0;
-    let b = 0;
-    for (let k = 0; k < n + m; k++) {
-      if (b >= m || (a < n && this.times[a] <= times[order[b]])) {
-        t[k] = this.times[a];
-        it[k] = this.items[a++];
-      } else {
-        t[k] = times[order[b]];
-        it[k] = items[order[b++]];
+    // Serving events usually come after the whole log: appended in place (room doubles when
+    // full), so ingestion does not copy the log per batch. Otherwise they are merged in.
+    const appendOnly = n === 0 || this.times[n - 1] <= times[order[0]];
+    let t = this.times;
+    let it = this.items;
+    if (!appendOnly || n + m > t.length) {
+      const cap = Math.max(n + m, 2 * t.length);
+      t = new Float64Array(cap);
+      it = new Int32Array(cap);
+    }
+    if (appendOnly) {
+      if (t !== this.times) {
+        t.set(this.times.subarray(0, n));
+        it.set(this.items.subarray(0, n));
+      }
+      for (let k = 0; k < m; k++) {
+        t[n + k] = times[order[k]];
+        it[n + k] = items[order[k]];
+      }
+    } else {
+      // Merge the sorted new events into the sorted log (new events after old ones at equal times).
+      let a = 0;
+      let b = 0;
+      for (let k = 0; k < n + m; k++) {
+        if (b >= m || (a < n && this.times[a] <= times[order[b]])) {
+          t[k] = this.times[a];
+          it[k] = this.items[a++];
+        } else {
+          t[k] = times[order[b]];
+          it[k] = items[order[b++]];
+        }
       }
     }
     this.times = t;
     this.items = it;
+    this.size = n + m;
     for (let k = 0; k < m; k++) this.overallCount[items[k]]++;
     this.orderStale = true;
   }
@@ -148,7 +173,7 @@ export class PopularSource implements FittedSource {
   /** Number of logged events before `time` (binary search). */
   private lowerBound(time: number): number {
     let lo = 0;
-    let hi = this.times.length;
+    let hi = this.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.times[mid] < time) lo = mid + 1;
