@@ -34,6 +34,103 @@ export interface Kernels {
   colSums(x: Float32Array, rows: number, cols: number, ld: number, out: Float32Array, beta: number): void;
 
   /**
+   * Layer normalisation over each of `rows` contiguous rows of `dim`: with μ and σ² the row's mean
+   * and (biased) variance and r = 1/√(σ² + eps), out = (x − μ)·r·gamma + beta. Stores μ and r per
+   * row in mean[rows] and rstd[rows] for the backward pass. out may alias x.
+   */
+  layerNormForward(
+    x: Float32Array,
+    rows: number,
+    dim: number,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+    out: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+  ): void;
+
+  /**
+   * Backward of layerNormForward given its input x, mean and rstd: with x̂ = (x − μ)·r and
+   * g = gradOut·gamma, dx = r·(g − mean(g) − x̂·mean(g·x̂)) per row, written into gradX (added to
+   * it when `accumulate`, e.g. the residual stream's gradient); gradGamma += Σ_rows gradOut·x̂ and
+   * gradBeta += Σ_rows gradOut.
+   */
+  layerNormBackward(
+    x: Float32Array,
+    rows: number,
+    dim: number,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    gradOut: Float32Array,
+    gradX: Float32Array,
+    accumulate: boolean,
+    gradGamma: Float32Array,
+    gradBeta: Float32Array,
+  ): void;
+
+  /** GELU, tanh form: out[i] = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) for i < n. out may alias x. */
+  gelu(x: Float32Array, out: Float32Array, n: number): void;
+
+  /** grad[i] ·= GELU′(x[i]) for i < n (x is the GELU input, tanh form as in gelu). */
+  geluBackward(x: Float32Array, grad: Float32Array, n: number): void;
+
+  /**
+   * Inverted dropout with a counter-based mask, in place over x[0 .. n): entry i is kept when
+   * dropoutHash(seed, i) ≥ ⌊rate·2³²⌋ and then scaled by fround(1/(1 − rate)), else set to 0 (see
+   * dropoutHash in reference.ts). The mask is a function of (seed, i) only, so the backward pass
+   * is the same call on the gradient with the same seed, and every backend and thread count
+   * draws the same mask. rate in [0, 1); rate 0 leaves x unchanged.
+   */
+  dropout(x: Float32Array, n: number, rate: number, seed: number): void;
+
+  /** out[i] += x[i] for i < n (residual connections). */
+  addInPlace(x: Float32Array, out: Float32Array, n: number): void;
+
+  /**
+   * Multi-head causal scaled-dot-product self-attention over `batch` sequences of `len` slots.
+   * qkv is [batch·len, 3·d] (d = heads·headDim): row b·len + i holds slot i's query (columns
+   * [0, d)), key ([d, 2d)) and value ([2d, 3d)); head h uses columns h·headDim .. +headDim of each.
+   * Sequence b has lengths[b] ∈ [0, len] valid slots at the start, padding after. A valid slot i
+   * attends to slots 0..i with p = softmax(q·kᵀ/√headDim); a padded slot attends to nothing (its
+   * probability row and output are 0). probs [batch, heads, len, len] receives p (before dropout,
+   * zero outside the mask). Attention dropout: p̃ = dropout(p) with the mask of `dropout(·, seed)`
+   * indexed by the position in probs. out [batch·len, d] = p̃·v per head, heads side by side.
+   */
+  causalAttentionForward(
+    qkv: Float32Array,
+    batch: number,
+    len: number,
+    heads: number,
+    headDim: number,
+    lengths: Int32Array,
+    dropoutRate: number,
+    seed: number,
+    probs: Float32Array,
+    out: Float32Array,
+  ): void;
+
+  /**
+   * Backward of causalAttentionForward from its qkv, probs and dropout seed: given gradOut
+   * [batch·len, d], overwrites gradQkv [batch·len, 3·d] with dLoss/d(q, k, v). probs is kept.
+   * Uses a grow-only len×len scratch per thread.
+   */
+  causalAttentionBackward(
+    qkv: Float32Array,
+    batch: number,
+    len: number,
+    heads: number,
+    headDim: number,
+    lengths: Int32Array,
+    dropoutRate: number,
+    seed: number,
+    probs: Float32Array,
+    gradOut: Float32Array,
+    gradQkv: Float32Array,
+  ): void;
+
+  /**
    * Embedding bag: out[b, outOffset .. outOffset+dim) = Σ_{i ∈ bag b} w_i · table[indices[i], :],
    * where bag b is indices[offsets[b] .. offsets[b+1]) and w_i = weights[i], or 1/|bag| (the mean)
    * when weights is null. An empty bag contributes zeros. numBags = offsets.length - 1. With
