@@ -676,6 +676,24 @@ describe.skipIf(native === null)("native Transformer kernels match the reference
     results[0].forEach((a, i) => expectSame(results[1][i], a, `result ${i}`));
   });
 
+  it("a training step of the whole encoder is bit-identical with 1 and 2 threads", () => {
+    setNativeSimdLevel(best);
+    const config: TransformerEncoderConfig = { dim: 64, heads: 2, blocks: 2, maxLen: 20, dropout: 0.1 };
+    const n = 32; // large enough for the parallel paths of attention, layer norm and the GEMMs
+    const data = new Rng(23);
+    const x = randomArray(data, n * 20 * 64);
+    const g = randomArray(data, n * 20 * 64);
+    const lengths = Int32Array.from({ length: n }, (_, b) => 1 + (b % 20));
+    const runs = [1, 2].map((threads) => {
+      setNativeThreads(threads);
+      const enc = new TransformerEncoder(nat, "seq", config, n, new Rng(24));
+      const y = enc.forward(x, n, lengths, true).slice();
+      const dx = enc.backward(g.slice(), n).slice();
+      return [y, dx, ...enc.parameters().map((p) => p.grad)];
+    });
+    runs[0].forEach((a, i) => expectSame(runs[1][i], a, `tensor ${i}`));
+  });
+
   it("rejects bad arguments with the argument named", () => {
     const f = new Float32Array(8);
     expect(() => nat.dropout(f, 8, 1, 0)).toThrow(/rate/);
