@@ -185,4 +185,19 @@ describe("a model with the encoder", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("trains with the sampled softmax (logQ, hit masking) above the full-softmax catalog size", async () => {
+    const split = splitLoo(data);
+    const model = await CandidateModel.fit(split.train, {
+      config: {
+        ...input,
+        train: { ...input.train, softmax: "auto", fullSoftmaxMaxItems: 10, numNegatives: 12 },
+      },
+      valid: split.valid,
+      seed: 4,
+    });
+    expect(model.summary?.softmax.used).toBe("sampled");
+    for (const h of model.summary?.history ?? []) expect(Number.isFinite(h.loss)).toBe(true);
+    expect(model.summary?.history[1].loss).toBeLessThan(model.summary?.history[0].loss ?? 0);
+  });
 });
