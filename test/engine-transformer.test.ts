@@ -66,6 +66,14 @@ function expectNear(actual: Float32Array, expected: Float32Array, rel: number, w
   expect(ratio, what).toBeLessThanOrEqual(1);
 }
 
+/** CSR offsets of sequences of the given lengths packed one after another from row `start`. */
+function offsetsOf(lengths: readonly number[], start = 0): Int32Array {
+  const o = new Int32Array(lengths.length + 1);
+  o[0] = start;
+  lengths.forEach((n, b) => (o[b + 1] = o[b] + n));
+  return o;
+}
+
 function geluExact(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 }
@@ -138,24 +146,25 @@ describe("Transformer kernels: reference semantics", () => {
     expect(() => ref.dropout(x, 1, 0.5, -1)).toThrow(/seed/);
   });
 
-  it("causal attention: a hand-worked two-slot head, masks and padding", () => {
+  it("causal attention: a hand-worked two-slot head, masks, rows outside the sequences", () => {
     // One head of width 1, len 2: slot 0 sees itself only; slot 1 mixes both by softmax(q1·k).
     const qkv = Float32Array.from([/* slot 0: q k v */ 0.5, 1, 3, /* slot 1 */ 2, -1, 5]);
     const probs = new Float32Array(4);
     const out = new Float32Array(2);
-    ref.causalAttentionForward(qkv, 1, 2, 1, 1, Int32Array.of(2), 0, 0, probs, out);
+    ref.causalAttentionForward(qkv, 1, 2, 1, 1, Int32Array.of(0, 2), 0, 0, probs, out);
     const s0 = 2 * 1;
     const s1 = 2 * -1;
     const p0 = Math.exp(s0) / (Math.exp(s0) + Math.exp(s1));
     expect(Array.from(probs)).toEqual([1, 0, Math.fround(p0), Math.fround(1 - p0)]);
     expect(out[0]).toBeCloseTo(3, 6);
     expect(out[1]).toBeCloseTo(p0 * 3 + (1 - p0) * 5, 5);
-    // Length 1: slot 1 is padding, its row and output are 0, and slot 0 is unchanged.
-    ref.causalAttentionForward(qkv, 1, 2, 1, 1, Int32Array.of(1), 0, 0, probs, out);
+    // Length 1: row 1 belongs to no sequence and is left as it was; probability row 1 is 0.
+    out.fill(-7);
+    ref.causalAttentionForward(qkv, 1, 2, 1, 1, Int32Array.of(0, 1), 0, 0, probs, out);
     expect(Array.from(probs)).toEqual([1, 0, 0, 0]);
-    expect(Array.from(out)).toEqual([3, 0]);
-    expect(() => ref.causalAttentionForward(qkv, 1, 2, 1, 1, Int32Array.of(3), 0, 0, probs, out)).toThrow(
-      /lengths\[0\] = 3/,
+    expect(Array.from(out)).toEqual([3, -7]);
+    expect(() => ref.causalAttentionForward(qkv, 1, 2, 1, 1, Int32Array.of(0, 3), 0, 0, probs, out)).toThrow(
+      /sequence 0 spans offsets 0\.\.3/,
     );
   });
 
@@ -163,13 +172,14 @@ describe("Transformer kernels: reference semantics", () => {
     const rng = new Rng(2);
     const [batch, len, heads, hd] = [3, 9, 2, 4];
     const d = heads * hd;
-    const qkv = randomArray(rng, batch * len * 3 * d);
-    const lengths = Int32Array.of(9, 4, 0);
+    const lengths = [9, 4, 0];
+    const offsets = offsetsOf(lengths);
+    const qkv = randomArray(rng, 13 * 3 * d);
     const probs = new Float32Array(batch * heads * len * len).fill(Number.NaN);
-    const out = new Float32Array(batch * len * d).fill(Number.NaN);
+    const out = new Float32Array(13 * d).fill(Number.NaN);
     const rate = 0.25;
     const seed = 77;
-    ref.causalAttentionForward(qkv, batch, len, heads, hd, lengths, rate, seed, probs, out);
+    ref.causalAttentionForward(qkv, batch, len, heads, hd, offsets, rate, seed, probs, out);
     const { floor } = Math;
     for (let b = 0; b < batch; b++) {
       for (let h = 0; h < heads; h++) {
@@ -181,13 +191,14 @@ describe("Transformer kernels: reference semantics", () => {
             sum += probs[p + j];
           }
           expect(sum).toBeCloseTo(i < lengths[b] ? 1 : 0, 5);
+          if (i >= lengths[b]) continue;
           for (let c = 0; c < hd; c++) {
             let o = 0;
             for (let j = 0; j <= i; j++) {
               const keep = dropoutHash(seed, p + j) >= floor(rate * 2 ** 32) ? 1 / (1 - rate) : 0;
-              o += probs[p + j] * keep * qkv[(b * len + j) * 3 * d + 2 * d + h * hd + c];
+              o += probs[p + j] * keep * qkv[(offsets[b] + j) * 3 * d + 2 * d + h * hd + c];
             }
-            expect(out[(b * len + i) * d + h * hd + c]).toBeCloseTo(o, 5);
+            expect(out[(offsets[b] + i) * d + h * hd + c]).toBeCloseTo(o, 5);
           }
         }
       }
@@ -232,26 +243,25 @@ describe("gradient checks: Transformer kernels and layers", () => {
   });
 
   for (const rate of [0, 0.3]) {
-    it(`causal attention backward with padding${rate > 0 ? " and dropout" : ""}`, () => {
+    it(`causal attention backward, sequences of 6, 2 and 0 slots${rate > 0 ? ", dropout" : ""}`, () => {
       const rng = new Rng(5);
       const [batch, len, heads, hd] = [3, 6, 2, 3];
       const d = heads * hd;
-      const qkv = randomArray(rng, batch * len * 3 * d);
-      const lengths = Int32Array.of(6, 2, 0);
+      const offsets = offsetsOf([6, 2, 0]);
+      const rows = 9; // the last row belongs to no sequence
+      const qkv = randomArray(rng, rows * 3 * d);
       const probs = new Float32Array(batch * heads * len * len);
-      const out = new Float32Array(batch * len * d);
-      const r = randomArray(rng, batch * len * d);
+      const out = new Float32Array(rows * d);
+      const r = randomArray(rng, rows * d);
       const loss = () => {
-        ref.causalAttentionForward(qkv, batch, len, heads, hd, lengths, rate, 99, probs, out);
+        ref.causalAttentionForward(qkv, batch, len, heads, hd, offsets, rate, 99, probs, out);
         return dot(r, out, out.length);
       };
       loss();
-      const grad = new Float32Array(qkv.length).fill(Number.NaN);
-      ref.causalAttentionBackward(qkv, batch, len, heads, hd, lengths, rate, 99, probs, r, grad);
-      checkGradient("qkv", qkv, grad, loss, sampleIndices(rng, qkv.length, 60));
-      // Padded slots get exactly zero gradient.
-      for (let i = 2; i < len; i++)
-        for (let c = 0; c < 3 * d; c++) expect(grad[(len + i) * 3 * d + c]).toBe(0);
+      const grad = new Float32Array(qkv.length).fill(7);
+      ref.causalAttentionBackward(qkv, batch, len, heads, hd, offsets, rate, 99, probs, r, grad);
+      checkGradient("qkv", qkv, grad.slice(0, 8 * 3 * d), loss, sampleIndices(rng, 8 * 3 * d, 60));
+      expect(Array.from(grad.subarray(8 * 3 * d))).toEqual(new Array(3 * d).fill(7));
     });
   }
 
@@ -259,12 +269,13 @@ describe("gradient checks: Transformer kernels and layers", () => {
     const rng = new Rng(6);
     const [n, len, dim] = [2, 5, 6];
     const attn = new CausalSelfAttention(ref, "attn", dim, 2, len, 3, rng, new Rng(60), 0);
-    const x = randomArray(rng, n * len * dim);
-    const lengths = Int32Array.of(5, 3);
-    const r = randomArray(rng, n * len * dim);
-    const loss = () => dot(r, attn.forward(x, n, lengths, false), n * len * dim);
+    const offsets = offsetsOf([5, 3]);
+    const rows = 8;
+    const x = randomArray(rng, rows * dim);
+    const r = randomArray(rng, rows * dim);
+    const loss = () => dot(r, attn.forward(x, rows, n, offsets, false), rows * dim);
     loss();
-    const dx = attn.backward(x, r, n).slice();
+    const dx = attn.backward(x, r, rows).slice(0, rows * dim);
     checkGradient("x", x, dx, loss, sampleIndices(rng, x.length));
     for (const p of attn.parameters()) {
       checkGradient(p.name, p.data, p.grad.slice(), loss, sampleIndices(rng, p.size, 12));
@@ -612,23 +623,25 @@ describe.skipIf(native === null)("native Transformer kernels match the reference
       ];
       for (const [batch, len, heads, hd, lens] of shapes) {
         const d = heads * hd;
-        const lengths = Int32Array.from(lens);
-        const qkv = randomArray(rng, batch * len * 3 * d);
-        const gradOut = randomArray(rng, batch * len * d);
+        // Packed from row 1, one spare row after: rows outside the sequences must stay as they were.
+        const offsets = offsetsOf(lens, 1);
+        const rows = offsets[batch] + 1;
+        const qkv = randomArray(rng, rows * 3 * d);
+        const gradOut = randomArray(rng, rows * d);
         for (const rate of [0, 0.2]) {
           const what = `${batch}x${len} h${heads}x${hd} rate ${rate}`;
           const probs = [0, 1].map(() => new Float32Array(batch * heads * len * len).fill(Number.NaN));
-          const out = [0, 1].map(() => new Float32Array(batch * len * d).fill(Number.NaN));
-          const grad = [0, 1].map(() => new Float32Array(batch * len * 3 * d).fill(Number.NaN));
+          const out = [0, 1].map(() => new Float32Array(rows * d).fill(7));
+          const grad = [0, 1].map(() => new Float32Array(rows * 3 * d).fill(7));
           [ref, nat].forEach((k, s) => {
-            k.causalAttentionForward(qkv, batch, len, heads, hd, lengths, rate, 5, probs[s], out[s]);
+            k.causalAttentionForward(qkv, batch, len, heads, hd, offsets, rate, 5, probs[s], out[s]);
             k.causalAttentionBackward(
               qkv,
               batch,
               len,
               heads,
               hd,
-              lengths,
+              offsets,
               rate,
               5,
               probs[0],
@@ -650,15 +663,15 @@ describe.skipIf(native === null)("native Transformer kernels match the reference
     const [batch, len, heads, hd] = [64, 30, 2, 32];
     const d = heads * hd;
     const qkv = randomArray(rng, batch * len * 3 * d);
-    const lengths = Int32Array.from({ length: batch }, (_, b) => 1 + (b % len));
+    const offsets = offsetsOf(Array.from({ length: batch }, (_, b) => 1 + (b % len)));
     const gradOut = randomArray(rng, batch * len * d);
     const results = [1, 2].map((threads) => {
       setNativeThreads(threads);
       const probs = new Float32Array(batch * heads * len * len);
       const out = new Float32Array(batch * len * d);
       const grad = new Float32Array(batch * len * 3 * d);
-      nat.causalAttentionForward(qkv, batch, len, heads, hd, lengths, 0.1, 3, probs, out);
-      nat.causalAttentionBackward(qkv, batch, len, heads, hd, lengths, 0.1, 3, probs, gradOut, grad);
+      nat.causalAttentionForward(qkv, batch, len, heads, hd, offsets, 0.1, 3, probs, out);
+      nat.causalAttentionBackward(qkv, batch, len, heads, hd, offsets, 0.1, 3, probs, gradOut, grad);
       const ln = new Float32Array(batch * len * d);
       nat.layerNormForward(
         out,
@@ -700,8 +713,14 @@ describe.skipIf(native === null)("native Transformer kernels match the reference
     expect(() => nat.dropout(f, 8, 0.5, 2 ** 32)).toThrow(/seed/);
     expect(() => nat.dropout(f, 9, 0.5, 1)).toThrow(/x holds 8/);
     expect(() =>
-      nat.causalAttentionForward(new Float32Array(6), 1, 2, 1, 1, Int32Array.of(3), 0, 0, f, f),
-    ).toThrow(/lengths\[0\] = 3/);
+      nat.causalAttentionForward(new Float32Array(6), 1, 2, 1, 1, Int32Array.of(0, 3), 0, 0, f, f),
+    ).toThrow(/sequence 0 spans offsets 0\.\.3/);
+    expect(() =>
+      nat.causalAttentionForward(new Float32Array(6), 2, 2, 1, 1, Int32Array.of(0, 2, 1), 0, 0, f, f),
+    ).toThrow(/sequence 1 spans/);
+    expect(() =>
+      nat.causalAttentionForward(new Float32Array(6), 1, 4, 1, 1, Int32Array.of(0, 3), 0, 0, f, f),
+    ).toThrow(/qkv holds 6/);
     expect(() => nat.layerNormForward(f, 2, 4, f, f, 0, f, f, f)).toThrow(/eps/);
   });
 });

@@ -395,18 +395,28 @@ Napi::Value AddInPlace(const Info& info) {
   return info.Env().Undefined();
 }
 
-// The shape arguments both attention kernels share (positions 1..5), checked.
+// The shape arguments both attention kernels share (positions 1..5), checked: offsets holds
+// numSeqs + 1 non-decreasing row positions, each sequence at most len slots.
 struct AttentionShape {
-  long batch, len, heads, head_dim;
-  const int* lengths;
-  double rows() const { return static_cast<double>(batch) * len; }
+  long seqs, len, heads, head_dim;
+  const int* offsets;
+  double rows;
   long d() const { return heads * head_dim; }
 };
 
 AttentionShape attention_shape(const Call& c) {
-  AttentionShape s{c.dim(1, "batch"), c.dim(2, "len"), c.dim(3, "heads"), c.dim(4, "headDim"), nullptr};
+  AttentionShape s{c.dim(1, "numSeqs"), c.dim(2, "maxLen"), c.dim(3, "heads"), c.dim(4, "headDim"), nullptr, 0};
   if (s.heads < 1 || s.head_dim < 1) c.fail_range("heads and headDim must be at least 1");
-  s.lengths = c.i32(5, "lengths", s.batch);
+  s.offsets = c.i32(5, "offsets", static_cast<double>(s.seqs) + 1);
+  if (s.offsets[0] < 0) c.fail_range("offsets[0] = " + std::to_string(s.offsets[0]) + " is negative");
+  for (long b = 0; b < s.seqs; b++) {
+    const long n = static_cast<long>(s.offsets[b + 1]) - s.offsets[b];
+    if (n < 0 || n > s.len) {
+      c.fail_range("sequence " + std::to_string(b) + " spans offsets " + std::to_string(s.offsets[b]) + ".." +
+                   std::to_string(s.offsets[b + 1]) + ", not 0.." + std::to_string(s.len) + " slots");
+    }
+  }
+  s.rows = s.offsets[s.seqs];
   return s;
 }
 
@@ -415,10 +425,10 @@ Napi::Value CausalAttentionForward(const Info& info) {
   return guarded(info, [&] {
     const AttentionShape s = attention_shape(c);
     const DropoutArgs d = dropout_args(c, 6);
-    const float* qkv = c.f32(0, "qkv", s.rows() * 3 * s.d());
-    float* probs = c.f32(8, "probs", s.rows() * s.heads * s.len);
-    float* out = c.f32(9, "out", s.rows() * s.d());
-    wn::causal_attention_forward(qkv, s.batch, s.len, s.heads, s.head_dim, s.lengths, d.rate, d.seed, probs, out);
+    const float* qkv = c.f32(0, "qkv", s.rows * 3 * s.d());
+    float* probs = c.f32(8, "probs", static_cast<double>(s.seqs) * s.heads * s.len * s.len);
+    float* out = c.f32(9, "out", s.rows * s.d());
+    wn::causal_attention_forward(qkv, s.seqs, s.len, s.heads, s.head_dim, s.offsets, d.rate, d.seed, probs, out);
     return info.Env().Undefined();
   });
 }
@@ -428,11 +438,11 @@ Napi::Value CausalAttentionBackward(const Info& info) {
   return guarded(info, [&] {
     const AttentionShape s = attention_shape(c);
     const DropoutArgs d = dropout_args(c, 6);
-    const float* qkv = c.f32(0, "qkv", s.rows() * 3 * s.d());
-    const float* probs = c.f32(8, "probs", s.rows() * s.heads * s.len);
-    const float* grad_out = c.f32(9, "gradOut", s.rows() * s.d());
-    float* grad_qkv = c.f32(10, "gradQkv", s.rows() * 3 * s.d());
-    wn::causal_attention_backward(qkv, s.batch, s.len, s.heads, s.head_dim, s.lengths, d.rate, d.seed, probs,
+    const float* qkv = c.f32(0, "qkv", s.rows * 3 * s.d());
+    const float* probs = c.f32(8, "probs", static_cast<double>(s.seqs) * s.heads * s.len * s.len);
+    const float* grad_out = c.f32(9, "gradOut", s.rows * s.d());
+    float* grad_qkv = c.f32(10, "gradQkv", s.rows * 3 * s.d());
+    wn::causal_attention_backward(qkv, s.seqs, s.len, s.heads, s.head_dim, s.offsets, d.rate, d.seed, probs,
                                   grad_out, grad_qkv);
     return info.Env().Undefined();
   });

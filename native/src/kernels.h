@@ -44,10 +44,12 @@ void gelu(const float* x, float* out, long n);
 void gelu_backward(const float* x, float* grad, long n);
 void dropout(float* x, long n, double rate, unsigned seed);
 void add_in_place(const float* x, float* out, long n);
-void causal_attention_forward(const float* qkv, long batch, long len, long heads, long head_dim, const int* lengths,
+// Sequence b is rows offsets[b] .. offsets[b+1] (checked by the binding: non-decreasing, ≤ len slots).
+void causal_attention_forward(const float* qkv, long num_seqs, long len, long heads, long head_dim, const int* offsets,
                               double rate, unsigned seed, float* probs, float* out);
-void causal_attention_backward(const float* qkv, long batch, long len, long heads, long head_dim, const int* lengths,
-                               double rate, unsigned seed, const float* probs, const float* grad_out, float* grad_qkv);
+void causal_attention_backward(const float* qkv, long num_seqs, long len, long heads, long head_dim,
+                               const int* offsets, double rate, unsigned seed, const float* probs,
+                               const float* grad_out, float* grad_qkv);
 
 // Throws KernelError when the matrix is not positive definite.
 void spd_inverse(float* a, long n);

@@ -63,13 +63,10 @@ struct Scratch {
 thread_local Scratch t_scores;
 thread_local Scratch t_grad_scores;
 
-void check_lengths(const char* kernel, const int* lengths, long batch, long len) {
-  for (long b = 0; b < batch; b++) {
-    if (lengths[b] < 0 || lengths[b] > len) {
-      throw KernelError(std::string(kernel) + ": lengths[" + std::to_string(b) + "] = " + std::to_string(lengths[b]) +
-                        " is outside [0, " + std::to_string(len) + "]");
-    }
-  }
+// (sequence, head) pairs per pool task: one each when the product is large enough to share.
+int attention_tasks(long num_seqs, long heads, long max_len, long head_dim) {
+  const double work = static_cast<double>(num_seqs) * heads * max_len * max_len * head_dim;
+  return work < 4.0 * kParallelElems ? 1 : static_cast<int>(num_seqs * heads);
 }
 
 }  // namespace
@@ -133,29 +130,26 @@ void add_in_place(const float* x, float* out, long n) {
   });
 }
 
-void causal_attention_forward(const float* qkv, long batch, long len, long heads, long head_dim, const int* lengths,
+void causal_attention_forward(const float* qkv, long num_seqs, long len, long heads, long head_dim, const int* offsets,
                               double rate, unsigned seed, float* probs, float* out) {
-  check_lengths("causalAttentionForward", lengths, batch, len);
   const VecOps& V = vec_ops();
   const DropoutConstants dc(rate, seed);
   const long d = heads * head_dim, ld = 3 * d;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
-  const long work = batch * heads * len * len * head_dim;
-  const int tasks = work < 4 * kParallelElems ? 1 : static_cast<int>(batch * heads);
+  const int tasks = attention_tasks(num_seqs, heads, len, head_dim);
   parallel_for(tasks, [&](int t) {
-    const long b0 = tasks == 1 ? 0 : t, b1 = tasks == 1 ? batch * heads : t + 1;
+    const long b0 = tasks == 1 ? 0 : t, b1 = tasks == 1 ? num_seqs * heads : t + 1;
     float* s = t_scores.get(static_cast<size_t>(len) * len);
     for (long bh = b0; bh < b1; bh++) {
-      const long b = bh / heads, h = bh % heads, n = lengths[b];
-      const float* q = qkv + b * len * ld + h * head_dim;
+      const long b = bh / heads, h = bh % heads, r0 = offsets[b], n = offsets[b + 1] - r0;
+      const float* q = qkv + r0 * ld + h * head_dim;
       const float* k = q + d;
       const float* v = q + 2 * d;
       float* p = probs + bh * len * len;
-      float* o = out + b * len * d + h * head_dim;
+      float* o = out + r0 * d + h * head_dim;
       std::memset(p, 0, sizeof(float) * len * len);
-      for (long i = n; i < len; i++) std::memset(o + i * d, 0, sizeof(float) * head_dim);
       if (n == 0) continue;
-      // S = scale·Q·Kᵀ over the valid n×n block; row i keeps columns 0..i.
+      // S = scale·Q·Kᵀ over the sequence's n×n block; row i keeps columns 0..i.
       gemm_serial(false, true, n, n, head_dim, scale, q, ld, k, ld, 0.0f, s, len);
       for (long i = 0; i < n; i++) {
         float* si = s + i * len;
@@ -165,7 +159,9 @@ void causal_attention_forward(const float* qkv, long batch, long len, long heads
         const float inv = static_cast<float>(1.0 / sum);
         for (long j = 0; j <= i; j++) si[j] *= inv;
         std::memcpy(p + i * len, si, sizeof(float) * (i + 1));
-        if (dc.active) V.dropout(i + 1, si, dc.seed_mix, static_cast<unsigned>((bh * len + i) * len), dc.threshold, dc.scale);
+        if (dc.active) {
+          V.dropout(i + 1, si, dc.seed_mix, static_cast<unsigned>((bh * len + i) * len), dc.threshold, dc.scale);
+        }
         for (long j = i + 1; j < n; j++) si[j] = 0.0f;
       }
       gemm_serial(false, false, n, head_dim, n, 1.0f, s, len, v, ld, 0.0f, o, d);
@@ -173,35 +169,29 @@ void causal_attention_forward(const float* qkv, long batch, long len, long heads
   });
 }
 
-void causal_attention_backward(const float* qkv, long batch, long len, long heads, long head_dim, const int* lengths,
-                               double rate, unsigned seed, const float* probs, const float* grad_out, float* grad_qkv) {
-  check_lengths("causalAttentionBackward", lengths, batch, len);
+void causal_attention_backward(const float* qkv, long num_seqs, long len, long heads, long head_dim,
+                               const int* offsets, double rate, unsigned seed, const float* probs,
+                               const float* grad_out, float* grad_qkv) {
   const VecOps& V = vec_ops();
   const DropoutConstants dc(rate, seed);
   const long d = heads * head_dim, ld = 3 * d;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
-  const long work = batch * heads * len * len * head_dim;
-  const int tasks = work < 4 * kParallelElems ? 1 : static_cast<int>(batch * heads);
+  const int tasks = attention_tasks(num_seqs, heads, len, head_dim);
   parallel_for(tasks, [&](int t) {
-    const long b0 = tasks == 1 ? 0 : t, b1 = tasks == 1 ? batch * heads : t + 1;
+    const long b0 = tasks == 1 ? 0 : t, b1 = tasks == 1 ? num_seqs * heads : t + 1;
     float* pt = t_scores.get(static_cast<size_t>(len) * len);
     float* ds = t_grad_scores.get(static_cast<size_t>(len) * len);
     for (long bh = b0; bh < b1; bh++) {
-      const long b = bh / heads, h = bh % heads, n = lengths[b];
-      const float* q = qkv + b * len * ld + h * head_dim;
+      const long b = bh / heads, h = bh % heads, r0 = offsets[b], n = offsets[b + 1] - r0;
+      if (n == 0) continue;
+      const float* q = qkv + r0 * ld + h * head_dim;
       const float* k = q + d;
       const float* v = q + 2 * d;
       const float* p = probs + bh * len * len;
-      const float* go = grad_out + b * len * d + h * head_dim;
-      float* gq = grad_qkv + b * len * ld + h * head_dim;
+      const float* go = grad_out + r0 * d + h * head_dim;
+      float* gq = grad_qkv + r0 * ld + h * head_dim;
       float* gk = gq + d;
       float* gv = gq + 2 * d;
-      for (long i = n; i < len; i++) {
-        std::memset(gq + i * ld, 0, sizeof(float) * head_dim);
-        std::memset(gk + i * ld, 0, sizeof(float) * head_dim);
-        std::memset(gv + i * ld, 0, sizeof(float) * head_dim);
-      }
-      if (n == 0) continue;
       // P̃ (the probabilities after dropout) and dV = P̃ᵀ·dO.
       const float* pd = p;
       if (dc.active) {
@@ -218,7 +208,9 @@ void causal_attention_backward(const float* qkv, long batch, long len, long head
       for (long i = 0; i < n; i++) {
         float* di = ds + i * len;
         const float* pi = p + i * len;
-        if (dc.active) V.dropout(i + 1, di, dc.seed_mix, static_cast<unsigned>((bh * len + i) * len), dc.threshold, dc.scale);
+        if (dc.active) {
+          V.dropout(i + 1, di, dc.seed_mix, static_cast<unsigned>((bh * len + i) * len), dc.threshold, dc.scale);
+        }
         double dot = 0;
         for (long j = 0; j <= i; j++) dot += static_cast<double>(pi[j]) * di[j];
         const float fdot = static_cast<float>(dot);

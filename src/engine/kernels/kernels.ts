@@ -89,22 +89,23 @@ export interface Kernels {
   addInPlace(x: Float32Array, out: Float32Array, n: number): void;
 
   /**
-   * Multi-head causal scaled-dot-product self-attention over `batch` sequences of `len` slots.
-   * qkv is [batch·len, 3·d] (d = heads·headDim): row b·len + i holds slot i's query (columns
-   * [0, d)), key ([d, 2d)) and value ([2d, 3d)); head h uses columns h·headDim .. +headDim of each.
-   * Sequence b has lengths[b] ∈ [0, len] valid slots at the start, padding after. A valid slot i
-   * attends to slots 0..i with p = softmax(q·kᵀ/√headDim); a padded slot attends to nothing (its
-   * probability row and output are 0). probs [batch, heads, len, len] receives p (before dropout,
-   * zero outside the mask). Attention dropout: p̃ = dropout(p) with the mask of `dropout(·, seed)`
-   * indexed by the position in probs. out [batch·len, d] = p̃·v per head, heads side by side.
+   * Multi-head causal scaled-dot-product self-attention over numSeqs sequences of at most maxLen
+   * slots, packed without padding: sequence b's slots 0, 1, … are rows offsets[b] .. offsets[b+1]
+   * of qkv [rows, 3·d] (d = heads·headDim) and of out [rows, d]. A row holds its slot's query
+   * (columns [0, d)), key ([d, 2d)) and value ([2d, 3d)); head h uses columns h·headDim .. +headDim
+   * of each. Slot i attends to slots 0..i of its own sequence with p = softmax(q·kᵀ/√headDim).
+   * probs [numSeqs, heads, maxLen, maxLen] receives p (before dropout; row i of (b, h) at
+   * ((b·heads + h)·maxLen + i)·maxLen, zero outside the mask and for i ≥ the sequence's length).
+   * Attention dropout: p̃ = dropout(p) with the mask of `dropout(·, seed)` indexed by the position
+   * in probs. out = p̃·v per head, heads side by side. Rows outside every sequence are untouched.
    */
   causalAttentionForward(
     qkv: Float32Array,
-    batch: number,
-    len: number,
+    numSeqs: number,
+    maxLen: number,
     heads: number,
     headDim: number,
-    lengths: Int32Array,
+    offsets: Int32Array,
     dropoutRate: number,
     seed: number,
     probs: Float32Array,
@@ -113,16 +114,16 @@ export interface Kernels {
 
   /**
    * Backward of causalAttentionForward from its qkv, probs and dropout seed: given gradOut
-   * [batch·len, d], overwrites gradQkv [batch·len, 3·d] with dLoss/d(q, k, v). probs is kept.
-   * Uses a grow-only len×len scratch per thread.
+   * [rows, d], overwrites the sequences' rows of gradQkv [rows, 3·d] with dLoss/d(q, k, v). probs is
+   * kept. Uses a grow-only maxLen×maxLen scratch per thread.
    */
   causalAttentionBackward(
     qkv: Float32Array,
-    batch: number,
-    len: number,
+    numSeqs: number,
+    maxLen: number,
     heads: number,
     headDim: number,
-    lengths: Int32Array,
+    offsets: Int32Array,
     dropoutRate: number,
     seed: number,
     probs: Float32Array,

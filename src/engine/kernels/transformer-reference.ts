@@ -140,22 +140,27 @@ export function addInPlace(x: Float32Array, out: Float32Array, n: number): void 
 
 function checkAttention(
   kernel: string,
-  batch: number,
-  len: number,
+  numSeqs: number,
+  maxLen: number,
   heads: number,
   headDim: number,
-  lengths: Int32Array,
+  offsets: Int32Array,
   rate: number,
   seed: number,
 ): void {
   dropoutConstants(rate, kernel);
   checkSeed(seed, kernel);
-  if (lengths.length < batch)
-    throw new RangeError(`${kernel}: lengths holds ${lengths.length}, needs ${batch}`);
+  if (offsets.length < numSeqs + 1) {
+    throw new RangeError(`${kernel}: offsets holds ${offsets.length}, needs numSeqs + 1 = ${numSeqs + 1}`);
+  }
   if (!(heads >= 1 && headDim >= 1)) throw new RangeError(`${kernel}: heads and headDim must be ≥ 1`);
-  for (let b = 0; b < batch; b++) {
-    if (!(lengths[b] >= 0 && lengths[b] <= len)) {
-      throw new RangeError(`${kernel}: lengths[${b}] = ${lengths[b]} is outside [0, ${len}]`);
+  if (!(offsets[0] >= 0)) throw new RangeError(`${kernel}: offsets[0] = ${offsets[0]} is negative`);
+  for (let b = 0; b < numSeqs; b++) {
+    const n = offsets[b + 1] - offsets[b];
+    if (!(n >= 0 && n <= maxLen)) {
+      throw new RangeError(
+        `${kernel}: sequence ${b} spans offsets ${offsets[b]}..${offsets[b + 1]}, not 0..${maxLen} slots`,
+      );
     }
   }
 }
@@ -165,40 +170,42 @@ let rowScratch = new Float64Array(0);
 
 export function causalAttentionForward(
   qkv: Float32Array,
-  batch: number,
-  len: number,
+  numSeqs: number,
+  maxLen: number,
   heads: number,
   headDim: number,
-  lengths: Int32Array,
+  offsets: Int32Array,
   dropoutRate: number,
   seed: number,
   probs: Float32Array,
   out: Float32Array,
 ): void {
-  checkAttention("causalAttentionForward", batch, len, heads, headDim, lengths, dropoutRate, seed);
+  checkAttention("causalAttentionForward", numSeqs, maxLen, heads, headDim, offsets, dropoutRate, seed);
   const d = heads * headDim;
   const ld = 3 * d;
   const scale = 1 / Math.sqrt(headDim);
   const { threshold, scale: keepScale } = dropoutConstants(dropoutRate, "causalAttentionForward");
   const s = fmix32(seed >>> 0);
-  if (rowScratch.length < len) rowScratch = new Float64Array(len);
+  if (rowScratch.length < maxLen) rowScratch = new Float64Array(maxLen);
   const e = rowScratch;
-  for (let b = 0; b < batch; b++) {
-    const n = lengths[b];
+  const len = maxLen;
+  for (let b = 0; b < numSeqs; b++) {
+    const r0 = offsets[b];
+    const n = offsets[b + 1] - r0;
     for (let h = 0; h < heads; h++) {
       const qc = h * headDim;
       const kc = d + qc;
       const vc = 2 * d + qc;
-      for (let i = 0; i < len; i++) {
-        const p = ((b * heads + h) * len + i) * len;
-        const oi = (b * len + i) * d + qc;
-        probs.fill(0, p, p + len);
+      const pb = (b * heads + h) * len * len;
+      probs.fill(0, pb, pb + len * len);
+      for (let i = 0; i < n; i++) {
+        const p = pb + i * len;
+        const oi = (r0 + i) * d + qc;
         out.fill(0, oi, oi + headDim);
-        if (i >= n) continue;
-        const qi = (b * len + i) * ld + qc;
+        const qi = (r0 + i) * ld + qc;
         let max = -Infinity;
         for (let j = 0; j <= i; j++) {
-          const kj = (b * len + j) * ld + kc;
+          const kj = (r0 + j) * ld + kc;
           let dot = 0;
           for (let c = 0; c < headDim; c++) dot += qkv[qi + c] * qkv[kj + c];
           e[j] = Math.fround(dot * scale);
@@ -218,7 +225,7 @@ export function causalAttentionForward(
             w = hash >= threshold ? pij * keepScale : 0;
           }
           if (w === 0) continue;
-          const vj = (b * len + j) * ld + vc;
+          const vj = (r0 + j) * ld + vc;
           for (let c = 0; c < headDim; c++) out[oi + c] += w * qkv[vj + c];
         }
       }
@@ -228,40 +235,42 @@ export function causalAttentionForward(
 
 export function causalAttentionBackward(
   qkv: Float32Array,
-  batch: number,
-  len: number,
+  numSeqs: number,
+  maxLen: number,
   heads: number,
   headDim: number,
-  lengths: Int32Array,
+  offsets: Int32Array,
   dropoutRate: number,
   seed: number,
   probs: Float32Array,
   gradOut: Float32Array,
   gradQkv: Float32Array,
 ): void {
-  checkAttention("causalAttentionBackward", batch, len, heads, headDim, lengths, dropoutRate, seed);
+  checkAttention("causalAttentionBackward", numSeqs, maxLen, heads, headDim, offsets, dropoutRate, seed);
   const d = heads * headDim;
   const ld = 3 * d;
   const scale = 1 / Math.sqrt(headDim);
   const { threshold, scale: keepScale } = dropoutConstants(dropoutRate, "causalAttentionBackward");
   const s = fmix32(seed >>> 0);
-  if (rowScratch.length < len) rowScratch = new Float64Array(len);
+  if (rowScratch.length < maxLen) rowScratch = new Float64Array(maxLen);
   const dp = rowScratch;
-  gradQkv.fill(0, 0, batch * len * ld);
-  for (let b = 0; b < batch; b++) {
-    const n = lengths[b];
+  const len = maxLen;
+  for (let b = 0; b < numSeqs; b++) {
+    const r0 = offsets[b];
+    const n = offsets[b + 1] - r0;
+    gradQkv.fill(0, r0 * ld, (r0 + n) * ld);
     for (let h = 0; h < heads; h++) {
       const qc = h * headDim;
       const kc = d + qc;
       const vc = 2 * d + qc;
       for (let i = 0; i < n; i++) {
         const p = ((b * heads + h) * len + i) * len;
-        const gi = (b * len + i) * d + qc;
-        const qi = (b * len + i) * ld + qc;
+        const gi = (r0 + i) * d + qc;
+        const qi = (r0 + i) * ld + qc;
         // dp̃_j = dO_i·v_j; dV_j += p̃_ij·dO_i; dp_j = dp̃_j·mask_ij.
         let dot = 0;
         for (let j = 0; j <= i; j++) {
-          const vj = (b * len + j) * ld + vc;
+          const vj = (r0 + j) * ld + vc;
           let m = 1;
           if (dropoutRate > 0) {
             const hash = fmix32((s + Math.imul(p + j, 0x9e3779b9)) >>> 0);
@@ -278,7 +287,7 @@ export function causalAttentionBackward(
         for (let j = 0; j <= i; j++) {
           const ds = probs[p + j] * (dp[j] - dot) * scale;
           if (ds === 0) continue;
-          const kj = (b * len + j) * ld + kc;
+          const kj = (r0 + j) * ld + kc;
           for (let c = 0; c < headDim; c++) {
             gradQkv[qi + c] += ds * qkv[kj + c];
             gradQkv[kj + c] += ds * qkv[qi + c];

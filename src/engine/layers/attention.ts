@@ -1,8 +1,9 @@
 /**
- * Multi-head causal self-attention over batches of fixed-length slot sequences (Vaswani et al.
+ * Multi-head causal self-attention over batches of slot sequences (up to maxLen each) (Vaswani et al.
  * 2017, as SASRec uses it for next-item prediction): one projection to queries, keys and values
  * ([d → 3d], a single GEMM), the fused masked attention kernel (slot i sees slots 0..i of its own
- * sequence, padded slots see nothing), then the output projection [d → d]. Optional dropout on the
+ * sequence), then the output projection [d → d]. Sequences are packed without padding: sequence b
+ * is rows offsets[b] .. offsets[b+1] of the input, so no work is spent on empty slots. Optional dropout on the
  * attention probabilities, with a mask the kernel regenerates from a per-call seed in backward.
  */
 import type { Kernels } from "../kernels/kernels.js";
@@ -26,8 +27,9 @@ export class CausalSelfAttention {
   private readonly gradQkv: Float32Array;
   private readonly kernels: Kernels;
   private readonly dropoutRng: Rng;
-  private lengths: Int32Array = new Int32Array(0);
-  private batch = 0;
+  private offsets: Int32Array = new Int32Array(1);
+  private numSeqs = 0;
+  private rows = 0;
   private seed = 0;
   private rate = 0;
 
@@ -70,26 +72,40 @@ export class CausalSelfAttention {
   }
 
   /**
-   * x: [batch·maxLen, d] (kept by reference for backward); lengths[b] valid slots of sequence b.
-   * Returns the output projection's buffer [batch·maxLen, d] (rows of padded slots hold its bias).
+   * x: [rows, d] (kept by reference for backward) holding numSeqs sequences, sequence b at rows
+   * offsets[b] .. offsets[b+1] (≤ maxLen slots; kept by reference too). Returns the output
+   * projection's buffer [rows, d].
    */
-  forward(x: Float32Array, batch: number, lengths: Int32Array, training: boolean): Float32Array {
-    if (!(batch >= 0 && batch <= this.maxSequences)) {
-      throw new RangeError(`CausalSelfAttention: batch ${batch} exceeds the maximum ${this.maxSequences}`);
+  forward(
+    x: Float32Array,
+    rows: number,
+    numSeqs: number,
+    offsets: Int32Array,
+    training: boolean,
+  ): Float32Array {
+    if (!(numSeqs >= 0 && numSeqs <= this.maxSequences)) {
+      throw new RangeError(
+        `CausalSelfAttention: ${numSeqs} sequences exceed the maximum ${this.maxSequences}`,
+      );
     }
-    const rows = batch * this.maxLen;
+    if (offsets[numSeqs] !== rows) {
+      throw new RangeError(
+        `CausalSelfAttention: offsets end at ${offsets[numSeqs]}, not at the ${rows} rows`,
+      );
+    }
     const qkv = this.qkv.forward(x, rows);
     this.rate = training ? this.dropout : 0;
     this.seed = this.rate > 0 ? this.dropoutRng.nextUint32() : 0;
-    this.lengths = lengths;
-    this.batch = batch;
+    this.offsets = offsets;
+    this.numSeqs = numSeqs;
+    this.rows = rows;
     this.kernels.causalAttentionForward(
       qkv,
-      batch,
+      numSeqs,
       this.maxLen,
       this.heads,
       this.headDim,
-      lengths,
+      offsets,
       this.rate,
       this.seed,
       this.probs,
@@ -99,21 +115,20 @@ export class CausalSelfAttention {
   }
 
   /**
-   * Given the forward input x and gradOut = dLoss/dOutput ([batch·maxLen, d], not modified), adds
-   * the parameter gradients and returns dLoss/dx (the qkv projection's gradInput buffer).
+   * Given the forward input x and gradOut = dLoss/dOutput ([rows, d], not modified), adds the
+   * parameter gradients and returns dLoss/dx (the qkv projection's gradInput buffer).
    */
-  backward(x: Float32Array, gradOut: Float32Array, batch: number): Float32Array {
-    if (batch !== this.batch)
-      throw new Error(`CausalSelfAttention.backward: batch ${batch} ≠ forward's ${this.batch}`);
-    const rows = batch * this.maxLen;
+  backward(x: Float32Array, gradOut: Float32Array, rows: number): Float32Array {
+    if (rows !== this.rows)
+      throw new Error(`CausalSelfAttention.backward: ${rows} rows ≠ forward's ${this.rows}`);
     const gradContext = this.proj.backward(this.context, gradOut, rows);
     this.kernels.causalAttentionBackward(
       this.qkv.output,
-      batch,
+      this.numSeqs,
       this.maxLen,
       this.heads,
       this.headDim,
-      this.lengths,
+      this.offsets,
       this.rate,
       this.seed,
       this.probs,

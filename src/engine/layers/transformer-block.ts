@@ -37,7 +37,7 @@ export class TransformerBlock {
   readonly ln2: LayerNorm;
   readonly ffn1: Linear;
   readonly ffn2: Linear;
-  /** [maxSequences·maxLen, d]: the block's output (the residual stream after both branches). */
+  /** [maxSequences·maxLen, d]: the block's output (the residual stream after both branches), packed as the input. */
   readonly output: Float32Array;
   /** [maxSequences·maxLen, d]: dLoss/d(block input) of the last backward pass. */
   readonly gradInput: Float32Array;
@@ -49,7 +49,7 @@ export class TransformerBlock {
   private readonly kernels: Kernels;
   private readonly dropoutRng: Rng;
   private input: Float32Array | null = null;
-  private batch = 0;
+  private rows = -1;
   private rate = 0;
   private seedAttnOut = 0;
   private seedHidden = 0;
@@ -104,14 +104,22 @@ export class TransformerBlock {
     ];
   }
 
-  /** Runs h ([batch·maxLen, d], kept by reference for backward) through the block into `output`. */
-  forward(h: Float32Array, batch: number, lengths: Int32Array, training: boolean): Float32Array {
+  /**
+   * Runs h ([rows, d], kept by reference for backward) through the block into `output`; h holds
+   * numSeqs sequences packed without padding, sequence b at rows offsets[b] .. offsets[b+1].
+   */
+  forward(
+    h: Float32Array,
+    rows: number,
+    numSeqs: number,
+    offsets: Int32Array,
+    training: boolean,
+  ): Float32Array {
     const { kernels } = this;
-    const { dim, maxLen, ffnDim, activation } = this.options;
-    const rows = batch * maxLen;
+    const { dim, ffnDim, activation } = this.options;
     const n = rows * dim;
     this.input = h;
-    this.batch = batch;
+    this.rows = rows;
     this.rate = training ? this.options.dropout : 0;
     const drop = this.rate > 0;
     this.seedAttnOut = drop ? this.dropoutRng.nextUint32() : 0;
@@ -119,7 +127,7 @@ export class TransformerBlock {
     this.seedFfnOut = drop ? this.dropoutRng.nextUint32() : 0;
 
     const a = this.ln1.forward(h, rows);
-    const attn = this.attention.forward(a, batch, lengths, training);
+    const attn = this.attention.forward(a, rows, numSeqs, offsets, training);
     if (drop) kernels.dropout(attn, n, this.rate, this.seedAttnOut);
     this.mid.set(h.subarray(0, n));
     kernels.addInPlace(attn, this.mid, n);
@@ -136,16 +144,15 @@ export class TransformerBlock {
   }
 
   /**
-   * Given gradOut = dLoss/d(output) ([batch·maxLen, d], not modified), adds every parameter
-   * gradient and returns dLoss/d(input) in `gradInput`.
+   * Given gradOut = dLoss/d(output) ([rows, d], not modified), adds every parameter gradient and
+   * returns dLoss/d(input) in `gradInput`.
    */
-  backward(gradOut: Float32Array, batch: number): Float32Array {
+  backward(gradOut: Float32Array, rows: number): Float32Array {
     const h = this.input;
-    if (h === null || batch !== this.batch)
+    if (h === null || rows !== this.rows)
       throw new Error("TransformerBlock.backward: call forward on this batch first");
     const { kernels, rate } = this;
-    const { dim, maxLen, ffnDim, activation } = this.options;
-    const rows = batch * maxLen;
+    const { dim, ffnDim, activation } = this.options;
     const n = rows * dim;
     const drop = rate > 0;
     const gradIn = this.gradInput;
@@ -165,7 +172,7 @@ export class TransformerBlock {
     const dAttn = this.scratch;
     dAttn.set(gradIn.subarray(0, n));
     if (drop) kernels.dropout(dAttn, n, rate, this.seedAttnOut);
-    const da = this.attention.backward(this.ln1.output, dAttn, batch);
+    const da = this.attention.backward(this.ln1.output, dAttn, rows);
     this.ln1.backward(h, da, rows, gradIn, true);
     return gradIn;
   }

@@ -5,7 +5,12 @@
  * after; the output at slot i depends on the inputs at slots 0..i only, so every slot can be
  * trained to predict the next one without seeing it. Padded slots output exactly 0.
  *
- * Buffers are sized once for maxSequences×maxLen rows; forward and backward only run kernels.
+ * Inside, the valid slots are packed without padding (sequence b at rows offsets[b] ..
+ * offsets[b+1]), so every layer runs over the watches actually there: a batch of short histories
+ * costs in proportion to its watches, not to maxLen. The embedding-bag kernels do the gathers and
+ * scatters between the caller's padded layout and the packed one (bags of one row; an empty bag
+ * writes the zeros of a padded slot). Buffers are sized once for maxSequences×maxLen rows; forward
+ * and backward only run kernels.
  */
 import type { Kernels } from "../kernels/kernels.js";
 import type { Rng } from "../rng.js";
@@ -51,15 +56,26 @@ export class TransformerEncoder {
   readonly dropoutRng: Rng;
   /** [maxSequences·maxLen, dim]: dLoss/dx of the last backward pass (padded rows 0). */
   readonly gradInput: Float32Array;
+  /** [maxSequences·maxLen, dim]: the output of the last forward pass (padded rows 0). */
+  readonly output: Float32Array;
+  /** Packed rows: the block input, then the gradient flowing down the residual stream. */
   private readonly embedded: Float32Array;
+  private readonly packedGrad: Float32Array;
   private readonly gradStream: Float32Array;
   private readonly gradLast: Float32Array;
   private readonly lengths: Int32Array;
-  /** Bag-of-one CSR over rows: offsets 0, 1, 2, … and the slot index of every row. */
-  private readonly rowOffsets: Int32Array;
+  /** offsets[b] = first packed row of sequence b (numSeqs + 1 entries used). */
+  private readonly offsets: Int32Array;
+  /** Bag-of-one CSR over packed rows: 0, 1, 2, … (also the scatter's indices). */
+  private readonly identity: Int32Array;
+  /** Per packed row: its row in the padded layout, and its slot. */
+  private readonly paddedRow: Int32Array;
   private readonly slotOfRow: Int32Array;
+  /** CSR over padded rows: one entry (its packed row) for a valid slot, none for padding. */
+  private readonly scatterOffsets: Int32Array;
   private readonly kernels: Kernels;
   private batch = -1;
+  private rows = 0;
   private inputSeed = 0;
   private inputRate = 0;
 
@@ -116,17 +132,17 @@ export class TransformerEncoder {
     const rows = maxSequences * maxLen;
     this.finalNorm = new LayerNorm(kernels, `${name}.lnf`, dim, rows, layerNormEps);
     this.gradInput = new Float32Array(rows * dim);
+    this.output = new Float32Array(rows * dim);
     this.embedded = new Float32Array(rows * dim);
+    this.packedGrad = new Float32Array(rows * dim);
     this.gradStream = new Float32Array(rows * dim);
     this.gradLast = new Float32Array(rows * dim);
     this.lengths = new Int32Array(maxSequences);
-    this.rowOffsets = new Int32Array(rows + 1).map((_, i) => i);
-    this.slotOfRow = new Int32Array(rows).map((_, i) => i % maxLen);
-  }
-
-  /** [maxSequences·maxLen, dim]: the output of the last forward pass (padded rows 0). */
-  get output(): Float32Array {
-    return this.finalNorm.output;
+    this.offsets = new Int32Array(maxSequences + 1);
+    this.identity = new Int32Array(rows + 1).map((_, i) => i);
+    this.paddedRow = new Int32Array(rows);
+    this.slotOfRow = new Int32Array(rows);
+    this.scatterOffsets = new Int32Array(rows + 1);
   }
 
   parameters(): Parameter[] {
@@ -139,65 +155,48 @@ export class TransformerEncoder {
    */
   forward(x: Float32Array, n: number, lengths: Int32Array, training: boolean): Float32Array {
     this.setBatch(n, lengths);
-    const { kernels, dim, maxLen } = this;
-    const rows = n * maxLen;
+    const { kernels, dim, maxLen, rows } = this;
     const size = rows * dim;
-    if (x.length < size)
-      throw new RangeError(`TransformerEncoder: x holds ${x.length} values, needs ${size}`);
+    if (x.length < n * maxLen * dim) {
+      throw new RangeError(`TransformerEncoder: x holds ${x.length} values, needs ${n * maxLen * dim}`);
+    }
+    const bags = this.identity.subarray(0, rows + 1);
     const h0 = this.embedded;
-    h0.set(x.subarray(0, size));
-    kernels.embeddingBagForward(
-      this.positions.data,
-      dim,
-      this.rowOffsets.subarray(0, rows + 1),
-      this.slotOfRow,
-      null,
-      h0,
-      dim,
-      0,
-      true,
-    );
-    this.zeroPadding(h0);
+    kernels.embeddingBagForward(x, dim, bags, this.paddedRow, null, h0, dim, 0, false);
+    kernels.embeddingBagForward(this.positions.data, dim, bags, this.slotOfRow, null, h0, dim, 0, true);
     this.inputRate = training ? this.dropout : 0;
     this.inputSeed = this.inputRate > 0 ? this.dropoutRng.nextUint32() : 0;
     if (this.inputRate > 0) kernels.dropout(h0, size, this.inputRate, this.inputSeed);
+    const offsets = this.offsets;
     let h = h0;
-    for (const block of this.blocks) h = block.forward(h, n, this.lengths, training);
+    for (const block of this.blocks) h = block.forward(h, rows, n, offsets, training);
     const y = this.finalNorm.forward(h, rows);
-    this.zeroPadding(y);
-    return y;
+    this.scatter(y, this.output);
+    return this.output;
   }
 
   /**
-   * Given gradOut = dLoss/dOutput ([n·maxLen, dim]; padded rows are ignored and zeroed in place),
-   * adds every parameter gradient and returns dLoss/dx in `gradInput` (padded rows 0).
+   * Given gradOut = dLoss/dOutput ([n·maxLen, dim], not modified; padded rows are ignored), adds
+   * every parameter gradient and returns dLoss/dx in `gradInput` (padded rows 0).
    */
   backward(gradOut: Float32Array, n: number): Float32Array {
     if (n !== this.batch)
       throw new Error(`TransformerEncoder.backward: batch ${n} ≠ forward's ${this.batch}`);
-    const { kernels, dim, maxLen } = this;
-    const rows = n * maxLen;
+    const { kernels, dim, rows } = this;
     const size = rows * dim;
-    this.zeroPadding(gradOut);
+    const bags = this.identity.subarray(0, rows + 1);
+    const g = this.packedGrad;
+    kernels.embeddingBagForward(gradOut, dim, bags, this.paddedRow, null, g, dim, 0, false);
     const last = this.blocks.length > 0 ? this.blocks[this.blocks.length - 1].output : this.embedded;
-    this.finalNorm.backward(last, gradOut, rows, this.gradStream, false);
-    let g = this.gradStream;
-    for (let i = this.blocks.length - 1; i >= 0; i--) g = this.blocks[i].backward(g, n);
-    const dx = this.gradInput;
-    dx.set(g.subarray(0, size));
+    this.finalNorm.backward(last, g, rows, this.gradStream, false);
+    let stream = this.gradStream;
+    for (let i = this.blocks.length - 1; i >= 0; i--) stream = this.blocks[i].backward(stream, rows);
+    const dx = this.packedGrad;
+    dx.set(stream.subarray(0, size));
     if (this.inputRate > 0) kernels.dropout(dx, size, this.inputRate, this.inputSeed);
-    this.zeroPadding(dx);
-    kernels.embeddingBagBackward(
-      dx,
-      dim,
-      0,
-      dim,
-      this.rowOffsets.subarray(0, rows + 1),
-      this.slotOfRow,
-      null,
-      this.positions.grad,
-    );
-    return dx;
+    kernels.embeddingBagBackward(dx, dim, 0, dim, bags, this.slotOfRow, null, this.positions.grad);
+    this.scatter(dx, this.gradInput);
+    return this.gradInput;
   }
 
   /** Copies each sequence's output at its last valid slot into out[b·ld + offset, +dim) (0 when empty). */
@@ -240,22 +239,43 @@ export class TransformerEncoder {
     }
     if (lengths.length < n)
       throw new RangeError(`TransformerEncoder: lengths holds ${lengths.length}, needs ${n}`);
+    const { maxLen, offsets, paddedRow, slotOfRow, scatterOffsets } = this;
+    let r = 0;
     for (let b = 0; b < n; b++) {
       const len = lengths[b];
-      if (!(len >= 0 && len <= this.maxLen)) {
-        throw new RangeError(`TransformerEncoder: lengths[${b}] = ${len} is outside [0, ${this.maxLen}]`);
+      if (!(Number.isInteger(len) && len >= 0 && len <= maxLen)) {
+        throw new RangeError(`TransformerEncoder: lengths[${b}] = ${len} is outside [0, ${maxLen}]`);
       }
       this.lengths[b] = len;
+      offsets[b] = r;
+      const p0 = b * maxLen;
+      for (let i = 0; i < maxLen; i++) {
+        if (i < len) {
+          paddedRow[r] = p0 + i;
+          slotOfRow[r] = i;
+          r++;
+        }
+        scatterOffsets[p0 + i + 1] = r;
+      }
     }
+    offsets[n] = r;
+    this.rows = r;
     this.batch = n;
   }
 
-  /** Zeroes the rows of padded slots (slot ≥ length) of a [batch·maxLen, dim] buffer. */
-  private zeroPadding(buf: Float32Array): void {
-    const { dim, maxLen } = this;
-    for (let b = 0; b < this.batch; b++) {
-      const len = this.lengths[b];
-      if (len < maxLen) buf.fill(0, (b * maxLen + len) * dim, (b + 1) * maxLen * dim);
-    }
+  /** Writes packed rows into the padded layout [batch·maxLen, dim] with zeros at padded slots. */
+  private scatter(packed: Float32Array, padded: Float32Array): void {
+    const { dim } = this;
+    this.kernels.embeddingBagForward(
+      packed,
+      dim,
+      this.scatterOffsets.subarray(0, this.batch * this.maxLen + 1),
+      this.identity.subarray(0, this.rows),
+      null,
+      padded,
+      dim,
+      0,
+      false,
+    );
   }
 }
