@@ -63,6 +63,23 @@ function busiestUser(features: CandidateFeatures): { user: number; rows: Int32Ar
   return { user, rows };
 }
 
+describe("sequence config", () => {
+  it("is off by default and checks its relations by path", () => {
+    expect(resolveCandidateModelConfig({}).features.sequence.enabled).toBe(false);
+    expect(() =>
+      resolveCandidateModelConfig({ features: { sequence: { enabled: true, heads: 3 } } }),
+    ).toThrow(/config\.features\.sequence\.heads: expected a divisor of embeddingDim\.item \(64\), got 3/);
+    expect(() =>
+      resolveCandidateModelConfig({
+        features: { sequence: { enabled: true }, examples: { mode: "heldout" } },
+      }),
+    ).toThrow(/config\.features\.sequence\.everyPosition: expected false with examples\.mode "heldout"/);
+    expect(() => resolveCandidateModelConfig({ features: { sequence: { maxLen: 0 } } })).toThrow(
+      /config\.features\.sequence\.maxLen: expected an integer >= 1, got 0/,
+    );
+  });
+});
+
 describe("every-position windows", () => {
   it("cover each example once, each reading a slot strictly before its label", () => {
     const { features } = setup(true);
