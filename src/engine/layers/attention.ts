@@ -24,7 +24,7 @@ export class CausalSelfAttention {
   readonly probs: Float32Array;
   /** [maxSequences·maxLen, d]: heads side by side, the input of the output projection. */
   private readonly context: Float32Array;
-  private readonly gradQkv: Float32Array;
+  private gradQkv: Float32Array | null = null;
   private readonly kernels: Kernels;
   private readonly dropoutRng: Rng;
   private offsets: Int32Array = new Int32Array(1);
@@ -64,7 +64,6 @@ export class CausalSelfAttention {
     this.proj = new Linear(kernels, `${name}.proj`, dim, dim, rows, rng);
     this.probs = new Float32Array(maxSequences * heads * maxLen * maxLen);
     this.context = new Float32Array(rows * dim);
-    this.gradQkv = new Float32Array(rows * 3 * dim);
   }
 
   parameters(): Parameter[] {
@@ -122,6 +121,8 @@ export class CausalSelfAttention {
     if (rows !== this.rows)
       throw new Error(`CausalSelfAttention.backward: ${rows} rows ≠ forward's ${this.rows}`);
     const gradContext = this.proj.backward(this.context, gradOut, rows);
+    // Backward-only buffer, allocated on the first backward pass (a serving model never needs it).
+    this.gradQkv ??= new Float32Array(this.maxSequences * this.maxLen * 3 * this.dim);
     this.kernels.causalAttentionBackward(
       this.qkv.output,
       this.numSeqs,

@@ -39,13 +39,14 @@ export class TransformerBlock {
   readonly ffn2: Linear;
   /** [maxSequences·maxLen, d]: the block's output (the residual stream after both branches), packed as the input. */
   readonly output: Float32Array;
-  /** [maxSequences·maxLen, d]: dLoss/d(block input) of the last backward pass. */
-  readonly gradInput: Float32Array;
+
   /** The stream after the attention branch. */
   private readonly mid: Float32Array;
   /** GELU output (the feed-forward hidden activations); ffn1.output itself with ReLU. */
   private readonly hidden: Float32Array;
-  private readonly scratch: Float32Array;
+  /** Backward-only buffers, allocated on the first backward pass (a serving model never needs them). */
+  private gradIn: Float32Array | null = null;
+  private scratch: Float32Array | null = null;
   private readonly kernels: Kernels;
   private readonly dropoutRng: Rng;
   private input: Float32Array | null = null;
@@ -88,10 +89,8 @@ export class TransformerBlock {
     this.ffn1 = new Linear(kernels, `${name}.ffn1`, dim, ffnDim, rows, rng, { relu: activation === "relu" });
     this.ffn2 = new Linear(kernels, `${name}.ffn2`, ffnDim, dim, rows, rng);
     this.output = new Float32Array(rows * dim);
-    this.gradInput = new Float32Array(rows * dim);
     this.mid = new Float32Array(rows * dim);
     this.hidden = activation === "gelu" ? new Float32Array(rows * ffnDim) : this.ffn1.output;
-    this.scratch = new Float32Array(rows * dim);
   }
 
   parameters(): Parameter[] {
@@ -145,7 +144,7 @@ export class TransformerBlock {
 
   /**
    * Given gradOut = dLoss/d(output) ([rows, d], not modified), adds every parameter gradient and
-   * returns dLoss/d(input) in `gradInput`.
+   * returns dLoss/d(input) in a buffer of the block ([maxSequences·maxLen, d], reused per call).
    */
   backward(gradOut: Float32Array, rows: number): Float32Array {
     const h = this.input;
@@ -155,7 +154,10 @@ export class TransformerBlock {
     const { dim, ffnDim, activation } = this.options;
     const n = rows * dim;
     const drop = rate > 0;
-    const gradIn = this.gradInput;
+    const size = this.maxSequences * this.options.maxLen * dim;
+    this.gradIn ??= new Float32Array(size);
+    this.scratch ??= new Float32Array(size);
+    const gradIn = this.gradIn;
 
     // Feed-forward branch: d(mid) = gradOut + LN₂ᵀ·W₁ᵀ·act′·W₂ᵀ·Dropout(gradOut).
     const dg = this.scratch;

@@ -54,15 +54,17 @@ export class TransformerEncoder {
    * rng); checkpoint it with getState/setState to replay the same masks.
    */
   readonly dropoutRng: Rng;
-  /** [maxSequences·maxLen, dim]: dLoss/dx of the last backward pass (padded rows 0). */
-  readonly gradInput: Float32Array;
   /** [maxSequences·maxLen, dim]: the output of the last forward pass (padded rows 0). */
   readonly output: Float32Array;
   /** Packed rows: the block input, then the gradient flowing down the residual stream. */
   private readonly embedded: Float32Array;
-  private readonly packedGrad: Float32Array;
-  private readonly gradStream: Float32Array;
-  private readonly gradLast: Float32Array;
+  /** Backward-only buffers, allocated on the first backward pass (a serving model never needs them). */
+  private grads: {
+    packed: Float32Array;
+    stream: Float32Array;
+    last: Float32Array;
+    input: Float32Array;
+  } | null = null;
   private readonly lengths: Int32Array;
   /** offsets[b] = first packed row of sequence b (numSeqs + 1 entries used). */
   private readonly offsets: Int32Array;
@@ -131,18 +133,19 @@ export class TransformerEncoder {
     );
     const rows = maxSequences * maxLen;
     this.finalNorm = new LayerNorm(kernels, `${name}.lnf`, dim, rows, layerNormEps);
-    this.gradInput = new Float32Array(rows * dim);
     this.output = new Float32Array(rows * dim);
     this.embedded = new Float32Array(rows * dim);
-    this.packedGrad = new Float32Array(rows * dim);
-    this.gradStream = new Float32Array(rows * dim);
-    this.gradLast = new Float32Array(rows * dim);
     this.lengths = new Int32Array(maxSequences);
     this.offsets = new Int32Array(maxSequences + 1);
     this.identity = new Int32Array(rows + 1).map((_, i) => i);
     this.paddedRow = new Int32Array(rows);
     this.slotOfRow = new Int32Array(rows);
     this.scatterOffsets = new Int32Array(rows + 1);
+  }
+
+  /** [maxSequences·maxLen, dim]: dLoss/dx of the last backward pass (padded rows 0). */
+  get gradInput(): Float32Array {
+    return this.gradBuffers().input;
   }
 
   parameters(): Parameter[] {
@@ -185,18 +188,19 @@ export class TransformerEncoder {
     const { kernels, dim, rows } = this;
     const size = rows * dim;
     const bags = this.identity.subarray(0, rows + 1);
-    const g = this.packedGrad;
+    const grads = this.gradBuffers();
+    const g = grads.packed;
     kernels.embeddingBagForward(gradOut, dim, bags, this.paddedRow, null, g, dim, 0, false);
     const last = this.blocks.length > 0 ? this.blocks[this.blocks.length - 1].output : this.embedded;
-    this.finalNorm.backward(last, g, rows, this.gradStream, false);
-    let stream = this.gradStream;
+    this.finalNorm.backward(last, g, rows, grads.stream, false);
+    let stream = grads.stream;
     for (let i = this.blocks.length - 1; i >= 0; i--) stream = this.blocks[i].backward(stream, rows);
-    const dx = this.packedGrad;
+    const dx = grads.packed;
     dx.set(stream.subarray(0, size));
     if (this.inputRate > 0) kernels.dropout(dx, size, this.inputRate, this.inputSeed);
     kernels.embeddingBagBackward(dx, dim, 0, dim, bags, this.slotOfRow, null, this.positions.grad);
-    this.scatter(dx, this.gradInput);
-    return this.gradInput;
+    this.scatter(dx, grads.input);
+    return grads.input;
   }
 
   /** Copies each sequence's output at its last valid slot into out[b·ld + offset, +dim) (0 when empty). */
@@ -218,7 +222,7 @@ export class TransformerEncoder {
   backwardLast(gradLast: Float32Array, ld: number, offset: number, n: number): Float32Array {
     this.checkLast(n);
     const { dim, maxLen } = this;
-    const g = this.gradLast;
+    const g = this.gradBuffers().last;
     g.fill(0, 0, n * maxLen * dim);
     for (let b = 0; b < n; b++) {
       const len = this.lengths[b];
@@ -231,6 +235,20 @@ export class TransformerEncoder {
   private checkLast(n: number): void {
     if (n !== this.batch)
       throw new Error(`TransformerEncoder: batch ${n} ≠ the last forward's ${this.batch}`);
+  }
+
+  private gradBuffers(): {
+    packed: Float32Array;
+    stream: Float32Array;
+    last: Float32Array;
+    input: Float32Array;
+  } {
+    if (this.grads === null) {
+      const size = this.maxSequences * this.maxLen * this.dim;
+      const make = (): Float32Array => new Float32Array(size);
+      this.grads = { packed: make(), stream: make(), last: make(), input: make() };
+    }
+    return this.grads;
   }
 
   private setBatch(n: number, lengths: Int32Array): void {
