@@ -79,7 +79,7 @@ export interface Kernels {
   /**
    * Inverted dropout with a counter-based mask, in place over x[0 .. n): entry i is kept when
    * dropoutHash(seed, i) ≥ ⌊rate·2³²⌋ and then scaled by fround(1/(1 − rate)), else set to 0 (see
-   * dropoutHash in reference.ts). The mask is a function of (seed, i) only, so the backward pass
+   * dropoutHash in transformer-reference.ts). The mask is a function of (seed, i) only, so the backward pass
    * is the same call on the gradient with the same seed, and every backend and thread count
    * draws the same mask. rate in [0, 1); rate 0 leaves x unchanged.
    */
@@ -98,6 +98,7 @@ export interface Kernels {
    * ((b·heads + h)·maxLen + i)·maxLen, zero outside the mask and for i ≥ the sequence's length).
    * Attention dropout: p̃ = dropout(p) with the mask of `dropout(·, seed)` indexed by the position
    * in probs. out = p̃·v per head, heads side by side. Rows outside every sequence are untouched.
+   * Uses a grow-only maxLen×maxLen scratch per thread.
    */
   causalAttentionForward(
     qkv: Float32Array,

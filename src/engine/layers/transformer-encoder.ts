@@ -9,8 +9,8 @@
  * offsets[b+1]), so every layer runs over the watches actually there: a batch of short histories
  * costs in proportion to its watches, not to maxLen. The embedding-bag kernels do the gathers and
  * scatters between the caller's padded layout and the packed one (bags of one row; an empty bag
- * writes the zeros of a padded slot). Buffers are sized once for maxSequences×maxLen rows; forward
- * and backward only run kernels.
+ * writes the zeros of a padded slot). Buffers are sized once for maxSequences×maxLen rows (the
+ * backward-only ones on the first backward pass); forward and backward only run kernels.
  */
 import type { Kernels } from "../kernels/kernels.js";
 import type { Rng } from "../rng.js";
