@@ -355,6 +355,9 @@ describe("gradient check: the whole TransformerEncoder (2 blocks, dropout on)", 
   it.skipIf(native === null)("GELU, native kernels", () =>
     checkEncoder(native as Kernels, { ...base, activation: "gelu" }, 9),
   );
+  it.skipIf(native === null)("ReLU, native kernels", () =>
+    checkEncoder(native as Kernels, { ...base, activation: "relu" }, 10),
+  );
 });
 
 describe("TransformerEncoder behaviour", () => {
