@@ -42,6 +42,7 @@
         "native/src/embedding.cc",
         "native/src/topk.cc",
         "native/src/spd_inverse.cc",
+        "native/src/transformer.cc",
         "native/src/sgns.cc",
         "native/src/sgns_portable.cc",
       ],

@@ -25,6 +25,7 @@ const BENCHMARKS: readonly string[] = [
   "ranking",
   "serve",
   "embed",
+  "sequence-encoder",
 ];
 
 interface BenchmarkModule {

@@ -77,6 +77,20 @@ const TABLE: Record<string, readonly Case[]> = {
       says: /--delimiter apply to event log files/,
     },
   ],
+  "data cut-history": [
+    { args: () => [], code: 2, says: /--out is required/ },
+    { args: () => ["--out", join(dir, "c")], code: 2, says: /--last is required/ },
+    {
+      args: () => ["--out", join(dir, "c"), "--last", "0"],
+      code: 2,
+      says: /--last: expected a positive integer, got "0"/,
+    },
+    {
+      args: () => ["--data", log, "--out", join(dir, "c"), "--last", "3"],
+      code: 1,
+      says: /needs a MovieLens release directory; this is an event log/,
+    },
+  ],
   "data fetch": [
     { args: () => [], code: 2, says: /expected one release name/ },
     { args: () => ["ml-999"], code: 2, says: /unknown release "ml-999"/ },

@@ -329,6 +329,125 @@ Napi::Value SgnsTrain(const Info& info) {
   });
 }
 
+// A dropout rate in [0, 1) and a uint32 seed, at positions i and i + 1.
+struct DropoutArgs {
+  double rate;
+  unsigned seed;
+};
+
+DropoutArgs dropout_args(const Call& c, size_t i) {
+  const double rate = c.num(i, "rate");
+  if (!(rate >= 0 && rate < 1)) c.fail_range("dropout rate must be in [0, 1), got " + std::to_string(rate));
+  const double seed = c.num(i + 1, "seed");
+  if (!(seed >= 0 && seed < 4294967296.0 && seed == std::floor(seed))) {
+    c.fail_range("seed must be an integer in [0, 2^32), got " + std::to_string(seed));
+  }
+  return {rate, static_cast<unsigned>(seed)};
+}
+
+Napi::Value LayerNormForward(const Info& info) {
+  Call c{info, "layerNormForward"};
+  const long rows = c.dim(1, "rows"), dim = c.dim(2, "dim");
+  const double eps = c.num(5, "eps");
+  if (!(eps > 0)) c.fail_range("eps must be > 0");
+  const double n = static_cast<double>(rows) * dim;
+  wn::layer_norm_forward(c.f32(0, "x", n), rows, dim, c.f32(3, "gamma", dim), c.f32(4, "beta", dim),
+                         static_cast<float>(eps), c.f32(6, "out", n), c.f32(7, "mean", rows), c.f32(8, "rstd", rows));
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNormBackward(const Info& info) {
+  Call c{info, "layerNormBackward"};
+  const long rows = c.dim(1, "rows"), dim = c.dim(2, "dim");
+  const double n = static_cast<double>(rows) * dim;
+  wn::layer_norm_backward(c.f32(0, "x", n), rows, dim, c.f32(3, "gamma", dim), c.f32(4, "mean", rows),
+                          c.f32(5, "rstd", rows), c.f32(6, "gradOut", n), c.f32(7, "gradX", n),
+                          c.flag(8, "accumulate"), c.f32(9, "gradGamma", dim), c.f32(10, "gradBeta", dim));
+  return info.Env().Undefined();
+}
+
+Napi::Value Gelu(const Info& info) {
+  Call c{info, "gelu"};
+  const long n = c.dim(2, "n");
+  wn::gelu(c.f32(0, "x", n), c.f32(1, "out", n), n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluBackward(const Info& info) {
+  Call c{info, "geluBackward"};
+  const long n = c.dim(2, "n");
+  wn::gelu_backward(c.f32(0, "x", n), c.f32(1, "grad", n), n);
+  return info.Env().Undefined();
+}
+
+Napi::Value Dropout(const Info& info) {
+  Call c{info, "dropout"};
+  const long n = c.dim(1, "n");
+  const DropoutArgs d = dropout_args(c, 2);
+  wn::dropout(c.f32(0, "x", n), n, d.rate, d.seed);
+  return info.Env().Undefined();
+}
+
+Napi::Value AddInPlace(const Info& info) {
+  Call c{info, "addInPlace"};
+  const long n = c.dim(2, "n");
+  wn::add_in_place(c.f32(0, "x", n), c.f32(1, "out", n), n);
+  return info.Env().Undefined();
+}
+
+// The shape arguments both attention kernels share (positions 1..5), checked: offsets holds
+// numSeqs + 1 non-decreasing row positions, each sequence at most len slots.
+struct AttentionShape {
+  long seqs, len, heads, head_dim;
+  const int* offsets;
+  double rows;
+  long d() const { return heads * head_dim; }
+};
+
+AttentionShape attention_shape(const Call& c) {
+  AttentionShape s{c.dim(1, "numSeqs"), c.dim(2, "maxLen"), c.dim(3, "heads"), c.dim(4, "headDim"), nullptr, 0};
+  if (s.heads < 1 || s.head_dim < 1) c.fail_range("heads and headDim must be at least 1");
+  s.offsets = c.i32(5, "offsets", static_cast<double>(s.seqs) + 1);
+  if (s.offsets[0] < 0) c.fail_range("offsets[0] = " + std::to_string(s.offsets[0]) + " is negative");
+  for (long b = 0; b < s.seqs; b++) {
+    const long n = static_cast<long>(s.offsets[b + 1]) - s.offsets[b];
+    if (n < 0 || n > s.len) {
+      c.fail_range("sequence " + std::to_string(b) + " spans offsets " + std::to_string(s.offsets[b]) + ".." +
+                   std::to_string(s.offsets[b + 1]) + ", not 0.." + std::to_string(s.len) + " slots");
+    }
+  }
+  s.rows = s.offsets[s.seqs];
+  return s;
+}
+
+Napi::Value CausalAttentionForward(const Info& info) {
+  Call c{info, "causalAttentionForward"};
+  return guarded(info, [&] {
+    const AttentionShape s = attention_shape(c);
+    const DropoutArgs d = dropout_args(c, 6);
+    const float* qkv = c.f32(0, "qkv", s.rows * 3 * s.d());
+    float* probs = c.f32(8, "probs", static_cast<double>(s.seqs) * s.heads * s.len * s.len);
+    float* out = c.f32(9, "out", s.rows * s.d());
+    wn::causal_attention_forward(qkv, s.seqs, s.len, s.heads, s.head_dim, s.offsets, d.rate, d.seed, probs, out);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CausalAttentionBackward(const Info& info) {
+  Call c{info, "causalAttentionBackward"};
+  return guarded(info, [&] {
+    const AttentionShape s = attention_shape(c);
+    const DropoutArgs d = dropout_args(c, 6);
+    const float* qkv = c.f32(0, "qkv", s.rows * 3 * s.d());
+    const float* probs = c.f32(8, "probs", static_cast<double>(s.seqs) * s.heads * s.len * s.len);
+    const float* grad_out = c.f32(9, "gradOut", s.rows * s.d());
+    float* grad_qkv = c.f32(10, "gradQkv", s.rows * 3 * s.d());
+    wn::causal_attention_backward(qkv, s.seqs, s.len, s.heads, s.head_dim, s.offsets, d.rate, d.seed, probs,
+                                  grad_out, grad_qkv);
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value Threads(const Info& info) { return Napi::Number::New(info.Env(), wn::pool_threads()); }
 
 Napi::Value SetThreads(const Info& info) {
@@ -366,6 +485,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("biasAct", Napi::Function::New(env, BiasAct, "biasAct"));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
   exports.Set("colSums", Napi::Function::New(env, ColSums, "colSums"));
+  exports.Set("layerNormForward", Napi::Function::New(env, LayerNormForward, "layerNormForward"));
+  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward, "layerNormBackward"));
+  exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
+  exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));
+  exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
+  exports.Set("addInPlace", Napi::Function::New(env, AddInPlace, "addInPlace"));
+  exports.Set("causalAttentionForward", Napi::Function::New(env, CausalAttentionForward, "causalAttentionForward"));
+  exports.Set("causalAttentionBackward", Napi::Function::New(env, CausalAttentionBackward, "causalAttentionBackward"));
   exports.Set("embeddingBagForward", Napi::Function::New(env, EmbeddingBagForward, "embeddingBagForward"));
   exports.Set("embeddingBagBackward", Napi::Function::New(env, EmbeddingBagBackward, "embeddingBagBackward"));
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy, "softmaxCrossEntropy"));

@@ -35,6 +35,18 @@ struct VecOps {
   // entries are cleared after use (lazy Adam).
   void (*adam)(long n, float* p, float* g, float* m, float* v, float b1, float c1, float b2, float c2, float step_size,
                float inv_sqrt_bc2, float eps, float decay, bool zero_grad);
+  // Layer norm of one row of n (see transformer.cc): out may alias x; writes the row's mean and rstd.
+  void (*layer_norm_row)(long n, const float* x, const float* gamma, const float* beta, float eps, float* out,
+                         float* mean, float* rstd);
+  // Backward of one row: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·gamma (written, or added
+  // when accumulate); gg += dy·x̂ and gb += dy.
+  void (*layer_norm_backward_row)(long n, const float* x, const float* gamma, float mean, float rstd, const float* dy,
+                                  float* dx, bool accumulate, float* gg, float* gb);
+  // GELU (tanh form) out[i] = gelu(x[i]); out may alias x. Backward: grad[i] *= gelu'(x[i]).
+  void (*gelu)(long n, const float* x, float* out);
+  void (*gelu_backward)(long n, const float* x, float* grad);
+  // Counter-based dropout in place: entry i keeps x[i]·scale when fmix32(seed_mix + (index0 + i)·φ) ≥ threshold.
+  void (*dropout)(long n, float* x, unsigned seed_mix, unsigned index0, unsigned threshold, float scale);
 };
 
 extern const GemmKernel gemm_portable;

@@ -36,6 +36,21 @@ void lazy_adam(float* table, float* grad, float* m, float* v, long dim, long tab
 void top_k(const float* u, long num_queries, const float* v, long num_items, long dim, const float* item_bias,
            long k, const int* exclude_offsets, const int* exclude_items, int* out_items, float* out_scores);
 
+void layer_norm_forward(const float* x, long rows, long dim, const float* gamma, const float* beta, float eps,
+                        float* out, float* mean, float* rstd);
+void layer_norm_backward(const float* x, long rows, long dim, const float* gamma, const float* mean, const float* rstd,
+                         const float* grad_out, float* grad_x, bool accumulate, float* grad_gamma, float* grad_beta);
+void gelu(const float* x, float* out, long n);
+void gelu_backward(const float* x, float* grad, long n);
+void dropout(float* x, long n, double rate, unsigned seed);
+void add_in_place(const float* x, float* out, long n);
+// Sequence b is rows offsets[b] .. offsets[b+1] (checked by the binding: non-decreasing, ≤ len slots).
+void causal_attention_forward(const float* qkv, long num_seqs, long len, long heads, long head_dim, const int* offsets,
+                              double rate, unsigned seed, float* probs, float* out);
+void causal_attention_backward(const float* qkv, long num_seqs, long len, long heads, long head_dim,
+                               const int* offsets, double rate, unsigned seed, const float* probs,
+                               const float* grad_out, float* grad_qkv);
+
 // Throws KernelError when the matrix is not positive definite.
 void spd_inverse(float* a, long n);
 

@@ -12,6 +12,21 @@ export interface BagInput {
   weights: Float32Array | null;
 }
 
+/**
+ * The ordered input of a batch (FeatureSchema.sequence): `count` sequences of maxLen slots,
+ * left-aligned (slot 0 = the oldest watch kept, padding after `lengths[s]`), each slot's parts as
+ * bags over rows s·maxLen + j (padded slots empty); example row b reads the encoder output of
+ * sequence rowSequence[b] at slot rowSlot[b] (−1: no earlier watch, a zero input). In
+ * every-position training several rows share a sequence, each at the slot just before its label.
+ */
+export interface SequenceBatch {
+  count: number;
+  readonly lengths: Int32Array;
+  readonly bags: Record<string, BagInput>;
+  readonly rowSequence: Int32Array;
+  readonly rowSlot: Int32Array;
+}
+
 export interface CandidateBatch {
   /** Number of examples in the batch. */
   size: number;
@@ -26,4 +41,6 @@ export interface CandidateBatch {
   /** Continuous inputs, size × denseWidth row-major, each already normalized. */
   dense: Float32Array;
   denseWidth: number;
+  /** The ordered watch input (present when the schema declares one). */
+  sequence?: SequenceBatch;
 }

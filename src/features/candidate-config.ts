@@ -56,6 +56,31 @@ export interface CandidateFeatureConfig {
    */
   readonly recentWatches: { readonly enabled: boolean; readonly counts: readonly number[] };
   /**
+   * Order-aware watch encoder: the ≤ maxLen most recent watches in time order, each as its watch
+   * slot embedding (id + the item side info summed in, scaled by √dim) plus a learned position
+   * embedding, through `blocks` pre-LN blocks of causal self-attention + feed-forward
+   * (src/engine/layers TransformerEncoder); the output at the last position enters the
+   * concatenated input as its own slot (width embeddingDim.item).
+   */
+  readonly sequence: {
+    readonly enabled: boolean;
+    readonly maxLen: number;
+    readonly blocks: number;
+    /** Attention heads; embeddingDim.item must be a multiple. */
+    readonly heads: number;
+    /** Feed-forward hidden width; 0 = embeddingDim.item (SASRec's). */
+    readonly ffnDim: number;
+    /** Dropout on the encoder's input, attention and feed-forward (training only). */
+    readonly dropout: number;
+    /**
+     * Training over every position (the SASRec+ objective): a user's labels are grouped into
+     * windows of ≤ maxLen consecutive positions, the encoder runs once per window and the output
+     * at slot j (which sees only the watches before the label) feeds the example whose label
+     * follows it. Off: every example runs the encoder on its own history (maxLen× the cost).
+     */
+    readonly everyPosition: boolean;
+  };
+  /**
    * A watched item's input embedding = id + mean of genre embeddings + release-year-bucket
    * embedding + the mean embedding of each named item column (--item-category-cols).
    */
@@ -142,6 +167,7 @@ export type CandidateFeatureConfigInput = ConfigInput<CandidateFeatureConfig>;
 export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
   watches: { maxLen: 50 },
   recentWatches: { enabled: true, counts: [1, 2, 3, 5, 10, 20] },
+  sequence: { enabled: false, maxLen: 50, blocks: 2, heads: 1, ffnDim: 0, dropout: 0.2, everyPosition: true },
   itemSideInfo: {
     enabled: true,
     genres: true,
@@ -182,6 +208,15 @@ const positive = integer(1);
 export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
   watches: { maxLen: positive },
   recentWatches: { enabled: on, counts: list(positive, { distinct: true }) },
+  sequence: {
+    enabled: on,
+    maxLen: positive,
+    blocks: positive,
+    heads: positive,
+    ffnDim: integer(0),
+    dropout: number({ ge: 0, lt: 1 }),
+    everyPosition: on,
+  },
   itemSideInfo: {
     enabled: on,
     genres: on,
@@ -280,6 +315,21 @@ export function checkFeatureRelations(c: CandidateFeatureConfig, where: string):
       configPath(where, "embeddingDim.maxOther"),
       `an integer >= embeddingDim.minOther (${d.minOther})`,
       String(d.maxOther),
+    );
+  }
+  const q = c.sequence;
+  if (q.enabled && d.item % q.heads !== 0) {
+    throw new ConfigError(
+      configPath(where, "sequence.heads"),
+      `a divisor of embeddingDim.item (${d.item})`,
+      String(q.heads),
+    );
+  }
+  if (q.enabled && q.everyPosition && c.examples.mode !== "rollback") {
+    throw new ConfigError(
+      configPath(where, "sequence.everyPosition"),
+      'false with examples.mode "heldout" (every-position training is rollback by construction)',
+      "true",
     );
   }
 }

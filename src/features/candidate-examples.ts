@@ -19,6 +19,23 @@ export interface ExampleSet {
   readonly pos: Int32Array;
   readonly label: Int32Array;
   readonly time: Float64Array;
+  /** Every-position training (groupWindows): the windows the examples fall in. */
+  readonly windows?: ExampleWindows;
+}
+
+/**
+ * Windows of every-position training: window w holds examples first[w] .. first[w+1) (one user's,
+ * positions ascending) and its ordered input is the user's positions start[w] .. end[w) (≤ maxLen
+ * slots); the example at position p reads the slot p − 1 − start[w], the last watch before its
+ * label, so no example sees its own label or anything after it.
+ */
+export interface ExampleWindows {
+  readonly count: number;
+  readonly first: Int32Array;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** The window of each example. */
+  readonly of: Int32Array;
 }
 
 /**
@@ -137,4 +154,86 @@ export function recencyResample(
     label: Int32Array.from(picks, (e) => set.label[e]),
     time: Float64Array.from(picks, (e) => set.time[e]),
   };
+}
+
+/**
+ * Groups a rollback set's examples into windows of at most maxLen positions, from each user's
+ * latest label backwards: the window of latest label p covers labels in (s, p] with
+ * s = max(0, p − maxLen) (and p = 0 when s = 0), input positions s .. p − 1. The examples keep
+ * their order; a user's most recent labels get the longest ordered history.
+ */
+export function groupWindows(set: ExampleSet, maxLen: number): ExampleSet {
+  if (set.mode !== "rollback")
+    throw new RangeError("groupWindows: every-position windows need rollback examples");
+  const n = set.size;
+  const of = new Int32Array(n);
+  // At most one window per example; trimmed at the end.
+  const first = new Int32Array(n + 1);
+  const start = new Int32Array(n);
+  const end = new Int32Array(n);
+  let count = 0;
+  let a = 0;
+  while (a < n) {
+    let b = a + 1;
+    while (b < n && set.user[b] === set.user[a]) b++;
+    for (let k = a + 1; k < b; k++) {
+      if (set.pos[k] < set.pos[k - 1])
+        throw new RangeError(`groupWindows: example ${k} is out of position order for user ${set.user[a]}`);
+    }
+    // Windows of this user from the latest label back; collected in reverse, then numbered forwards.
+    const ends: number[] = [];
+    let hi = b;
+    while (hi > a) {
+      const p = set.pos[hi - 1];
+      const s0 = Math.max(0, p - maxLen);
+      let lo = hi - 1;
+      while (lo > a && (set.pos[lo - 1] > s0 || s0 === 0)) lo--;
+      ends.push(lo, hi, s0, p);
+      hi = lo;
+    }
+    for (let k = ends.length - 4; k >= 0; k -= 4) {
+      const [lo, hiK, s0, p] = [ends[k], ends[k + 1], ends[k + 2], ends[k + 3]];
+      first[count] = lo;
+      start[count] = s0;
+      end[count] = p;
+      for (let e = lo; e < hiK; e++) of[e] = count;
+      count++;
+    }
+    a = b;
+  }
+  first[count] = n;
+  return {
+    ...set,
+    windows: {
+      count,
+      first: first.slice(0, count + 1),
+      start: start.slice(0, count),
+      end: end.slice(0, count),
+      of,
+    },
+  };
+}
+
+/**
+ * The order in which an epoch visits the examples: a shuffle of them, or with windows a shuffle
+ * of the windows, each window's examples kept together (so a batch runs its encoder once per
+ * window rather than once per example).
+ */
+export function trainingOrder(set: ExampleSet, rng: Rng): Int32Array {
+  const order = new Int32Array(set.size);
+  const w = set.windows;
+  if (w === undefined) {
+    for (let i = 0; i < set.size; i++) order[i] = i;
+    rng.shuffle(order);
+    return order;
+  }
+  const windows = new Int32Array(w.count);
+  for (let i = 0; i < w.count; i++) windows[i] = i;
+  rng.shuffle(windows);
+  let k = 0;
+  for (let i = 0; i < w.count; i++) {
+    const win = windows[i];
+    for (let e = w.first[win]; e < w.first[win + 1]; e++) order[k++] = e;
+  }
+  return order;
 }

@@ -7,9 +7,9 @@
 import type { Dataset, UserDemographicValues } from "../data/dataset.js";
 import type { QueryBatch } from "../eval/types.js";
 import { allocBag, beginBatch, checkBatchFits, endBatch, ensureBag } from "./batch-packing.js";
-import type { BagInput, CandidateBatch } from "./batch.js";
+import type { BagInput, CandidateBatch, SequenceBatch } from "./batch.js";
 import type { ResolvedCandidateConfig } from "./candidate-config.js";
-import { selectExamples, type ExampleSet } from "./candidate-examples.js";
+import { groupWindows, selectExamples, type ExampleSet } from "./candidate-examples.js";
 import {
   columnBagRows,
   itemColumnFeature,
@@ -21,7 +21,12 @@ import {
 import type { CandidateFeatures } from "./candidate-features.js";
 import type { FittedCandidateFeatures } from "./candidate-fit.js";
 import { fittedToJSON, type CandidateFeaturesJSON } from "./candidate-json.js";
-import { CANDIDATE_FEATURES, candidateSchema, recentWatchesFeature } from "./candidate-schema.js";
+import {
+  CANDIDATE_FEATURES,
+  candidateSchema,
+  recentWatchesFeature,
+  sequencePartBag,
+} from "./candidate-schema.js";
 import {
   emptyDemographicRows,
   encodeDemographics,
@@ -67,6 +72,9 @@ export class CandidateFeatureSet implements CandidateFeatures {
   private readonly userColumns: readonly { readonly name: string; readonly rows: BagRows }[];
   /** Named numeric user columns: dense column and each user's NUMBER_COLUMN_WIDTH values. */
   private readonly userNumbers: readonly { readonly col: number; readonly block: Float32Array }[];
+  /** Slots of the ordered input (0 when the sequence group is off) and how each of its part bags is filled. */
+  private readonly seqLen: number;
+  private readonly seqParts: readonly SequencePart[];
 
   constructor(
     fitted: FittedCandidateFeatures,
@@ -127,10 +135,39 @@ export class CandidateFeatureSet implements CandidateFeatures {
       col: s.numberCols[k],
       block: numberColumnBlock(data, c.name, c.normalizer, nu),
     }));
+    const seq = s.schema.sequence;
+    this.seqLen = seq?.maxLen ?? 0;
+    const F = CANDIDATE_FEATURES;
+    const parts: SequencePart[] = [];
+    if (seq !== undefined) {
+      parts.push({ bag: sequencePartBag(F.watches), kind: "id", rows: null, maxPerItem: 1 });
+      if (this.genres !== null)
+        parts.push({
+          bag: sequencePartBag(F.watchGenres),
+          kind: "rows",
+          rows: this.genres,
+          maxPerItem: this.genres.maxPerItem,
+        });
+      if (this.yearRow !== null)
+        parts.push({ bag: sequencePartBag(F.watchYears), kind: "year", rows: null, maxPerItem: 1 });
+      for (const c of this.itemColumns)
+        parts.push({
+          bag: sequencePartBag(c.name),
+          kind: "rows",
+          rows: c.rows,
+          maxPerItem: c.rows.maxPerRow,
+        });
+      const declared = seq.parts.map((p) => p.bag).join(",");
+      if (parts.map((p) => p.bag).join(",") !== declared)
+        throw new Error(`candidate features: sequence parts ${declared} do not match the packer's`);
+    }
+    this.seqParts = parts;
   }
 
   examples(epoch = 0): ExampleSet {
-    return selectExamples(this.seqOffsets, this.seqItems, this.seqTimes, this.config.examples, epoch);
+    const set = selectExamples(this.seqOffsets, this.seqItems, this.seqTimes, this.config.examples, epoch);
+    const q = this.config.sequence;
+    return q.enabled && q.everyPosition ? groupWindows(set, q.maxLen) : set;
   }
 
   allocBatch(maxSize: number): CandidateBatch {
@@ -153,7 +190,7 @@ export class CandidateFeatureSet implements CandidateFeatures {
     for (const f of this.schema.features)
       if (f.kind === "categorical") categorical[f.name] = new Int32Array(maxSize);
     const denseWidth = this.schema.denseWidth;
-    return {
+    const batch: CandidateBatch = {
       size: 0,
       labels: new Int32Array(maxSize),
       labelTimes: new Float64Array(maxSize),
@@ -162,6 +199,20 @@ export class CandidateFeatureSet implements CandidateFeatures {
       dense: new Float32Array(maxSize * denseWidth),
       denseWidth,
     };
+    if (this.seqLen > 0) {
+      const L = this.seqLen;
+      const seqBags: Record<string, BagInput> = {};
+      for (const p of this.seqParts)
+        seqBags[p.bag] = allocBag(maxSize * L, maxSize * L * p.maxPerItem, p.kind === "rows");
+      batch.sequence = {
+        count: 0,
+        lengths: new Int32Array(maxSize),
+        bags: seqBags,
+        rowSequence: new Int32Array(maxSize),
+        rowSlot: new Int32Array(maxSize),
+      };
+    }
+    return batch;
   }
 
   fillTrainBatch(
@@ -177,6 +228,9 @@ export class CandidateFeatureSet implements CandidateFeatures {
     const L = this.maxLen;
     const span = this.maxTrainTime - this.minTrainTime;
     beginBatch(batch);
+    const seq = this.beginSequences(batch);
+    const windows = set.windows;
+    let window = -1;
     for (let b = 0; b < size; b++) {
       const e = order[start + b];
       if (!(e >= 0 && e < set.size))
@@ -203,6 +257,29 @@ export class CandidateFeatureSet implements CandidateFeatures {
         } else lo = n - L;
       }
       this.writeWatches(batch, b, this.seqItems, base + lo, base + hi, skip < 0 ? -1 : base + skip);
+      if (seq !== null) {
+        if (windows !== undefined) {
+          // Every-position training: one ordered input per window, each example at the slot
+          // of the last watch before its label (rows of a window are consecutive in the order).
+          const w = windows.of[e];
+          if (w !== window) {
+            this.writeSequence(seq, this.seqItems, base + windows.start[w], base + windows.end[w], -1);
+            window = w;
+          }
+          seq.rowSequence[b] = seq.count - 1;
+          seq.rowSlot[b] = p - 1 - windows.start[w];
+        } else {
+          const len = this.writeSequence(
+            seq,
+            this.seqItems,
+            base + lo,
+            base + hi,
+            skip < 0 ? -1 : base + skip,
+          );
+          seq.rowSequence[b] = seq.count - 1;
+          seq.rowSlot[b] = len - 1;
+        }
+      }
       this.writeCategorical(batch, b, u);
       const row = b * batch.denseWidth;
       if (this.exampleAgeCol >= 0)
@@ -243,6 +320,7 @@ export class CandidateFeatureSet implements CandidateFeatures {
     }
     const L = this.maxLen;
     beginBatch(batch);
+    const seq = this.beginSequences(batch);
     for (let b = 0; b < size; b++) {
       const q = start + b;
       const u = queries.users[q];
@@ -253,6 +331,10 @@ export class CandidateFeatureSet implements CandidateFeatures {
       batch.labels[b] = -1;
       batch.labelTimes[b] = t;
       this.writeWatches(batch, b, queries.historyItems, Math.max(hs, he - L), he, -1);
+      if (seq !== null) {
+        seq.rowSequence[b] = seq.count;
+        seq.rowSlot[b] = this.writeSequence(seq, queries.historyItems, hs, he, -1) - 1;
+      }
       const known = u >= 0 && u < this.numUsers;
       if (known) {
         this.writeCategorical(batch, b, u);
@@ -343,6 +425,65 @@ export class CandidateFeatureSet implements CandidateFeatures {
         c.rows.maxPerRow,
         this.numItems,
       );
+  }
+
+  /** Opens the batch's ordered input (null when the sequence group is off). */
+  private beginSequences(batch: CandidateBatch): SequenceBatch | null {
+    const seq = batch.sequence;
+    if (this.seqLen === 0) return null;
+    if (seq === undefined)
+      throw new RangeError("candidate batch: no sequence input (allocate it with allocBatch)");
+    seq.count = 0;
+    for (const p of this.seqParts) seq.bags[p.bag].offsets[0] = 0;
+    return seq;
+  }
+
+  /**
+   * Appends sequence seq.count: the last seqLen entries of items[lo..hi) minus position `skip`,
+   * oldest at slot 0, padded slots empty. Returns its length.
+   */
+  private writeSequence(seq: SequenceBatch, items: Int32Array, lo: number, hi: number, skip: number): number {
+    const L = this.seqLen;
+    const s = seq.count++;
+    if (s >= seq.lengths.length)
+      throw new RangeError(`candidate batch: more than ${seq.lengths.length} sequences in one batch`);
+    let from = hi;
+    let len = 0;
+    while (from > lo && len < L) {
+      from--;
+      if (from !== skip) len++;
+    }
+    seq.lengths[s] = len;
+    const row0 = s * L;
+    const ni = this.numItems;
+    for (const part of this.seqParts) {
+      const bag = seq.bags[part.bag];
+      let w = bag.offsets[row0];
+      ensureBag(bag, w + len * part.maxPerItem);
+      let j = 0;
+      for (let k = from; k < hi; k++) {
+        if (k === skip) continue;
+        const it = items[k];
+        if (part.kind === "id") bag.indices[w++] = itemInputRow(it, ni);
+        else if (part.kind === "year") {
+          const yr = this.yearRow as Int32Array;
+          bag.indices[w++] = it >= 0 && it < yr.length ? yr[it] : 0;
+        } else if (it >= 0 && it < ni) {
+          const r = part.rows as { readonly offsets: Int32Array; readonly rows: Int32Array };
+          const a = r.offsets[it];
+          const e = r.offsets[it + 1];
+          const wt = 1 / (e - a);
+          const weights = bag.weights as Float32Array;
+          for (let g = a; g < e; g++) {
+            bag.indices[w] = r.rows[g];
+            weights[w++] = wt;
+          }
+        }
+        bag.offsets[row0 + ++j] = w;
+      }
+      for (; j < L; j++) bag.offsets[row0 + j + 1] = w;
+    }
+    return len;
   }
 
   /** Search tokens of user u applied before t (strictly when `strict`, else at or before), the maxTokens most recent. */
@@ -464,4 +605,12 @@ function writeItemBag(
     }
   }
   bag.offsets[b + 1] = o;
+}
+
+/** How one part bag of the ordered input is filled per slot: the item's input row, its year bucket, or its rows of a CSR (mean). */
+interface SequencePart {
+  readonly bag: string;
+  readonly kind: "id" | "year" | "rows";
+  readonly rows: { readonly offsets: Int32Array; readonly rows: Int32Array } | null;
+  readonly maxPerItem: number;
 }

@@ -48,6 +48,14 @@ export const ITEM_TABLE = "item";
 /** The search-token table (rows by the fitted token vocabulary, row 0 out of vocabulary). */
 export const TOKEN_TABLE = "token";
 
+/** Name of the ordered watch input (FeatureSchema.sequence). */
+export const SEQUENCE_INPUT = "sequence";
+
+/** The per-slot bag of the ordered input that mirrors watch-slot feature `feature` (e.g. "sequence:watches"). */
+export function sequencePartBag(feature: string): string {
+  return `${SEQUENCE_INPUT}:${feature}`;
+}
+
 /** Name of the bag of the R most recent watches. */
 export function recentWatchesFeature(r: number): string {
   return `${CANDIDATE_FEATURES.recentWatches}${r}`;
@@ -66,7 +74,8 @@ export interface CandidateSchema {
 /**
  * The inputs the fitted features feed, in a fixed order: the item table and watch bag, genre,
  * year and named item-column bags (same slot), search tokens, demographics, named user-column
- * bags, recent-watch bags, then the dense block (named numeric user columns last).
+ * bags, recent-watch bags, then the dense block (named numeric user columns last); with the
+ * `sequence` group on, the ordered input whose slots reuse the watch slot's tables.
  * `users` says which demographic columns exist (the schema depends only on what was fitted).
  */
 export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemographics): CandidateSchema {
@@ -125,8 +134,24 @@ export function candidateSchema(fitted: FittedCandidateFeatures, users: UserDemo
   const numberCols = fitted.columns.userNumeric.map((c) =>
     continuous(userNumberFeature(c.name), NUMBER_COLUMN_WIDTH),
   );
+  const q = cfg.sequence;
+  const sequence = q.enabled
+    ? {
+        name: SEQUENCE_INPUT,
+        maxLen: q.maxLen,
+        dim: dims.item,
+        // Each slot = one watched item's watch-slot embedding: the same tables, one item per bag.
+        parts: features.flatMap((f) =>
+          f.kind === "bag" && f.slot === WATCH_SLOT ? [{ bag: sequencePartBag(f.name), table: f.table }] : [],
+        ),
+        blocks: q.blocks,
+        heads: q.heads,
+        ffnDim: q.ffnDim > 0 ? q.ffnDim : dims.item,
+        dropout: q.dropout,
+      }
+    : undefined;
   return {
-    schema: { tables, features, denseWidth: dense },
+    schema: { tables, features, denseWidth: dense, ...(sequence ? { sequence } : {}) },
     exampleAgeCol,
     ageCol,
     continuousCol,

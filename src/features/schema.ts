@@ -41,9 +41,32 @@ export interface ContinuousFeature {
 
 export type FeatureSpec = BagFeature | CategoricalFeature | ContinuousFeature;
 
+/**
+ * An ordered input (CandidateBatch.sequence): per example, the most recent watches in time order,
+ * each slot's embedding the sum of its `parts` bags (an item's id + side info, as in the watch
+ * slot), encoded by a causal Transformer whose output at the example's slot enters the
+ * concatenated input as one slot of width `dim` (after the embedded features, before the dense ones).
+ */
+export interface SequenceSpec {
+  readonly name: string;
+  /** Slots per sequence. */
+  readonly maxLen: number;
+  /** Width of every part's table, of the encoder and of its output slot. */
+  readonly dim: number;
+  /** Bags of CandidateBatch.sequence.bags, one row per (sequence, slot), each through its table. */
+  readonly parts: readonly { readonly bag: string; readonly table: string }[];
+  readonly blocks: number;
+  readonly heads: number;
+  /** Feed-forward hidden width. */
+  readonly ffnDim: number;
+  readonly dropout: number;
+}
+
 export interface FeatureSchema {
   readonly tables: readonly TableSpec[];
   readonly features: readonly FeatureSpec[];
   /** Total width of CandidateBatch.dense. */
   readonly denseWidth: number;
+  /** The ordered watch input, when the schema has one. */
+  readonly sequence?: SequenceSpec;
 }

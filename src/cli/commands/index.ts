@@ -2,6 +2,7 @@
 import type { Command } from "./command.js";
 import { baselines } from "./baselines.js";
 import { dataFetch } from "./data-fetch.js";
+import { dataCutHistory } from "./data-cut-history.js";
 import { dataInfo } from "./data-info.js";
 import { dataSynth } from "./data-synth.js";
 import { trainCandidates } from "./train-candidates.js";
@@ -14,6 +15,7 @@ import { embed, embedSimilar } from "./embed.js";
 
 export const commands: Record<string, Command> = {
   baselines,
+  "data cut-history": dataCutHistory,
   "data fetch": dataFetch,
   "data info": dataInfo,
   "data synth": dataSynth,

@@ -34,6 +34,105 @@ export interface Kernels {
   colSums(x: Float32Array, rows: number, cols: number, ld: number, out: Float32Array, beta: number): void;
 
   /**
+   * Layer normalisation over each of `rows` contiguous rows of `dim`: with μ and σ² the row's mean
+   * and (biased) variance and r = 1/√(σ² + eps), out = (x − μ)·r·gamma + beta. Stores μ and r per
+   * row in mean[rows] and rstd[rows] for the backward pass. out may alias x.
+   */
+  layerNormForward(
+    x: Float32Array,
+    rows: number,
+    dim: number,
+    gamma: Float32Array,
+    beta: Float32Array,
+    eps: number,
+    out: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+  ): void;
+
+  /**
+   * Backward of layerNormForward given its input x, mean and rstd: with x̂ = (x − μ)·r and
+   * g = gradOut·gamma, dx = r·(g − mean(g) − x̂·mean(g·x̂)) per row, written into gradX (added to
+   * it when `accumulate`, e.g. the residual stream's gradient); gradGamma += Σ_rows gradOut·x̂ and
+   * gradBeta += Σ_rows gradOut.
+   */
+  layerNormBackward(
+    x: Float32Array,
+    rows: number,
+    dim: number,
+    gamma: Float32Array,
+    mean: Float32Array,
+    rstd: Float32Array,
+    gradOut: Float32Array,
+    gradX: Float32Array,
+    accumulate: boolean,
+    gradGamma: Float32Array,
+    gradBeta: Float32Array,
+  ): void;
+
+  /** GELU, tanh form: out[i] = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) for i < n. out may alias x. */
+  gelu(x: Float32Array, out: Float32Array, n: number): void;
+
+  /** grad[i] ·= GELU′(x[i]) for i < n (x is the GELU input, tanh form as in gelu). */
+  geluBackward(x: Float32Array, grad: Float32Array, n: number): void;
+
+  /**
+   * Inverted dropout with a counter-based mask, in place over x[0 .. n): entry i is kept when
+   * dropoutHash(seed, i) ≥ ⌊rate·2³²⌋ and then scaled by fround(1/(1 − rate)), else set to 0 (see
+   * dropoutHash in transformer-reference.ts). The mask is a function of (seed, i) only, so the backward pass
+   * is the same call on the gradient with the same seed, and every backend and thread count
+   * draws the same mask. rate in [0, 1); rate 0 leaves x unchanged.
+   */
+  dropout(x: Float32Array, n: number, rate: number, seed: number): void;
+
+  /** out[i] += x[i] for i < n (residual connections). */
+  addInPlace(x: Float32Array, out: Float32Array, n: number): void;
+
+  /**
+   * Multi-head causal scaled-dot-product self-attention over numSeqs sequences of at most maxLen
+   * slots, packed without padding: sequence b's slots 0, 1, … are rows offsets[b] .. offsets[b+1]
+   * of qkv [rows, 3·d] (d = heads·headDim) and of out [rows, d]. A row holds its slot's query
+   * (columns [0, d)), key ([d, 2d)) and value ([2d, 3d)); head h uses columns h·headDim .. +headDim
+   * of each. Slot i attends to slots 0..i of its own sequence with p = softmax(q·kᵀ/√headDim).
+   * probs [numSeqs, heads, maxLen, maxLen] receives p (before dropout; row i of (b, h) at
+   * ((b·heads + h)·maxLen + i)·maxLen, zero outside the mask and for i ≥ the sequence's length).
+   * Attention dropout: p̃ = dropout(p) with the mask of `dropout(·, seed)` indexed by the position
+   * in probs. out = p̃·v per head, heads side by side. Rows outside every sequence are untouched.
+   * Uses a grow-only maxLen×maxLen scratch per thread.
+   */
+  causalAttentionForward(
+    qkv: Float32Array,
+    numSeqs: number,
+    maxLen: number,
+    heads: number,
+    headDim: number,
+    offsets: Int32Array,
+    dropoutRate: number,
+    seed: number,
+    probs: Float32Array,
+    out: Float32Array,
+  ): void;
+
+  /**
+   * Backward of causalAttentionForward from its qkv, probs and dropout seed: given gradOut
+   * [rows, d], overwrites the sequences' rows of gradQkv [rows, 3·d] with dLoss/d(q, k, v). probs is
+   * kept. Uses a grow-only maxLen×maxLen scratch per thread.
+   */
+  causalAttentionBackward(
+    qkv: Float32Array,
+    numSeqs: number,
+    maxLen: number,
+    heads: number,
+    headDim: number,
+    offsets: Int32Array,
+    dropoutRate: number,
+    seed: number,
+    probs: Float32Array,
+    gradOut: Float32Array,
+    gradQkv: Float32Array,
+  ): void;
+
+  /**
    * Embedding bag: out[b, outOffset .. outOffset+dim) = Σ_{i ∈ bag b} w_i · table[indices[i], :],
    * where bag b is indices[offsets[b] .. offsets[b+1]) and w_i = weights[i], or 1/|bag| (the mean)
    * when weights is null. An empty bag contributes zeros. numBags = offsets.length - 1. With

@@ -6,6 +6,16 @@
  */
 import type { Kernels } from "./kernels.js";
 import { sgnsTrain } from "./sgns-reference.js";
+import {
+  addInPlace,
+  causalAttentionBackward,
+  causalAttentionForward,
+  dropout,
+  gelu,
+  geluBackward,
+  layerNormBackward,
+  layerNormForward,
+} from "./transformer-reference.js";
 
 function gemm(
   transA: boolean,
@@ -507,6 +517,14 @@ export const referenceKernels: Kernels = {
   biasAct,
   reluBackward,
   colSums,
+  layerNormForward,
+  layerNormBackward,
+  gelu,
+  geluBackward,
+  dropout,
+  addInPlace,
+  causalAttentionForward,
+  causalAttentionBackward,
   embeddingBagForward,
   embeddingBagBackward,
   softmaxCrossEntropy,

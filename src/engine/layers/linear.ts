@@ -1,7 +1,8 @@
 /**
  * A fully connected layer Y = X·W + b (optionally followed by ReLU), with W stored [in×out] so
  * the forward pass is one GEMM over a batch. Output and input-gradient buffers are allocated once
- * for a maximum batch size; forward/backward only run kernels over them.
+ * for a maximum batch size (the gradient on the first backward pass); forward/backward only run
+ * kernels over them.
  */
 import { initialize, type Initializer } from "../init.js";
 import type { Kernels } from "../kernels/kernels.js";
@@ -26,8 +27,7 @@ export class Linear {
   readonly bias: Parameter;
   /** maxBatch×outDim: the activations of the last forward pass. */
   readonly output: Float32Array;
-  /** maxBatch×inDim: dLoss/dX of the last backward pass. */
-  readonly gradInput: Float32Array;
+  private gradInputBuffer: Float32Array | null = null;
   private readonly kernels: Kernels;
   /** forwardShared's per-group products (grown on demand). */
   private sharedOut = new Float32Array(0);
@@ -56,7 +56,15 @@ export class Linear {
       rng,
     );
     this.output = new Float32Array(maxBatch * outDim);
-    this.gradInput = new Float32Array(maxBatch * inDim);
+  }
+
+  /**
+   * maxBatch×inDim: dLoss/dX of the last backward pass, allocated on first use so that a model
+   * that only serves never holds it.
+   */
+  get gradInput(): Float32Array {
+    this.gradInputBuffer ??= new Float32Array(this.maxBatch * this.inDim);
+    return this.gradInputBuffer;
   }
 
   parameters(): Parameter[] {

@@ -3,7 +3,9 @@
  * EmbeddingTable, every bag feature an EmbeddingBag and every categorical feature an
  * EmbeddingLookup writing into a slot of one concatenated row per example (features that share a
  * slot are summed, e.g. an item's id + genre + year embeddings); continuous features are copied in
- * after them. Backward scatters the slot gradients into the tables' touched rows.
+ * after them. An ordered input (schema.sequence) adds one slot, the causal encoder's output
+ * (./sequence-input.ts), before the continuous ones. Backward scatters the slot gradients into the
+ * tables' touched rows.
  */
 import { EmbeddingBag, EmbeddingLookup, EmbeddingTable } from "../../engine/layers/embedding.js";
 import type { Parameter } from "../../engine/layers/parameter.js";
@@ -11,6 +13,7 @@ import type { Kernels } from "../../engine/kernels/kernels.js";
 import type { Rng } from "../../engine/rng.js";
 import type { BagInput, CandidateBatch } from "../../features/batch.js";
 import type { FeatureSchema } from "../../features/schema.js";
+import { SequenceInput } from "./sequence-input.js";
 
 interface BagSlot {
   readonly name: string;
@@ -40,6 +43,9 @@ export class InputLayer {
   private readonly bags: BagSlot[] = [];
   private readonly lookups: LookupSlot[] = [];
   private readonly dense: DenseSlot[] = [];
+  /** The ordered watch input and its slot's column, when the schema has one. */
+  readonly sequence: SequenceInput | null = null;
+  readonly sequenceOffset: number = -1;
   /** Tables kept fixed (pre-trained, frozen): no gradient, not among the parameters. */
   private readonly frozen = new Set<string>();
   /** The batch's bag CSR views for the current batch size (reused: offsets cut to size + 1). */
@@ -91,6 +97,11 @@ export class InputLayer {
         this.lookups.push({ name: f.name, layer, offset, accumulate });
       }
     }
+    if (schema.sequence !== undefined) {
+      this.sequence = new SequenceInput(kernels, schema.sequence, this.tables, capacity, rng);
+      this.sequenceOffset = width;
+      width += this.sequence.width;
+    }
     for (const f of schema.features) {
       if (f.kind !== "continuous") continue;
       if (f.offset + f.width > schema.denseWidth) {
@@ -115,17 +126,21 @@ export class InputLayer {
     return this.frozen.has(table);
   }
 
-  /** Every trainable table's parameter (sparse rows, lazy Adam). */
+  /** Every trainable table's parameter (sparse rows, lazy Adam), then the sequence encoder's (dense). */
   parameters(): Parameter[] {
-    return [...this.tables.values()].filter((t) => !this.frozen.has(t.param.name)).map((t) => t.param);
+    const tables = [...this.tables.values()]
+      .filter((t) => !this.frozen.has(t.param.name))
+      .map((t) => t.param);
+    return [...tables, ...(this.sequence?.parameters() ?? [])];
   }
 
-  /** Writes the concatenated input rows [size × width] of the batch into out. */
-  forward(batch: CandidateBatch, out: Float32Array): void {
+  /** Writes the concatenated input rows [size × width] of the batch into out (`training`: encoder dropout on). */
+  forward(batch: CandidateBatch, out: Float32Array, training = false): void {
     const n = batch.size;
     const w = this.width;
     for (const s of this.bags) s.layer.forward(this.bagView(batch, s.name), out, w, s.offset, s.accumulate);
     for (const s of this.lookups) s.layer.forward(this.ids(batch, s.name), n, out, w, s.offset, s.accumulate);
+    this.sequence?.forward(batch, out, w, this.sequenceOffset, training);
     const src = batch.dense;
     const sw = batch.denseWidth;
     for (const d of this.dense) {
@@ -147,6 +162,7 @@ export class InputLayer {
     for (const s of this.lookups)
       if (!this.frozen.has(s.layer.table.param.name))
         s.layer.backward(this.ids(batch, s.name), n, gradIn, w, s.offset);
+    this.sequence?.backward(batch, gradIn, w, this.sequenceOffset, this.frozen);
   }
 
   /** The feature's bag cut to the batch's examples; the view is rebuilt only when its arrays change. */

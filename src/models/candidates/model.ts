@@ -219,6 +219,7 @@ export class CandidateModel {
         tower: towerWidths(this.config.network).join("-"),
         dropout: this.config.network.dropout,
         recent: recentCounts(this.features),
+        ...sequenceParam(this.features),
         softmax: this.network.shape.mode,
         lr: this.config.train.lr,
         epochs: this.summary?.bestEpoch ?? 0,
@@ -253,6 +254,13 @@ function itemIdInput(features: CandidateFeatures): ItemIdInput | null {
 function recentCounts(features: CandidateFeatures): string {
   const r = features.config.recentWatches;
   return r.enabled ? r.counts.join(",") : "";
+}
+
+/** The ordered watch encoder's shape, e.g. { sequence: "L50 B2" }, when the group is on (nothing otherwise). */
+function sequenceParam(features: CandidateFeatures): { sequence?: string } {
+  const q = features.config.sequence;
+  if (!q.enabled) return {};
+  return { sequence: `L${q.maxLen} B${q.blocks}${q.everyPosition ? "" : " per-example"}` };
 }
 
 /** How often each item was watched in training (the negative sampler's unigram counts). */

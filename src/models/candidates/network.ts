@@ -140,6 +140,8 @@ export class CandidateNetwork {
     for (const t of this.input.tables.values())
       out.set(`input.${t.param.name}`, { data: t.data, shape: [t.rows, t.dim] });
     for (const p of this.tower.parameters()) out.set(p.name, { data: p.data, shape: [...p.shape] });
+    for (const p of this.input.sequence?.parameters() ?? [])
+      out.set(p.name, { data: p.data, shape: [...p.shape] });
     if (!this.config.network.tieOutput) {
       const e = this.itemTable;
       out.set("output.embeddings", { data: e.data, shape: [e.rows, e.dim] });
@@ -166,7 +168,7 @@ export class CandidateNetwork {
    */
   forwardBackward(batch: CandidateBatch, rng: Rng): number {
     const n = batch.size;
-    this.input.forward(batch, this.x);
+    this.input.forward(batch, this.x, true);
     const user = this.tower.forward(this.x, n, true);
     let loss: number;
     if (this.head instanceof FullSoftmaxHead) {

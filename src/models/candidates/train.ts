@@ -5,6 +5,7 @@
  * current step finishes, the best weights so far are kept).
  */
 import { Rng } from "../../engine/rng.js";
+import { trainingOrder } from "../../features/candidate-examples.js";
 import type { CandidateFeatures } from "../../features/candidate-features.js";
 import { chooseSoftmax, type CandidateConfig, type SoftmaxChoice } from "./config.js";
 import type { CandidateNetwork } from "./network.js";
@@ -123,9 +124,7 @@ export async function trainLoop(
   for (epoch = 1; epoch <= t.epochs && !aborted(); epoch++) {
     net.lrScale = t.lrDecay ** (epoch - 1);
     const set = features.examples(epoch);
-    const order = new Int32Array(set.size);
-    for (let i = 0; i < set.size; i++) order[i] = i;
-    rng.shuffle(order);
+    const order = trainingOrder(set, rng);
     const steps = Math.ceil(set.size / t.batchSize);
     const epochStart = performance.now();
     let lastReport = epochStart;
