@@ -11,6 +11,7 @@ import { recommendCommand } from "./recommend.js";
 import { serveCommand } from "./serve.js";
 import { quickstart } from "./quickstart.js";
 import { embed, embedSimilar } from "./embed.js";
+import { exportExamples } from "./export-examples.js";
 import { exportOnnx } from "./export-onnx.js";
 
 export const commands: Record<string, Command> = {
@@ -28,4 +29,5 @@ export const commands: Record<string, Command> = {
   embed,
   "embed similar": embedSimilar,
   "export onnx": exportOnnx,
+  "export examples": exportExamples,
 };
