@@ -5,7 +5,9 @@
  * the reference trainer bench/peers/torch_candidates_parquet.py (Debian's /usr/bin/python3 with
  * torch) trains the tower from them for a few hundred steps and writes a model directory that
  * `watchnext evaluate` loads and scores to the same validation metrics the trainer measured.
- * Without torch the round trip fails under CI=true and is skipped (with a warning) otherwise.
+ * `--ranker` adds the ranker's impression lists (checked against the lists built in process, on
+ * small synthetic data). Without torch the round trip fails under CI=true and is skipped (with a
+ * warning) otherwise.
  */
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +28,13 @@ import {
 } from "../src/interop/parquet/examples-export.js";
 import { resolveCandidateModelConfig } from "../src/models/candidates/config.js";
 import { withSeed } from "../src/models/candidates/model.js";
+import { writeSynthetic } from "../src/data/synth.js";
+import { ItemTimeline } from "../src/features/ranking-context.js";
+import { RankingFeatures } from "../src/features/ranking-features.js";
+import { IMPRESSION_FILES, KV_RANKER_SCHEMA } from "../src/interop/parquet/impressions-export.js";
+import { resolveRankerConfig } from "../src/models/ranking/config.js";
+import { buildImpressions } from "../src/models/ranking/impression-builder.js";
+import { rankingInputs } from "../src/models/ranking/train-two-stage.js";
 
 const run = promisify(execFile);
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
@@ -173,5 +182,83 @@ describe.skipIf(!hasTorch && !inCI)("PyTorch from Parquet round trip", () => {
     expect(Math.abs(valid["NDCG@10"] - report.valid["NDCG@10"])).toBeLessThanOrEqual(1e-9);
     // And it learned: chance is 10 / 1682 ≈ 0.006.
     expect(valid["HR@10"]).toBeGreaterThan(0.1);
+  }, 300_000);
+});
+
+describe("watchnext export examples --ranker", () => {
+  it("writes the ranker's training and validation lists, one row per candidate packed as the ranker packs it", async () => {
+    const data = join(dir, "synth");
+    await writeSynthetic(data, { users: 120, items: 150, events: 4000, seed: 7 });
+    const candidates = { network: { depth: 1, outputDim: 16 }, train: { epochs: 2, batchSize: 128 } };
+    const ranker = { train: { negativesPerList: 10 } };
+    const out = join(dir, "ranker-ex");
+    const r = await run(
+      "node",
+      [
+        main,
+        "export",
+        "examples",
+        "--data",
+        data,
+        "--format",
+        "parquet",
+        "--out",
+        out,
+        "--quiet",
+        "--seed",
+        "2",
+      ]
+        .concat(["--ranker", "--sources", "dnn,pop7", "--config", JSON.stringify(candidates)])
+        .concat(["--ranker-config", JSON.stringify(ranker)]),
+      { env },
+    );
+    expect(r.stdout).toMatch(/ranker candidates \d+ training \/ \d+ validation/);
+
+    // The same lists in process (the builder is deterministic for a seed).
+    const dataset = await loadDataset(data);
+    const imp = await buildImpressions(dataset, {
+      protocol: "loo",
+      sources: ["dnn", "pop7"],
+      seed: 2,
+      settings: { dnn: { config: candidates } },
+    });
+    const inputs = rankingInputs(imp, dataset);
+    const train = imp.split.train;
+    const features = RankingFeatures.fit(
+      train,
+      ItemTimeline.fromDataset(train),
+      inputs.train,
+      resolveRankerConfig(ranker).features,
+    );
+    const file = join(out, IMPRESSION_FILES.train).replaceAll("'", "''");
+    const count = await query(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT list)::INTEGER AS l FROM read_parquet('${file}')`,
+    );
+    const set = inputs.train.set;
+    expect(count[0]).toEqual({ n: set.items.length, l: set.users.length });
+    const lists = 3;
+    const batch = features.allocBatch(lists, set.listOffsets[lists]);
+    features.clear(batch);
+    for (let l = 0; l < lists; l++) features.append(inputs.train, l, batch);
+    const rows = await query(
+      `SELECT * FROM read_parquet('${file}') WHERE list < ${lists} ORDER BY list, item`,
+    );
+    const byKey = new Map(rows.map((row) => [`${String(row.list)}:${String(row.item)}`, row]));
+    for (let l = 0; l < lists; l++) {
+      for (let c = batch.listOffsets[l]; c < batch.listOffsets[l + 1]; c++) {
+        const row = byKey.get(`${l}:${batch.items[c]}`);
+        expect(row, `list ${l} item ${batch.items[c]}`).toBeDefined();
+        expect(row?.user).toBe(set.users[l]);
+        expect(row?.label).toBe(batch.labels[c]);
+        expect(row?.weight).toBe(batch.weights[c]);
+        const w = batch.impression.denseWidth;
+        expect(row?.["impression.dense"]).toEqual([...batch.impression.dense.subarray(c * w, (c + 1) * w)]);
+        const q = batch.query.bags.watched;
+        expect(row?.["query.watched"]).toEqual([...q.indices.subarray(q.offsets[l], q.offsets[l + 1])]);
+        expect(row?.["impression.impression_item"]).toBe(batch.impression.categorical.impression_item[c]);
+      }
+    }
+    const kv = await query(`SELECT decode(key) AS k FROM parquet_kv_metadata('${file}')`);
+    expect(kv.map((x) => x.k)).toContain(KV_RANKER_SCHEMA);
   }, 300_000);
 });
