@@ -84,6 +84,23 @@ describe("protobuf writer", () => {
   });
 });
 
+describe("watchnext export onnx on bad input", () => {
+  it("names a missing model directory and a missing --out", async () => {
+    const fail = (args: string[]) =>
+      run("node", [main, "export", "onnx", ...args]).then(
+        () => ({ code: 0, stderr: "" }),
+        (e: { code: number; stderr: string }) => e,
+      );
+    const none = join(tmpdir(), "wn-onnx-no-such-model");
+    const missing = await fail(["--model", none, "--data", ml100k, "--out", join(tmpdir(), "wn-onnx-x")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(join(none, "manifest.json"));
+    const noOut = await fail(["--model", none, "--data", ml100k]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toMatch(/--out <dir> is required/);
+  });
+});
+
 describe("ONNX export of an ml-100k model", () => {
   beforeAll(async () => {
     if (!existsSync(main))
