@@ -15,3 +15,4 @@ export * from "./features/index.js";
 export * from "./eval/index.js";
 export * from "./models/candidates/index.js";
 export * from "./retrieval/index.js";
+export * from "./interop/index.js";

@@ -192,6 +192,23 @@ const TABLE: Record<string, readonly Case[]> = {
     { args: () => ["--key", "x"], code: 2, says: /--file/ },
     { args: () => ["--file", missing, "--key", "x"], code: 1, says: /no such file|cannot read/ },
   ],
+  "export onnx": [
+    { args: () => ["--data", ML100K, "--out", join(dir, "o")], code: 2, says: /--model <dir> is required/ },
+    {
+      args: () => ["--model", missing, "--data", ML100K, "--out", join(dir, "o")],
+      code: 1,
+      says: /manifest\.json: cannot read/,
+    },
+  ],
+  "export examples": [
+    { args: () => ["--data", ML100K, "--out", join(dir, "x")], code: 2, says: /--format: expected parquet/ },
+    { args: () => ["--data", ML100K, "--format", "parquet"], code: 2, says: /--out <dir> is required/ },
+    {
+      args: () => ["--data", ML100K, "--format", "parquet", "--out", join(dir, "x"), "--epochs", "0"],
+      code: 2,
+      says: /--epochs/,
+    },
+  ],
 };
 
 describe("bad invocations", () => {

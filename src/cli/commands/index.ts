@@ -12,6 +12,8 @@ import { recommendCommand } from "./recommend.js";
 import { serveCommand } from "./serve.js";
 import { quickstart } from "./quickstart.js";
 import { embed, embedSimilar } from "./embed.js";
+import { exportExamples } from "./export-examples.js";
+import { exportOnnx } from "./export-onnx.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -28,4 +30,6 @@ export const commands: Record<string, Command> = {
   quickstart,
   embed,
   "embed similar": embedSimilar,
+  "export onnx": exportOnnx,
+  "export examples": exportExamples,
 };

@@ -236,7 +236,7 @@ export function softmaxMode(config: CandidateConfig, numItems: number): "full" |
 }
 
 /** The model seed also seeds example selection, unless the config sets features.examples.seed. */
-function withSeed(input: CandidateConfigInput, seed: number): CandidateConfigInput {
+export function withSeed(input: CandidateConfigInput, seed: number): CandidateConfigInput {
   const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
   // Leave a malformed input (not an object) for the config check to report.
   if (!isObject(input) || (input.features !== undefined && !isObject(input.features))) return input;
