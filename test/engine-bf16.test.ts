@@ -11,6 +11,7 @@ import {
   layerGemm,
 } from "../src/engine/kernels/index.js";
 import type { Kernels } from "../src/engine/kernels/kernels.js";
+import { Linear } from "../src/engine/layers/linear.js";
 import {
   nativeGemmBf16,
   nativeSimdInfo,
@@ -98,6 +99,28 @@ describe("gemm precision option", () => {
   it("layers use kernels.gemm in fp32 and the emulation on the ts backend in bf16", () => {
     expect(layerGemm(ref, "fp32")).toBe(ref.gemm);
     expect(layerGemm(ref, "bf16")).toBe(gemmBf16Reference);
+  });
+
+  it("a Linear layer built under WATCHNEXT_GEMM=bf16 multiplies in bf16", () => {
+    const saved = process.env.WATCHNEXT_GEMM;
+    const [batch, inDim, outDim] = [5, 40, 24];
+    const x = randomArray(new Rng(8), batch * inDim);
+    const outputs: Float32Array[] = [];
+    try {
+      for (const precision of ["fp32", "bf16"]) {
+        process.env.WATCHNEXT_GEMM = precision;
+        const layer = new Linear(ref, "l", inDim, outDim, batch, new Rng(9));
+        outputs.push(layer.forward(x, batch).slice(0, batch * outDim));
+        const want = new Float32Array(batch * outDim);
+        const gemm = precision === "bf16" ? gemmBf16Reference : ref.gemm;
+        gemm(false, false, batch, outDim, inDim, 1, x, inDim, layer.weight.data, outDim, 0, want, outDim);
+        expect(Array.from(outputs[outputs.length - 1]), precision).toEqual(Array.from(want)); // bias is 0
+      }
+    } finally {
+      if (saved === undefined) delete process.env.WATCHNEXT_GEMM;
+      else process.env.WATCHNEXT_GEMM = saved;
+    }
+    expect(Array.from(outputs[1])).not.toEqual(Array.from(outputs[0]));
   });
 });
 
