@@ -19,6 +19,12 @@
           "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma"],
         },
         {
+          "target_name": "watchnext_avx512bf16",
+          "type": "static_library",
+          "sources": ["native/src/gemm_avx512bf16.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16", "-mavx2", "-mfma"],
+        },
+        {
           "target_name": "watchnext_avx2",
           "type": "static_library",
           "sources": ["native/src/gemm_avx2.cc", "native/src/vec_avx2.cc", "native/src/sgns_avx2.cc"],
@@ -35,6 +41,7 @@
         "native/src/cpu.cc",
         "native/src/pool.cc",
         "native/src/gemm.cc",
+        "native/src/gemm_bf16.cc",
         "native/src/gemm_portable.cc",
         "native/src/vec_portable.cc",
         "native/src/elementwise.cc",
@@ -53,7 +60,7 @@
       "conditions": [
         ["target_arch=='x64'", {
           "defines": ["WATCHNEXT_X86"],
-          "dependencies": ["watchnext_avx512", "watchnext_avx2"],
+          "dependencies": ["watchnext_avx512", "watchnext_avx512bf16", "watchnext_avx2"],
         }],
       ],
     },

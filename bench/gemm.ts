@@ -8,8 +8,13 @@
  */
 import { isMainModule, spread, takeQuick, writeBenchResult, type BenchRun } from "./support.js";
 
-import { getNativeKernels } from "../src/engine/kernels/index.js";
-import { nativeSimdInfo, nativeThreads, setNativeThreads } from "../src/engine/kernels/native.js";
+import { getNativeKernels, type GemmFn, type GemmPrecision } from "../src/engine/kernels/index.js";
+import {
+  nativeGemmBf16,
+  nativeSimdInfo,
+  nativeThreads,
+  setNativeThreads,
+} from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 
 export type GemmOp = "NN" | "NT" | "TN";
@@ -19,6 +24,7 @@ export interface GemmResult {
   readonly shape: string;
   readonly op: GemmOp;
   readonly threads: number;
+  readonly precision: GemmPrecision;
   /** Median over the timed windows. */
   readonly gflops: number;
   readonly gflopsMin: number;
@@ -31,6 +37,13 @@ export interface GemmBenchOptions {
   readonly repeats?: number;
   /** Minimum duration of one timed repeat, in seconds. */
   readonly minSeconds?: number;
+  /** Default: fp32, plus bf16 when the CPU has AVX512_BF16. */
+  readonly precisions?: readonly GemmPrecision[];
+}
+
+/** The precisions this CPU runs natively: fp32, and bf16 with AVX512_BF16. */
+export function availablePrecisions(): GemmPrecision[] {
+  return nativeSimdInfo().gemmBf16 === null ? ["fp32"] : ["fp32", "bf16"];
 }
 
 /** [m, k, n] of op(A)·op(B). */
@@ -52,6 +65,7 @@ interface GemmCase {
   readonly threads: number;
   readonly shape: string;
   readonly op: GemmOp;
+  readonly precision: GemmPrecision;
   readonly flops: number;
   readonly run: () => void;
   readonly samples: number[];
@@ -67,6 +81,8 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
   const threadCounts = options.threads ?? [1, 2];
   const repeats = options.repeats ?? 15;
   const minSeconds = options.minSeconds ?? 0.1;
+  const precisions = options.precisions ?? availablePrecisions();
+  const gemmOf = (p: GemmPrecision): GemmFn => (p === "bf16" ? nativeGemmBf16() : kernels.gemm);
   const initialThreads = nativeThreads();
   const cases: GemmCase[] = [];
   for (const threads of threadCounts) {
@@ -74,13 +90,17 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
       const a = filled(m * k, 1);
       const b = filled(k * n, 2);
       const c = new Float32Array(m * n);
-      for (const op of OPS) {
-        const ta = op[0] === "T";
-        const tb = op[1] === "T";
-        const lda = ta ? m : k;
-        const ldb = tb ? k : n;
-        const run = (): void => kernels.gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n);
-        cases.push({ threads, shape: `[${m}x${k}]·[${k}x${n}]`, op, flops: 2 * m * n * k, run, samples: [] });
+      for (const precision of precisions) {
+        const gemm = gemmOf(precision);
+        for (const op of OPS) {
+          const ta = op[0] === "T";
+          const tb = op[1] === "T";
+          const lda = ta ? m : k;
+          const ldb = tb ? k : n;
+          const run = (): void => gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+          const shape = `[${m}x${k}]·[${k}x${n}]`;
+          cases.push({ threads, shape, op, precision, flops: 2 * m * n * k, run, samples: [] });
+        }
       }
     }
   }
@@ -111,6 +131,7 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
       shape: x.shape,
       op: x.op,
       threads: x.threads,
+      precision: x.precision,
       gflops: s.median,
       gflopsMin: s.min,
       gflopsMax: s.max,
@@ -118,8 +139,16 @@ export async function benchGemm(options: GemmBenchOptions = {}): Promise<GemmRes
   });
 }
 
-const FULL: Required<GemmBenchOptions> = { threads: [1, 2], repeats: 15, minSeconds: 0.1 };
-const QUICK: Required<GemmBenchOptions> = { threads: [1, 2], repeats: 2, minSeconds: 0.005 };
+const FULL: Required<Omit<GemmBenchOptions, "precisions">> = {
+  threads: [1, 2],
+  repeats: 15,
+  minSeconds: 0.1,
+};
+const QUICK: Required<Omit<GemmBenchOptions, "precisions">> = {
+  threads: [1, 2],
+  repeats: 2,
+  minSeconds: 0.005,
+};
 
 /** Runs the GEMM benchmark and records bench/results/gemm.json; returns the results. */
 export async function run(args: string[]): Promise<GemmResult[]> {
@@ -127,7 +156,9 @@ export async function run(args: string[]): Promise<GemmResult[]> {
   if (rest.length > 0)
     throw new Error(`bench gemm: unknown arguments ${rest.join(" ")} (expected [--quick])`);
   const options = quick ? QUICK : FULL;
-  const gemm = await benchGemm(options);
+  const all = await benchGemm(options);
+  const gemm = all.filter((r) => r.precision === "fp32");
+  const gemmBf16 = all.filter((r) => r.precision === "bf16");
   const benchRun: BenchRun = {
     benchmark: "gemm",
     args: rest,
@@ -136,19 +167,20 @@ export async function run(args: string[]): Promise<GemmResult[]> {
       ...options,
       shapes: GEMM_SHAPES.map(([m, k, n]) => ({ m, k, n })),
       ops: OPS,
+      precisions: availablePrecisions(),
       backend: "native",
       simd: nativeSimdInfo(),
     },
   };
-  const path = writeBenchResult(benchRun, { gemm });
-  for (const r of gemm) {
+  const path = writeBenchResult(benchRun, { gemm, gemmBf16 });
+  for (const r of all) {
     console.log(
-      `gemm ${r.op} ${r.shape.padEnd(22)} threads=${r.threads}  ${r.gflops.toFixed(1).padStart(6)} GFLOPS ` +
+      `gemm ${r.precision} ${r.op} ${r.shape.padEnd(22)} threads=${r.threads}  ${r.gflops.toFixed(1).padStart(6)} GFLOPS ` +
         `(windows ${r.gflopsMin.toFixed(1)}-${r.gflopsMax.toFixed(1)})`,
     );
   }
   console.log(`bench gemm: wrote ${path}`);
-  return gemm;
+  return all;
 }
 
 if (isMainModule(import.meta.url)) await run(process.argv.slice(2));

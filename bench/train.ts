@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 
 import { PeerProcess, type PeerMessage } from "./peer-process.js";
 import { isMainModule, repoRoot, spread, takeQuick, writeBenchResult, type Spread } from "./support.js";
-import { getKernels } from "../src/engine/kernels/index.js";
+import { gemmPrecision, getKernels, type GemmPrecision } from "../src/engine/kernels/index.js";
 import { nativeSimdInfo, nativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 import type { CandidateBatch } from "../src/features/batch.js";
@@ -90,6 +90,8 @@ export interface TrainBenchResult {
     readonly backend: string;
     readonly threads: number;
     readonly simd: string;
+    /** Precision of the layers' GEMMs (WATCHNEXT_GEMM=fp32|bf16). */
+    readonly gemm: GemmPrecision;
     readonly examplesPerSecond: Spread;
   };
   readonly torch: readonly TorchSetting[];
@@ -299,6 +301,7 @@ export async function benchTrain(options: TrainBenchOptions): Promise<TrainBench
         backend: getKernels().backend,
         threads: native ? nativeThreads() : 1,
         simd: native ? nativeSimdInfo().level : "none",
+        gemm: gemmPrecision(),
         examplesPerSecond: ourSpread,
       },
       torch,
@@ -349,7 +352,7 @@ export async function run(args: string[]): Promise<TrainBenchResult> {
   );
   const w = result.watchnext.examplesPerSecond;
   console.log(
-    `bench train: watchnext (${result.watchnext.backend}, ${result.watchnext.threads} threads) ${w.median} examples/s (windows ${w.min}-${w.max})`,
+    `bench train: watchnext (${result.watchnext.backend}, ${result.watchnext.gemm}, ${result.watchnext.threads} threads) ${w.median} examples/s (windows ${w.min}-${w.max})`,
   );
   for (const t of result.torch) {
     const s = t.examplesPerSecond;

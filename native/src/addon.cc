@@ -99,8 +99,8 @@ Napi::Value guarded(const Info& info, F&& body) {
   }
 }
 
-Napi::Value Gemm(const Info& info) {
-  Call c{info, "gemm"};
+Napi::Value GemmWith(const Info& info, const char* name, bool bf16) {
+  Call c{info, name};
   const bool ta = c.flag(0, "transA"), tb = c.flag(1, "transB");
   const long m = c.dim(2, "m"), n = c.dim(3, "n"), k = c.dim(4, "k");
   const float alpha = static_cast<float>(c.num(5, "alpha"));
@@ -113,9 +113,22 @@ Napi::Value Gemm(const Info& info) {
   const float* a = c.f32(6, "a", span(ar, ac, lda));
   const float* b = c.f32(8, "b", span(br, bc, ldb));
   float* cm = c.f32(11, "c", span(m, n, ldc));
-  wn::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc);
+  if (bf16) {
+    // Never reach bf16 code on a CPU (or SIMD level) without it, and never fall back silently.
+    if (wn::gemm_bf16_kernel() == nullptr) {
+      throw Napi::Error::New(info.Env(), std::string(name) + ": needs AVX512_BF16 at SIMD level avx512 (CPU has it: " +
+                                             (wn::cpu_has_avx512_bf16() ? "yes" : "no") +
+                                             ", level: " + wn::simd_level() + ")");
+    }
+    wn::gemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc);
+  } else {
+    wn::gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc);
+  }
   return info.Env().Undefined();
 }
+
+Napi::Value Gemm(const Info& info) { return GemmWith(info, "gemm", false); }
+Napi::Value GemmBf16(const Info& info) { return GemmWith(info, "gemmBf16", true); }
 
 Napi::Value BiasAct(const Info& info) {
   Call c{info, "biasAct"};
@@ -464,6 +477,9 @@ Napi::Value SimdInfo(const Info& info) {
   o.Set("best", wn::best_simd_level());
   o.Set("gemm", wn::gemm_kernel().name);
   o.Set("vec", wn::vec_ops().name);
+  const wn::Bf16GemmKernel* bf16 = wn::gemm_bf16_kernel();
+  o.Set("cpuBf16", wn::cpu_has_avx512_bf16());
+  o.Set("gemmBf16", bf16 == nullptr ? info.Env().Null() : Napi::String::New(info.Env(), bf16->name));
   return o;
 }
 
@@ -482,6 +498,7 @@ Napi::Value SetSimdLevel(const Info& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("gemmBf16", Napi::Function::New(env, GemmBf16, "gemmBf16"));
   exports.Set("biasAct", Napi::Function::New(env, BiasAct, "biasAct"));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward, "reluBackward"));
   exports.Set("colSums", Napi::Function::New(env, ColSums, "colSums"));

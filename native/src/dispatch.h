@@ -17,6 +17,22 @@ struct GemmKernel {
   void (*micro)(long kc, const float* ap, const float* bp, float* c, long ldc, float beta, int mv, int nv);
 };
 
+// bf16 GEMM pieces (AVX512_BF16): operands are rounded to bf16 while packing, as 32-bit words
+// holding two consecutive k entries (low half = even k), and multiplied with fp32 accumulation.
+struct Bf16GemmKernel {
+  const char* name;
+  int mr, nr;  // micro-tile
+  int kc, mc;  // cache blocks (kc even, so pairs never straddle a block; mc multiple of mr)
+  // dst[q·width + r] = pair(src[r·ld + 2q], src[r·ld + 2q + 1]): k contiguous in each row.
+  void (*pack_contig)(const float* src, long ld, int rows, long kc, unsigned* dst, int width);
+  // dst[q·width + r] = pair(src[2q·ld + r], src[(2q + 1)·ld + r]): k is the strided dimension.
+  // Both: rows ≤ width, rows past `rows` and the odd tail's second half are zero.
+  void (*pack_strided)(const float* src, long ld, int rows, long kc, unsigned* dst, int width);
+  // C[mv×nv] = alpha·Σ_q Ap[q]·Bp[q] + beta·C over kq pairs (beta == 0: C is not read).
+  void (*micro)(long kq, const unsigned* ap, const unsigned* bp, float* c, long ldc, float alpha, float beta,
+                int mv, int nv);
+};
+
 // Memory-bound vector loops used by the non-GEMM kernels.
 struct VecOps {
   const char* name;
@@ -56,6 +72,7 @@ extern const GemmKernel gemm_avx2;
 extern const GemmKernel gemm_avx512;
 extern const VecOps vec_avx2;
 extern const VecOps vec_avx512;
+extern const Bf16GemmKernel gemm_avx512bf16;
 #endif
 
 // The active tables (chosen at load, or forced with WATCHNEXT_SIMD / set_simd_level).
@@ -66,5 +83,10 @@ const char* best_simd_level();
 // Selects a level ≤ the CPU's best; returns false when the CPU lacks it or the name is unknown.
 bool set_simd_level(const char* name);
 const char* simd_level();
+// True when the CPU reports AVX512_BF16 (cpuid 7.1 EAX bit 5) and the OS saves AVX-512 state.
+bool cpu_has_avx512_bf16();
+// The bf16 kernel when the CPU has AVX512_BF16 and the active level is avx512, else null: a CPU
+// (or a WATCHNEXT_SIMD level) without it never reaches bf16 code.
+const Bf16GemmKernel* gemm_bf16_kernel();
 
 }  // namespace wn

@@ -12,4 +12,10 @@ void gemm(bool trans_a, bool trans_b, long m, long n, long k, float alpha, const
 void gemm_serial(bool trans_a, bool trans_b, long m, long n, long k, float alpha, const float* a,
                  long lda, const float* b, long ldb, float beta, float* c, long ldc);
 
+// The same product with op(A) and op(B) rounded to bf16 (nearest-even) and fp32 accumulation:
+// C = alpha·(bf16(op(A))·bf16(op(B))) + beta·C. Requires gemm_bf16_kernel() (dispatch.h); without
+// it this is the fp32 gemm. Results do not depend on the thread count.
+void gemm_bf16(bool trans_a, bool trans_b, long m, long n, long k, float alpha, const float* a, long lda,
+               const float* b, long ldb, float beta, float* c, long ldc);
+
 }  // namespace wn

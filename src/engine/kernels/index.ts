@@ -2,8 +2,9 @@
  * Kernel backend selection: the one place that decides which implementation of the Kernels
  * interface the engine runs on. Layers and models call getKernels() once when they are built.
  */
+import { gemmBf16Reference } from "./bf16-reference.js";
 import type { Kernels } from "./kernels.js";
-import { loadNativeKernels } from "./native.js";
+import { loadNativeKernels, nativeGemmBf16 } from "./native.js";
 import { referenceKernels } from "./reference.js";
 
 export type { Kernels } from "./kernels.js";
@@ -45,4 +46,29 @@ export function getReferenceKernels(): Kernels {
 /** The native kernels; throws with the load error when the addon is unavailable. */
 export function getNativeKernels(): Kernels {
   return loadNativeKernels();
+}
+
+/** A function with Kernels.gemm's contract. */
+export type GemmFn = Kernels["gemm"];
+
+/** Precision of the layers' GEMMs: fp32, or bf16 operands with fp32 accumulation (AVX512_BF16). */
+export type GemmPrecision = "fp32" | "bf16";
+
+/** WATCHNEXT_GEMM=fp32|bf16 (default fp32); throws on any other value. */
+export function gemmPrecision(): GemmPrecision {
+  const value = process.env.WATCHNEXT_GEMM ?? "";
+  if (value === "" || value === "fp32") return "fp32";
+  if (value === "bf16") return "bf16";
+  throw new Error(`WATCHNEXT_GEMM must be "fp32" or "bf16", got "${value}"`);
+}
+
+/**
+ * The GEMM the layers (Linear, the softmax heads) multiply with: kernels.gemm in fp32; in bf16 the
+ * native AVX512_BF16 kernel (throws, naming the reason, when the CPU lacks it: bf16 is never
+ * emulated silently on the native backend) or, on the ts backend, the reference emulation. Weights,
+ * gradients and optimizer state stay fp32; other GEMMs (retrieval scoring, EASE) stay fp32.
+ */
+export function layerGemm(kernels: Kernels, precision: GemmPrecision = gemmPrecision()): GemmFn {
+  if (precision === "fp32") return kernels.gemm;
+  return kernels.backend === "native" ? nativeGemmBf16() : gemmBf16Reference;
 }

@@ -16,12 +16,17 @@ export interface NativeSimdInfo {
   readonly best: "avx512" | "avx2" | "portable";
   readonly gemm: string;
   readonly vec: string;
+  /** Whether the CPU reports AVX512_BF16 (with AVX-512 state enabled by the OS). */
+  readonly cpuBf16: boolean;
+  /** The bf16 GEMM kernel in use, or null when the CPU or the SIMD level lacks AVX512_BF16. */
+  readonly gemmBf16: string | null;
 }
 
 type KernelFunctions = Omit<Kernels, "backend">;
 
 /** What the addon exports: the kernels plus thread-pool and SIMD controls. */
 interface NativeAddon extends KernelFunctions {
+  gemmBf16: Kernels["gemm"];
   threads(): number;
   setThreads(threads: number): number;
   simdInfo(): NativeSimdInfo;
@@ -108,6 +113,22 @@ export function setNativeThreads(threads: number): number {
 /** The SIMD level in use (WATCHNEXT_SIMD=portable|avx2|avx512 at load lowers it). */
 export function nativeSimdInfo(): NativeSimdInfo {
   return loadAddon().simdInfo();
+}
+
+/**
+ * The native bf16 GEMM (AVX512_BF16: operands rounded to bf16, fp32 accumulation). Throws when the
+ * CPU or the current SIMD level lacks it; the addon also refuses each call then, so a CPU without
+ * BF16 never runs bf16 code.
+ */
+export function nativeGemmBf16(): Kernels["gemm"] {
+  const a = loadAddon();
+  const info = a.simdInfo();
+  if (info.gemmBf16 === null) {
+    throw new Error(
+      `bf16 GEMM needs AVX512_BF16 at SIMD level avx512 (this CPU has it: ${info.cpuBf16 ? "yes" : "no"}, level: ${info.level})`,
+    );
+  }
+  return a.gemmBf16;
 }
 
 /** Switches the dispatched code path, e.g. so tests can check every level this CPU can run. */

@@ -5,6 +5,7 @@
  * kernels over them.
  */
 import { initialize, type Initializer } from "../init.js";
+import { layerGemm, type GemmFn } from "../kernels/index.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { Rng } from "../rng.js";
 import { Parameter } from "./parameter.js";
@@ -29,6 +30,8 @@ export class Linear {
   readonly output: Float32Array;
   private gradInputBuffer: Float32Array | null = null;
   private readonly kernels: Kernels;
+  /** kernels.gemm, or the bf16 GEMM under WATCHNEXT_GEMM=bf16 (kernels/index.ts layerGemm). */
+  private readonly gemm: GemmFn;
   /** forwardShared's per-group products (grown on demand). */
   private sharedOut = new Float32Array(0);
 
@@ -42,6 +45,7 @@ export class Linear {
     options: LinearOptions = {},
   ) {
     this.kernels = kernels;
+    this.gemm = layerGemm(kernels);
     this.inDim = inDim;
     this.outDim = outDim;
     this.maxBatch = maxBatch;
@@ -75,7 +79,7 @@ export class Linear {
   forward(x: Float32Array, batch: number): Float32Array {
     this.checkBatch(batch);
     const { inDim, outDim } = this;
-    this.kernels.gemm(
+    this.gemm(
       false,
       false,
       batch,
@@ -116,21 +120,7 @@ export class Linear {
     if (this.sharedOut.length < groups * outDim) this.sharedOut = new Float32Array(groups * outDim);
     const w = this.weight.data;
     const g = this.sharedOut;
-    this.kernels.gemm(
-      false,
-      false,
-      groups,
-      outDim,
-      sharedWidth,
-      1,
-      shared,
-      sharedWidth,
-      w,
-      outDim,
-      0,
-      g,
-      outDim,
-    );
+    this.gemm(false, false, groups, outDim, sharedWidth, 1, shared, sharedWidth, w, outDim, 0, g, outDim);
     const out = this.output;
     const base = groupOffsets[0];
     for (let k = 0; k < groups; k++) {
@@ -138,7 +128,7 @@ export class Linear {
       for (let r = groupOffsets[k] - base; r < groupOffsets[k + 1] - base; r++) out.set(row, r * outDim);
     }
     const ownWidth = inDim - sharedWidth;
-    this.kernels.gemm(
+    this.gemm(
       false,
       false,
       batch,
@@ -164,26 +154,12 @@ export class Linear {
    */
   backward(x: Float32Array, gradOut: Float32Array, batch: number, needGradInput = true): Float32Array {
     this.checkBatch(batch);
-    const { inDim, outDim, kernels } = this;
+    const { inDim, outDim, kernels, gemm } = this;
     if (this.relu) kernels.reluBackward(gradOut, this.output, batch * outDim);
-    kernels.gemm(
-      true,
-      false,
-      inDim,
-      outDim,
-      batch,
-      1,
-      x,
-      inDim,
-      gradOut,
-      outDim,
-      1,
-      this.weight.grad,
-      outDim,
-    );
+    gemm(true, false, inDim, outDim, batch, 1, x, inDim, gradOut, outDim, 1, this.weight.grad, outDim);
     kernels.colSums(gradOut, batch, outDim, outDim, this.bias.grad, 1);
     if (needGradInput) {
-      kernels.gemm(
+      gemm(
         false,
         true,
         batch,

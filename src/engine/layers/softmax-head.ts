@@ -12,6 +12,7 @@
  * gradient into the touched rows of V and of the optional item bias. The classes may be a tail of
  * the table's rows (`firstRow`), so the output can be tied to an input table with an OOV row 0.
  */
+import { layerGemm, type GemmFn } from "../kernels/index.js";
 import type { Kernels } from "../kernels/kernels.js";
 import type { EmbeddingTable } from "./embedding.js";
 import { Parameter } from "./parameter.js";
@@ -69,10 +70,13 @@ export class FullSoftmaxHead {
   /** maxBatch×numClasses: logits, then their gradient, of the last call. */
   readonly logits: Float32Array;
   private readonly kernels: Kernels;
+  /** kernels.gemm, or the bf16 GEMM under WATCHNEXT_GEMM=bf16 (kernels/index.ts layerGemm). */
+  private readonly gemm: GemmFn;
   private readonly classes: ClassRows;
 
   constructor(kernels: Kernels, items: EmbeddingTable, maxBatch: number, options: SoftmaxHeadOptions = {}) {
     this.kernels = kernels;
+    this.gemm = layerGemm(kernels);
     this.items = items;
     this.maxBatch = maxBatch;
     this.classes = new ClassRows(items, options.firstRow ?? 0, "FullSoftmaxHead");
@@ -99,17 +103,17 @@ export class FullSoftmaxHead {
     if (batch > this.maxBatch)
       throw new RangeError(`FullSoftmaxHead: batch ${batch} exceeds the maximum ${this.maxBatch}`);
     if (batch === 0) return 0;
-    const { kernels, logits } = this;
+    const { kernels, gemm, logits } = this;
     const v = this.items.param;
     const n = this.numClasses;
     const dim = this.items.dim;
     const first = this.classes.firstRow;
     const vData = this.classes.vectors;
-    kernels.gemm(false, true, batch, n, dim, 1, user, dim, vData, dim, 0, logits, n);
+    gemm(false, true, batch, n, dim, 1, user, dim, vData, dim, 0, logits, n);
     if (this.bias !== null) kernels.biasAct(logits, batch, n, n, this.bias.data, false);
     const loss = kernels.softmaxCrossEntropy(logits, batch, n, labels, 1 / batch) / batch;
-    kernels.gemm(false, false, batch, dim, n, 1, logits, n, vData, dim, 0, gradUser, dim);
-    kernels.gemm(true, false, n, dim, batch, 1, logits, n, user, dim, 1, this.classes.grad, dim);
+    gemm(false, false, batch, dim, n, 1, logits, n, vData, dim, 0, gradUser, dim);
+    gemm(true, false, n, dim, batch, 1, logits, n, user, dim, 1, this.classes.grad, dim);
     v.markRowRange(first, first + n);
     v.clearFrozenGrad();
     if (this.bias !== null) {
@@ -131,6 +135,8 @@ export class SampledSoftmaxHead {
   /** maxBatch×(1+K): corrected logits, then their gradient, of the last call. */
   readonly logits: Float32Array;
   private readonly kernels: Kernels;
+  /** kernels.gemm, or the bf16 GEMM under WATCHNEXT_GEMM=bf16 (kernels/index.ts layerGemm). */
+  private readonly gemm: GemmFn;
   private readonly classes: ClassRows;
   /** Views and scratch, all allocated once. */
   private readonly logitsNeg: Float32Array;
@@ -149,6 +155,7 @@ export class SampledSoftmaxHead {
     options: SoftmaxHeadOptions = {},
   ) {
     this.kernels = kernels;
+    this.gemm = layerGemm(kernels);
     this.items = items;
     this.maxBatch = maxBatch;
     this.numNegatives = numNegatives;
@@ -200,7 +207,7 @@ export class SampledSoftmaxHead {
       );
     }
     if (batch === 0) return 0;
-    const { kernels, logits, negRows } = this;
+    const { kernels, gemm, logits, negRows } = this;
     const v = this.items.param;
     const vData = this.classes.vectors;
     const vGrad = this.classes.grad;
@@ -212,7 +219,7 @@ export class SampledSoftmaxHead {
 
     // Score: column 0 = u_b·v_label(b), columns 1..K = U·V_negᵀ, plus the item bias.
     kernels.embeddingBagForward(vData, dim, this.negOffsets, negIds, null, negRows, dim, 0, false);
-    kernels.gemm(false, true, batch, k, dim, 1, user, dim, negRows, dim, 0, this.logitsNeg, width);
+    gemm(false, true, batch, k, dim, 1, user, dim, negRows, dim, 0, this.logitsNeg, width);
     for (let b = 0; b < batch; b++) {
       const u = b * dim;
       const t = labels[b] * dim;
@@ -229,7 +236,7 @@ export class SampledSoftmaxHead {
       kernels.sampledSoftmax(logits, batch, k, labels, negIds, logQTrue, logQNeg, 1 / batch) / batch;
 
     // dU = G[:, 1..K]·V_neg + G[:, 0]·v_label.
-    kernels.gemm(false, false, batch, dim, k, 1, this.logitsNeg, width, negRows, dim, 0, gradUser, dim);
+    gemm(false, false, batch, dim, k, 1, this.logitsNeg, width, negRows, dim, 0, gradUser, dim);
     for (let b = 0; b < batch; b++) {
       const g0 = logits[b * width];
       this.labelGrad[b] = g0;
@@ -238,7 +245,7 @@ export class SampledSoftmaxHead {
       for (let d = 0; d < dim; d++) gradUser[u + d] += g0 * vData[t + d];
     }
     // dV_neg = G[:, 1..K]ᵀ·U scattered to the negative rows; dV_label(b) += G[b, 0]·u_b.
-    kernels.gemm(true, false, k, dim, batch, 1, this.logitsNeg, width, user, dim, 0, this.gradNeg, dim);
+    gemm(true, false, k, dim, batch, 1, this.logitsNeg, width, user, dim, 0, this.gradNeg, dim);
     kernels.embeddingBagBackward(this.gradNeg, dim, 0, dim, this.negOffsets, negIds, null, vGrad);
     kernels.embeddingBagBackward(user, dim, 0, dim, batchOffsets, labels, this.labelGrad, vGrad);
     v.markRows(labels, 0, batch, first);
