@@ -11,6 +11,7 @@ import { recommendCommand } from "./recommend.js";
 import { serveCommand } from "./serve.js";
 import { quickstart } from "./quickstart.js";
 import { embed, embedSimilar } from "./embed.js";
+import { experimentCommand } from "./experiment.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -26,4 +27,5 @@ export const commands: Record<string, Command> = {
   quickstart,
   embed,
   "embed similar": embedSimilar,
+  experiment: experimentCommand,
 };
