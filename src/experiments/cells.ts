@@ -74,6 +74,8 @@ export async function candidateCell(
       epochs: s?.epochs ?? 0,
       stopReason: s?.stopReason ?? "unknown",
       evalSeconds: test.seconds,
+      // Feature groups the data turned off (e.g. no tags: search), so reports can say which cells coincide.
+      autoOff: { ...model.features.config.autoOff },
     },
   };
 }

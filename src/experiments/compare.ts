@@ -7,7 +7,7 @@
 import { barChart } from "../charts/svg-chart.js";
 import type { BaselineName } from "../eval/run-baselines.js";
 import { baselineCell, candidateCell, twoStageCell } from "./cells.js";
-import { errorOf, formatMeanSd, summarize, type MeanSd } from "./stats.js";
+import { compareMeans, errorOf, formatMeanSd, summarize, type MeanSd } from "./stats.js";
 import type {
   CellResult,
   Experiment,
@@ -74,13 +74,20 @@ function verdict(results: ExperimentResults, protocols: readonly ExperimentProto
       continue;
     }
     const vsBase = cand.mean > bestBase.s!.mean ? "above" : "not above";
-    let s = `Under ${p} (test ${metric}), the candidate generator scores ${formatMeanSd(cand)}, ${vsBase} the best baseline (${LABEL[bestBase.b]}, ${formatMeanSd(bestBase.s)})`;
+    let s = `Under ${p} (test ${metric}), the candidate generator scores ${formatMeanSd(cand)}, ${vsBase} the best baseline (${LABEL[bestBase.b]}, ${bestBase.s!.mean.toFixed(4)}, deterministic)`;
     if (two === undefined)
       s += "; the two-stage recommender has not finished, so the ranking claim is untested here.";
     else {
       const gain = two.mean - cand.mean;
-      const sd = Math.max(errorOf(two), errorOf(cand));
-      const holds = gain > 0 ? (gain > sd ? "holds" : "holds only within one sd") : "does not hold";
+      const cmp = compareMeans(two, cand);
+      const holds =
+        cmp === "above"
+          ? "holds (by more than one sd)"
+          : cmp === "below"
+            ? "does not hold (worse by more than one sd)"
+            : cmp === "within"
+              ? "is not shown (the difference is within one sd)"
+              : "cannot be judged yet (one seed only)";
       s += `; the two-stage recommender scores ${formatMeanSd(two)}, so "ranking the candidates improves on the candidate generator" ${holds} (${gain >= 0 ? "+" : ""}${gain.toFixed(4)}).`;
     }
     parts.push(s);

@@ -60,3 +60,14 @@ export function formatMeanSd(s: MeanSd | undefined, digits = 4, expected = 3): s
 export function errorOf(s: MeanSd): number {
   return Number.isNaN(s.sd) ? 0 : s.sd;
 }
+
+/**
+ * How `a` compares with `b`: "above" / "below" when the means differ by more than the larger sd,
+ * "within" when not, "single seed" when either has fewer than 2 values (no sd to judge by).
+ */
+export function compareMeans(a: MeanSd, b: MeanSd): "above" | "below" | "within" | "single seed" {
+  if (a.n < 2 || b.n < 2) return "single seed";
+  const diff = a.mean - b.mean;
+  if (Math.abs(diff) <= Math.max(errorOf(a), errorOf(b))) return "within";
+  return diff > 0 ? "above" : "below";
+}
