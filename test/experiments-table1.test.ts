@@ -69,11 +69,11 @@ describe("experiment table1", () => {
     expect(byName.get("none")?.network?.hidden).toEqual([]);
     expect(byName.get("1024-512")?.network?.hidden).toEqual([1024, 512]);
     expect(byName.get("no-powers")).toEqual({
-      network: { hidden: [1024, 512, 256] },
+      network: { hidden: [256] },
       features: { powers: false },
     });
     expect(byName.get("unit-weights")).toEqual({
-      network: { hidden: [1024, 512, 256] },
+      network: { hidden: [256] },
       train: { positiveWeight: "unit" },
     });
   });
@@ -128,6 +128,8 @@ describe("experiment table1", () => {
     expect(md).toMatch(/\| none \| 41\.6 % \| \d+\.\d\d ± n\/a %/);
     expect(md).toMatch(/\| 1024→512→256 \| 34\.6 % \| — \|/);
     expect(md).toContain("Rows with fewer than 1 seeds: 512, 1024");
+    // The ablation is judged against its own tower, paired over the seeds.
+    expect(md).toMatch(/Without x̃²\/√x̃ \(256 tower\) the loss changes by [+−]\d+\.\d\d ± n\/a points/);
     const svg = readFileSync(join(out, "table1-loo.svg"), "utf8");
     expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(svg).toContain("weighted per-user loss (%)");
