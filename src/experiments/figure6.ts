@@ -23,6 +23,9 @@ import type {
 
 export const FIGURE6_DEPTHS = [0, 1, 2, 3, 4] as const;
 
+/** Run order of the feature sets: the two ends first, so a partial run already compares them. */
+const RUN_ORDER: readonly Figure6FeatureSet[] = ["watches", "all", "watches+search+age", "watches+search"];
+
 const LABEL: Record<Figure6FeatureSet, string> = {
   watches: "watches only",
   "watches+search": "watches + search",
@@ -117,7 +120,7 @@ export const figure6Experiment: Experiment = {
     // Seed outermost, so a partial run has the whole figure for the first seeds.
     for (const s of options.seeds)
       for (const p of options.protocols)
-        for (const set of FIGURE6_FEATURE_SETS)
+        for (const set of RUN_ORDER)
           for (const depth of FIGURE6_DEPTHS)
             cells.push({
               id: `${p}/depth${depth}/${set}/seed${s}`,
