@@ -128,6 +128,7 @@ describe("experiment table1", () => {
     expect(md).toMatch(/\| none \| 41\.6 % \| \d+\.\d\d ± n\/a %/);
     expect(md).toMatch(/\| 1024→512→256 \| 34\.6 % \| — \|/);
     expect(md).toContain("Rows with fewer than 1 seeds: 512, 1024");
+    expect(md).toContain("loo: cannot be judged yet (fewer than two seeds with both rows)");
     // The ablation is judged against its own tower, paired over the seeds.
     expect(md).toMatch(/Without x̃²\/√x̃ \(256 tower\) the loss changes by [+−]\d+\.\d\d ± n\/a points/);
     const svg = readFileSync(join(out, "table1-loo.svg"), "utf8");

@@ -285,10 +285,11 @@ function verdictOf(
     const a = stat("example-age", metric);
     const b = stat("no-example-age", metric);
     const d = meanSd(paired);
-    const higher = d.mean > 0 && (Number.isNaN(d.sd) || d.mean - d.sd > 0);
+    const higher = d.n >= 2 && d.mean > 0 && d.mean - d.sd > 0;
     const closer = Math.abs(a.mean - empirical) < Math.abs(b.mean - empirical);
     const sd = Number.isNaN(d.sd) ? "n/a" : (100 * d.sd).toFixed(2);
     return {
+      judged: d.n >= 2,
       holds: higher && closer,
       higher,
       closer,
@@ -303,7 +304,12 @@ function verdictOf(
     withAge.length < expected || without.length < expected
       ? ` (incomplete: ${withAge.length} and ${without.length} of ${expected} seeds)`
       : "";
-  return `${known.holds ? "The claim holds here" : "The claim does not hold here"}${incomplete}. Among the items known at the cut, ${known.text}: example age ${known.higher ? "raises" : "does not clearly raise"} the mass on fresh items and ${known.closer ? "brings it closer to" : "does not bring it closer to"} the actual share; over all age bins the total variation distance to the actual shares is ${pctMeanSd(tvA, expected)} with and ${pctMeanSd(tvB, expected)} without example age. Over the whole catalog ${all.text}; ${pct(first.metrics["empirical share after cut"])} of the window's next watches are of items first seen after the cut, which no model trained at the cut can know.`;
+  const head = !known.judged
+    ? "Not judged: fewer than two seeds with both variants"
+    : known.holds
+      ? "The claim holds here"
+      : "The claim does not hold here";
+  return `${head}${incomplete}. Among the items known at the cut, ${known.text}: example age ${known.higher ? "raises" : "does not clearly raise (beyond one sd over seeds)"} the mass on fresh items and ${known.closer ? "brings it closer to" : "does not bring it closer to"} the actual share; over all age bins the total variation distance to the actual shares is ${pctMeanSd(tvA, expected)} with and ${pctMeanSd(tvB, expected)} without example age. Over the whole catalog ${all.text}; ${pct(first.metrics["empirical share after cut"])} of the window's next watches are of items first seen after the cut, which no model trained at the cut can know.`;
 }
 
 export const figure4: Experiment = {

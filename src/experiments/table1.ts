@@ -352,13 +352,19 @@ function verdictOf(protocol: string, by: ReadonlyMap<string, VariantStats>, expe
       (by.get(a)?.loss.mean ?? 1) <= (by.get(b)?.loss.mean ?? 1) ? a : b,
     );
     const rel = (deep.loss.mean - none.loss.mean) / none.loss.mean;
-    const holds = d !== null && d.mean < 0 && (Number.isNaN(d.sd) || d.mean + d.sd < 0);
+    const judged = d !== null && d.n >= 2;
+    const holds = judged && d.mean < 0 && d.mean + d.sd < 0;
     const caveat =
       deepestName === DEEPEST_TOWER
         ? ""
-        : ` (the deepest tower measured: ${towerLabel(DEEPEST_TOWER)} has not run yet)`;
+        : ` (the deepest tower measured so far; ${towerLabel(DEEPEST_TOWER)} has not run)`;
+    const claim = !judged
+      ? "cannot be judged yet (fewer than two seeds with both rows)"
+      : holds
+        ? "deeper helps here"
+        : "deeper does not clearly help here (the gain is within one sd over seeds, or absent)";
     parts.push(
-      `${protocol}: deeper ${holds ? "helps" : "does not clearly help"} here — the ${towerLabel(deepestName)} ranker's weighted per-user loss is ${pctMeanSd(deep.loss, expected)} against ${pctMeanSd(none.loss, expected)} with no hidden layer${caveat} (${d ? signedPoints(d) : "n/a"}, ${(100 * rel).toFixed(1)} % relative; the paper: 41.6 % → 34.6 %, −7.0 points, −16.8 % relative); the lowest mean is ${towerLabel(best)} (${pct(by.get(best)?.loss.mean ?? NaN, 2)}).`,
+      `${protocol}: ${claim} — the ${towerLabel(deepestName)} ranker's weighted per-user loss is ${pctMeanSd(deep.loss, expected)} against ${pctMeanSd(none.loss, expected)} with no hidden layer${caveat} (${d ? signedPoints(d) : "n/a"}, ${rel < 0 ? "−" : "+"}${Math.abs(100 * rel).toFixed(1)} % relative; the paper: 41.6 % → 34.6 %, −7.0 points, −16.8 % relative); the lowest mean is ${towerLabel(best)} (${pct(by.get(best)?.loss.mean ?? NaN, 2)}).`,
     );
     const one = by.get("256");
     if (one !== undefined && deepestName !== "256") {
@@ -378,7 +384,7 @@ function verdictOf(protocol: string, by: ReadonlyMap<string, VariantStats>, expe
     const a = paired(by.get(name), base);
     if (a === null || base === undefined) continue;
     parts.push(
-      `${what[0].toUpperCase()}${what.slice(1)} (${towerLabel(ABLATION_TOWER)} tower) the loss changes by ${signedPoints(a)} (${((100 * a.mean) / base.loss.mean).toFixed(1)} % relative; paper: ${paper} worse).`,
+      `${what[0].toUpperCase()}${what.slice(1)} (${towerLabel(ABLATION_TOWER)} tower) the loss changes by ${signedPoints(a)} (${a.mean < 0 ? "−" : "+"}${Math.abs((100 * a.mean) / base.loss.mean).toFixed(1)} % relative; paper: ${paper} worse).`,
     );
   }
   if (missing.length > 0) parts.push(`Rows with fewer than ${expected} seeds: ${missing.join(", ")}.`);
