@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { JsonValue } from "../engine/model-file/index.js";
+import { UserError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { CellResult, ExperimentOptions } from "./types.js";
 
@@ -25,7 +26,9 @@ export interface ResultFile {
 }
 
 /** A problem with an existing result.json (names the file and what is wrong). */
-export class ResultFileError extends Error {}
+export class ResultFileError extends UserError {
+  override name = "ResultFileError";
+}
 
 /** The options that must match for cells of two runs to belong in one result.json. */
 export function cellSettings(options: ExperimentOptions): JsonValue {

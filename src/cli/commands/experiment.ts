@@ -14,7 +14,7 @@ import type { ExperimentProtocol } from "../../experiments/types.js";
 import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
-import { parseProtocolArgs } from "../protocol-args.js";
+import { parseProtocolArgs, splitFromArgs } from "../protocol-args.js";
 import { parseInteger } from "../values.js";
 import type { Command } from "./command.js";
 
@@ -133,6 +133,9 @@ export const experimentCommand: Command = {
         .map((s) => s.trim())
         .filter((s) => s !== "") ?? [];
     const dataset = await loadFromArgs(values);
+    // A temporal cut that leaves no data is an option error: find it before the first cell.
+    for (const protocol of protocols)
+      splitFromArgs(dataset, { protocol, temporal: protocol === "temporal" ? temporal : {} });
     const out = values.out ?? `docs/results/${experiment.name}-${dataset.name}`;
 
     // The recorded commands: this run without --only/--force/--quiet, with --seeds and --out explicit.
