@@ -100,6 +100,22 @@ describe("runExperiment", () => {
     expect(forced.ran).toBe(2);
     expect(calls).toEqual(["b/seed1", "b/seed2"]);
     expect(readResultFile(join(out, "result.json"))!.cells).toHaveLength(6);
+
+    // --report rewrites the report only; with more seeds planned, it lists their cells as missing.
+    calls.length = 0;
+    const more = { ...options, seeds: [1, 2, 3] };
+    const report = await runExperiment({
+      ...common,
+      options: more,
+      experiment: fake(calls),
+      reportOnly: true,
+      commit: "f".repeat(40),
+    });
+    expect(report.ran).toBe(0);
+    expect(calls).toEqual([]);
+    expect(readFileSync(join(out, "report.md"), "utf8")).toContain(
+      "**Incomplete: 6 of 9 planned cells finished.**",
+    );
   });
 
   it("an abort keeps the finished cells, discards the running one, and the report lists what is missing", async () => {

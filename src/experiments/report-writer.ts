@@ -55,6 +55,19 @@ function costMarkdown(results: ExperimentResults): string {
   return `Wall time of the ${cells.length} finished cells on this machine (${cpus()[0]?.model ?? "unknown CPU"}): ${formatDuration(wall)} in total (${formatDuration(wall / cells.length)} per cell on average; ${formatDuration(train)} of it training), one cell at a time, \`WATCHNEXT_THREADS=1\`.${contention}`;
 }
 
+/** The commits the finished cells were run with. */
+function commitsOf(results: ExperimentResults): string {
+  const commits = new Set<string>();
+  let unknown = 0;
+  for (const c of results.finished.values()) {
+    if (c.commit === undefined) unknown++;
+    else commits.add(c.commit.slice(0, 7));
+  }
+  const named = [...commits].map((c) => `\`${c}\``).join(", ");
+  if (unknown === 0) return named === "" ? "no cell finished" : `commit ${named}`;
+  return `${named === "" ? "" : `commit ${named}; `}${unknown} cell(s) ran before commits were recorded (they were run from this branch's code of the day)`;
+}
+
 function cellTable(results: ExperimentResults): string {
   const rows = results.planned.map((c) => {
     const r = results.finished.get(c.id);
@@ -102,7 +115,7 @@ function markdownDoc(
     meta.command,
     "```",
     "",
-    `Data: \`${meta.dataset.source}\`. result.json holds every finished cell (config, seed, metrics, train and wall seconds, load average, and the command that recomputes that cell alone).`,
+    `Data: \`${meta.dataset.source}\`. Code: ${commitsOf(results)}. result.json holds every finished cell (config, seed, metrics, train and wall seconds, load average, and the command that recomputes that cell alone).`,
     "",
     "## Cells",
     "",

@@ -45,6 +45,10 @@ export interface RunExperimentOptions {
   readonly cellCommand?: (cell: ExperimentCell) => string;
   readonly progress?: ProgressSink | null;
   readonly signal?: AbortSignal;
+  /** Rewrite the report from result.json without running any cell. */
+  readonly reportOnly?: boolean;
+  /** The code's git commit, recorded with each cell run (absent: not known). */
+  readonly commit?: string;
 }
 
 export interface RunExperimentResult {
@@ -98,8 +102,12 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunExperim
     for (const c of existing.cells) finished.set(c.id, c);
   }
   const selected = patternMatcher(o.only ?? []);
-  const todo = planned.filter((c) => selected(c.id) && (o.force === true || !finished.has(c.id)));
-  const skipped = planned.filter((c) => selected(c.id)).length - todo.length;
+  const todo =
+    o.reportOnly === true
+      ? []
+      : planned.filter((c) => selected(c.id) && (o.force === true || !finished.has(c.id)));
+  const skipped =
+    o.reportOnly === true ? finished.size : planned.filter((c) => selected(c.id)).length - todo.length;
   const progress = new ExperimentProgress(o.progress === undefined ? process.stderr : o.progress);
   if (skipped > 0)
     progress.message(`${skipped} finished cell(s) kept from ${resultPath} (--force reruns them)`);
@@ -164,6 +172,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunExperim
         loadAverage: Math.round(loadavg()[0] * 100) / 100,
         command: o.cellCommand?.(cell) ?? `${o.command} --seeds ${cell.seed} --only '${cell.id}'`,
         finishedAt: new Date().toISOString(),
+        ...(o.commit !== undefined ? { commit: o.commit } : {}),
       });
       save();
       ran++;
@@ -181,7 +190,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunExperim
       rmSync(scratchDir, { recursive: true, force: true });
     }
   }
-  if (ran > 0 || existing === null) save();
+  if (ran > 0 || (existing === null && o.reportOnly !== true)) save();
   const results: ExperimentResults = {
     experiment: experiment.name,
     dataset: dataset.name,

@@ -45,6 +45,8 @@ export interface CellResult extends ExperimentCell, CellOutcome {
   /** A command that recomputes exactly this cell. */
   readonly command: string;
   readonly finishedAt: string;
+  /** The git commit of the code that ran the cell (absent when unknown). */
+  readonly commit?: string;
 }
 
 /** Options every experiment receives, from the command line. */

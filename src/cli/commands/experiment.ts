@@ -4,7 +4,9 @@
  * inline) and the SVG charts. Finished cells are kept: a rerun resumes (skipping them) unless
  * --force; Ctrl-C discards only the running cell.
  */
+import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { resolveCandidateModelConfig, type CandidateConfigInput } from "../../models/candidates/config.js";
 import { resolveRankerConfig, type RankerConfigInput } from "../../models/ranking/config.js";
@@ -45,9 +47,25 @@ ${Object.values(EXPERIMENTS)
                          partial ranker config for cells that train a ranker
   --only <ids>           run only these cell ids, comma-separated (* matches any text)
   --force                recompute finished cells (of --only when given)
+  --report               only rewrite the report from result.json (no cell runs)
   --quiet                no progress output
 
 ${dataHelp}`;
+
+/** The commit of the code being run (this file's repository), or undefined outside a git checkout. */
+function gitCommit(): string | undefined {
+  try {
+    const root = fileURLToPath(new URL("../../../..", import.meta.url));
+    const out = execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const commit = out.toString().trim();
+    return /^[0-9a-f]{40}$/.test(commit) ? commit : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Quotes an argument for a POSIX shell when it needs it. */
 function shellQuote(a: string): string {
@@ -91,6 +109,7 @@ export const experimentCommand: Command = {
         "ranker-config": { type: "string" },
         only: { type: "string" },
         force: { type: "boolean" },
+        report: { type: "boolean" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -143,7 +162,7 @@ export const experimentCommand: Command = {
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       const flag = a.split("=")[0];
-      if (flag === "--force" || flag === "--quiet") continue;
+      if (flag === "--force" || flag === "--quiet" || flag === "--report") continue;
       if (flag === "--only" || flag === "--seeds" || flag === "--out") {
         if (!a.includes("=")) i++;
         continue;
@@ -167,6 +186,8 @@ export const experimentCommand: Command = {
         options: { seeds, protocols, temporal, candidates, ranker },
         out,
         force: values.force,
+        reportOnly: values.report,
+        commit: gitCommit(),
         only,
         command,
         cellCommand: (cell) => `${base} --seeds ${cell.seed} --only ${shellQuote(cell.id)}`,
