@@ -237,7 +237,8 @@ function report(results: ExperimentResults): ReportContent {
     charts.push({
       name,
       svg: lineChart({
-        title: `Freshness: probability mass by days since release (${results.dataset}, ${kind === "" ? "all items" : "items known at the cut"})`,
+        title: `Mass by days since release: ${results.dataset}, ${kind === "" ? "all items" : "items known at the cut"}`,
+        width: 820,
         xLabel: `days since release (${FIGURE4_BINS.binDays}-day bins, bin centres)`,
         yLabel: "share of next watches / of model probability (%)",
         yFromZero: true,

@@ -296,6 +296,7 @@ function report(results: ExperimentResults): ReportContent {
       name,
       svg: barChart({
         title: `Ranker depth: weighted per-user loss on the test lists (${results.dataset}, ${protocol})`,
+        width: 980,
         xLabel: "ranker hidden layers",
         yLabel: "weighted per-user loss (%)",
         series: [
