@@ -84,6 +84,25 @@ describe("line chart", () => {
   });
 });
 
+it("a line series without points stays in the legend, marked as having no data", () => {
+  const root = parseXml(
+    lineChart({
+      title: "t",
+      xLabel: "x",
+      yLabel: "y",
+      series: [
+        { name: "done", points: [{ x: 0, y: 1 }] },
+        { name: "missing", points: [] },
+      ],
+    }),
+  );
+  expect(byClass(root, "legend-item").map((i) => textOf(i).trim())).toEqual([
+    "done",
+    "missing (no data yet)",
+  ]);
+  expect(byClass(byClass(root, "series")[1], "point")).toHaveLength(0);
+});
+
 describe("bar chart", () => {
   const svg = barChart({
     title: "Test metrics",

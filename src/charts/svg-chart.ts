@@ -219,7 +219,8 @@ function yRange(values: Array<{ lo: number; hi: number }>, fromZero: boolean): [
 /** A line chart with one line per series, markers and ± sd error bars. */
 export function lineChart(spec: LineChartSpec): string {
   const width = spec.width ?? 640;
-  const names = spec.series.map((s) => s.name);
+  // A series with no finished point stays in the legend, marked, so a partial chart says what is missing.
+  const names = spec.series.map((s) => (s.points.length === 0 ? `${s.name} (no data yet)` : s.name));
   const height = spec.height ?? 400;
   const f = frame(width, height, legendRows(names, width));
   const xs = spec.series.flatMap((s) => s.points.map((p) => p.x));
