@@ -7,6 +7,7 @@
 import { barChart } from "../charts/svg-chart.js";
 import type { BaselineName } from "../eval/run-baselines.js";
 import { baselineCell, candidateCell, twoStageCell } from "./cells.js";
+import type { ResultFile } from "./result-file.js";
 import { compareMeans, errorOf, formatMeanSd, summarize, type MeanSd } from "./stats.js";
 import type {
   CellResult,
@@ -194,3 +195,47 @@ export const compareExperiment: Experiment = {
     };
   },
 };
+
+/** README columns: loo next-watch metrics and temporal holdout metrics. */
+const README_COLUMNS: ReadonlyArray<{ protocol: ExperimentProtocol; metric: string }> = [
+  { protocol: "loo", metric: "HR@10" },
+  { protocol: "loo", metric: "NDCG@10" },
+  { protocol: "loo", metric: "MRR" },
+  { protocol: "temporal", metric: "MAP@10" },
+  { protocol: "temporal", metric: "Recall@10" },
+];
+
+/**
+ * The README's result table from compare result files (docs/results/compare-<dataset>/result.json):
+ * one row per dataset × model, mean ± sd over the seeds the file holds (baselines: deterministic,
+ * one value), "—" for a model with no finished cell and n when fewer seeds finished than the most
+ * any model has. scripts/readme-figures.mjs can print it between README markers.
+ */
+export function compareReadmeTable(files: readonly ResultFile[]): string {
+  const lines = [
+    `| data | model | ${README_COLUMNS.map((c) => `${c.protocol} ${c.metric}`).join(" | ")} |`,
+    `|---|---|${README_COLUMNS.map(() => "---:").join("|")}|`,
+  ];
+  for (const file of files) {
+    if (file.experiment !== "compare")
+      throw new Error(`compareReadmeTable: a ${file.experiment} result file, expected compare`);
+    const seeds = [
+      ...new Set(file.cells.filter((c) => !isBaseline(c.config.model as CompareModel)).map((c) => c.seed)),
+    ];
+    const results: ExperimentResults = {
+      experiment: file.experiment,
+      dataset: file.dataset.name,
+      planned: file.cells,
+      finished: new Map(file.cells.map((c) => [c.id, c])),
+      options: { seeds, protocols: ["loo", "temporal"], temporal: {}, candidates: {}, ranker: {} },
+    };
+    for (const model of COMPARE_MODELS) {
+      const values = README_COLUMNS.map(({ protocol, metric }) => {
+        const s = compareSummary(results, protocol, model, metric);
+        return isBaseline(model) && s !== undefined ? s.mean.toFixed(4) : formatMeanSd(s, 4, seeds.length);
+      });
+      lines.push(`| ${file.dataset.name} | ${LABEL[model]} | ${values.join(" | ")} |`);
+    }
+  }
+  return lines.join("\n");
+}
