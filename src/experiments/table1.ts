@@ -341,7 +341,9 @@ function report(results: ExperimentResults): ReportContent {
 function verdictOf(protocol: string, by: ReadonlyMap<string, VariantStats>, expected: number): string {
   const none = by.get("none");
   const towers = TOWER_ORDER.filter((t) => by.has(t));
-  const deepestName = [...towers].reverse().find((t) => t !== "none");
+  // Judge depth on the deepest tower with two or more seeds; deeper ones with fewer are reported after.
+  const withSpread = towers.filter((t) => t !== "none" && (by.get(t)?.loss.n ?? 0) >= Math.min(2, expected));
+  const deepestName = withSpread[withSpread.length - 1] ?? [...towers].reverse().find((t) => t !== "none");
   const deep = deepestName === undefined ? undefined : by.get(deepestName);
   const missing = TABLE1_VARIANTS.filter((v) => (by.get(v.name)?.loss.n ?? 0) < expected).map((v) => v.name);
   const parts: string[] = [];
@@ -358,15 +360,23 @@ function verdictOf(protocol: string, by: ReadonlyMap<string, VariantStats>, expe
     const caveat =
       deepestName === DEEPEST_TOWER
         ? ""
-        : ` (the deepest tower measured so far; ${towerLabel(DEEPEST_TOWER)} has not run)`;
+        : ` (the deepest tower with at least two seeds; ${towerLabel(DEEPEST_TOWER)} has fewer)`;
     const claim = !judged
       ? "cannot be judged yet (fewer than two seeds with both rows)"
       : holds
-        ? "deeper helps here"
-        : "deeper does not clearly help here (the gain is within one sd over seeds, or absent)";
+        ? `the ${towerLabel(deepestName)} tower helps here`
+        : `the ${towerLabel(deepestName)} tower does not clearly help here (the gain is within one sd over seeds, or absent)`;
     parts.push(
       `${protocol}: ${claim} — the ${towerLabel(deepestName)} ranker's weighted per-user loss is ${pctMeanSd(deep.loss, expected)} against ${pctMeanSd(none.loss, expected)} with no hidden layer${caveat} (${d ? signedPoints(d) : "n/a"}, ${rel < 0 ? "−" : "+"}${Math.abs(100 * rel).toFixed(1)} % relative; the paper: 41.6 % → 34.6 %, −7.0 points, −16.8 % relative); the lowest mean is ${towerLabel(best)} (${pct(by.get(best)?.loss.mean ?? NaN, 2)}).`,
     );
+    for (const t of towers.slice(towers.indexOf(deepestName as (typeof TOWER_ORDER)[number]) + 1)) {
+      const p = paired(by.get(t), none);
+      const st = by.get(t);
+      if (p === null || st === undefined) continue;
+      parts.push(
+        `The ${towerLabel(t)} tower has ${st.loss.n} seed(s) only: ${pctMeanSd(st.loss, expected)}, ${signedPoints(p)} against none on the same seed(s).`,
+      );
+    }
     const one = by.get("256");
     if (one !== undefined && deepestName !== "256") {
       const d1 = paired(one, none);
