@@ -139,7 +139,7 @@ describe("watchnext experiment", { timeout: 300_000 }, () => {
 
   it("figure5: rollback vs held-out examples under both protocols", async () => {
     const out = join(dir, "figure5");
-    const { stdout } = await experiment([
+    const { stdout, stderr } = await experiment([
       "figure5",
       "--data",
       data,
@@ -149,9 +149,12 @@ describe("watchnext experiment", { timeout: 300_000 }, () => {
       out,
       "--candidates-config",
       TINY,
-      "--quiet",
     ]);
     expect(stdout).toContain("8 cell(s) run");
+    // The progress display: cell i/n, the running cell's epochs, the experiment's ETA.
+    expect(stderr).toMatch(/cell 1\/8 loo\/rollback\/seed1: started/);
+    expect(stderr).toMatch(/cell 1\/8 loo\/rollback\/seed1: candidates epoch 1\/2 done/);
+    expect(stderr).toMatch(/cell 2\/8 .*experiment ETA \d/);
     const { result, md, html } = read(out);
     expect(result.cells.map((c) => c.id).slice(0, 4)).toEqual([
       "loo/rollback/seed1",
