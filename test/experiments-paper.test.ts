@@ -5,7 +5,7 @@
  * self-contained report.html and SVG charts with one series per model / feature set; a rerun
  * skips every finished cell and --force --only recomputes just the named ones.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -203,5 +203,41 @@ describe("watchnext experiment", { timeout: 300_000 }, () => {
       '{"train":{"epochs":1},"network":{"outputDim":16}}',
     ]);
     expect(again.stdout).toContain("0 cell(s) run, 20 kept");
+  });
+
+  it("Ctrl-C (SIGINT) keeps every finished cell, discards the running one, exits 130, and a rerun finishes", async () => {
+    const out = join(dir, "sigint");
+    const args = [
+      main,
+      "experiment",
+      "figure5",
+      "--data",
+      data,
+      "--seeds",
+      "1,2",
+      "--out",
+      out,
+      "--candidates-config",
+      TINY,
+    ];
+    const child = spawn(process.execPath, args, { env: { ...process.env, WATCHNEXT_THREADS: "1" } });
+    let stderr = "";
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on("data", (b: Buffer) => {
+        stderr += b.toString();
+        // Interrupt while the third cell trains (two are finished).
+        if (/cell 3\/8 \S+: started/.test(stderr)) child.kill("SIGINT");
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(
+      /interrupted: cell temporal\/rollback\/seed1 discarded; 2 finished cell\(s\) kept/,
+    );
+    const { result, md } = read(out);
+    expect(result.cells.map((c) => c.id)).toEqual(["loo/rollback/seed1", "loo/heldout/seed1"]);
+    expect(md).toContain("**Incomplete: 2 of 8 planned cells finished.**");
+    const rest = await experiment(args.slice(2).concat("--quiet"));
+    expect(rest.stdout).toContain("6 cell(s) run, 2 kept; 8 of 8 finished");
   });
 });
