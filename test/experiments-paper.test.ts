@@ -222,22 +222,27 @@ describe("watchnext experiment", { timeout: 300_000 }, () => {
     ];
     const child = spawn(process.execPath, args, { env: { ...process.env, WATCHNEXT_THREADS: "1" } });
     let stderr = "";
+    let sent = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on("data", (b: Buffer) => {
         stderr += b.toString();
         // Interrupt while the third cell trains (two are finished).
-        if (/cell 3\/8 \S+: started/.test(stderr)) child.kill("SIGINT");
+        if (!sent && /cell 3\/8 \S+: started/.test(stderr)) sent = child.kill("SIGINT");
       });
       child.on("exit", (c) => resolve(c));
     });
     expect(code).toBe(130);
-    expect(stderr).toMatch(
-      /interrupted: cell temporal\/rollback\/seed1 discarded; 2 finished cell\(s\) kept/,
-    );
+    // The cell running at the signal is discarded (on a fast machine that may be a later one than the third).
+    const m = /interrupted: cell (\S+) discarded; (\d+) finished cell\(s\) kept/.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    const kept = Number(m![2]);
+    expect(kept).toBeGreaterThanOrEqual(2);
     const { result, md } = read(out);
-    expect(result.cells.map((c) => c.id)).toEqual(["loo/rollback/seed1", "loo/heldout/seed1"]);
-    expect(md).toContain("**Incomplete: 2 of 8 planned cells finished.**");
+    expect(result.cells).toHaveLength(kept);
+    expect(result.cells.map((c) => c.id)).not.toContain(m![1]);
+    expect(result.cells.slice(0, 2).map((c) => c.id)).toEqual(["loo/rollback/seed1", "loo/heldout/seed1"]);
+    expect(md).toContain(`**Incomplete: ${kept} of 8 planned cells finished.**`);
     const rest = await experiment(args.slice(2).concat("--quiet"));
-    expect(rest.stdout).toContain("6 cell(s) run, 2 kept; 8 of 8 finished");
+    expect(rest.stdout).toContain(`${8 - kept} cell(s) run, ${kept} kept; 8 of 8 finished`);
   });
 });
