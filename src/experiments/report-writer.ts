@@ -65,7 +65,7 @@ function commitsOf(results: ExperimentResults): string {
   }
   const named = [...commits].map((c) => `\`${c}\``).join(", ");
   if (unknown === 0) return named === "" ? "no cell finished" : `commit ${named}`;
-  return `${named === "" ? "" : `commit ${named}; `}${unknown} cell(s) ran before commits were recorded (they were run from this branch's code of the day)`;
+  return `${named === "" ? "" : `commit ${named}; `}${unknown} cell(s) record no commit (run before the runner recorded one)`;
 }
 
 function cellTable(results: ExperimentResults): string {
