@@ -71,6 +71,7 @@ function verdict(results: ExperimentResults): string {
   const parts: string[] = [];
   let verdictParts = 0;
   let holds = 0;
+  let singleSeed = 0;
   for (const p of results.options.protocols) {
     const metric = FIGURE6_METRIC[p];
     const all0 = point(results, p, "all", 0);
@@ -93,19 +94,22 @@ function verdict(results: ExperimentResults): string {
     const say = (c: string, yes: string, no: string) =>
       c === "above" ? yes : c === "single seed" ? `${no} (one seed only: no sd to judge by)` : no;
     verdictParts += 2;
+    if (depthCmp === "single seed" || featCmp === "single seed") singleSeed++;
     holds += Number(deeper) + Number(features);
     parts.push(
       `under ${p} (test ${metric}) all features reach ${formatMeanSd(all0)} at depth 0 and peak at depth ${top.d} with ${formatMeanSd(top.s)} (${say(depthCmp, "deeper is better by more than one sd", "depth does not help by more than one sd")}), against ${formatMeanSd(wTop.s)} for watches only at its best depth ${wTop.d} (${say(featCmp, "more features help by more than one sd", "more features do not help by more than one sd")})`,
     );
   }
   const head =
-    verdictParts === 0
-      ? "Not enough cells have finished to judge the claim."
-      : holds === verdictParts
-        ? "The claim holds on this data: both more features and depth raise the metric beyond the seed spread."
-        : holds === 0
-          ? "The claim does not hold on this data: neither depth nor more features raise the metric beyond the seed spread."
-          : `The claim holds only in part (${holds} of ${verdictParts} checks: depth, features, per protocol).`;
+    singleSeed > 0
+      ? "With one seed per point (no sd) the claim cannot be judged yet; the single-seed numbers are below and in the tables."
+      : verdictParts === 0
+        ? "Not enough cells have finished to judge the claim."
+        : holds === verdictParts
+          ? "The claim holds on this data: both more features and depth raise the metric beyond the seed spread."
+          : holds === 0
+            ? "The claim does not hold on this data: neither depth nor more features raise the metric beyond the seed spread."
+            : `The claim holds only in part (${holds} of ${verdictParts} checks: depth, features, per protocol).`;
   return `${head} Concretely, ${parts.join("; ")}.`;
 }
 
