@@ -10,19 +10,17 @@
  *     [--build-only] [--test] ['<label>=<ranker config json>' ...]
  */
 import { loadDataset } from "../src/data/load.js";
-import { evaluate } from "../src/eval/evaluate.js";
-import { rankingReport, weightedPerUserLoss } from "../src/eval/ranking-metrics.js";
 import type { Metrics } from "../src/eval/types.js";
-import { EngagementLookup, ItemTimeline } from "../src/features/ranking-context.js";
 import type { RankerConfigInput } from "../src/models/ranking/config.js";
-import { buildImpressions } from "../src/models/ranking/impression-builder.js";
-import { dnnCandidateScores } from "../src/models/ranking/impression-scores.js";
-import { Ranker } from "../src/models/ranking/ranker.js";
-import { rankingInputs } from "../src/models/ranking/train-two-stage.js";
-import { TwoStage } from "../src/models/ranking/two-stage.js";
-import { DnnSource } from "../src/models/sources/dnn.js";
+import {
+  fitRankerVariant,
+  listMetrics,
+  prepareRankerWorkbench,
+  stageOneReport,
+  twoStageMetrics,
+} from "../src/models/ranking/ranker-variants.js";
 import { parseSourceNames } from "../src/models/sources/registry.js";
-import type { FittedSource, SourceName } from "../src/models/sources/source.js";
+import type { SourceName } from "../src/models/sources/source.js";
 
 const round = (m: Metrics) =>
   Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round(v * 1e4) / 1e4]));
@@ -54,51 +52,23 @@ async function main(args: string[]): Promise<void> {
   }
   if (configs.length === 0) configs.push({ label: "default", config: {} });
   const dataset = await loadDataset(data);
-  const imp = await buildImpressions(dataset, { seed, cache, sources, log: (l) => console.error(l) });
+  const wb = await prepareRankerWorkbench(dataset, {
+    seed,
+    cache,
+    sources,
+    log: (l) => console.error(l),
+  });
   if (buildOnly) return;
-  const inputs = rankingInputs(imp, dataset);
-  const train = imp.split.train;
-  const timeline = ItemTimeline.fromDataset(train);
-  const numItems = dataset.items.ids.length;
-  const dnnOf = (list: readonly FittedSource[]) => list.find((s) => s.name === "dnn") as DnnSource;
+  const base = stageOneReport(wb, test);
   const header: Record<string, unknown> = {
     dataset: dataset.name,
     seed,
-    sources: imp.sources.join(","),
-    validDnnOrder: round(
-      rankingReport(imp.valid, dnnCandidateScores(dnnOf(imp.validSources).model, imp.valid)),
-    ),
-    validStageOne: round(
-      evaluate(dnnOf(imp.validSources).model.asScorer(), imp.split.valid, { numItems, ks: [10] }).metrics,
-    ),
+    sources: wb.impressions.sources.join(","),
+    ...Object.fromEntries(Object.entries(base).map(([k, m]) => [k, round(m)])),
   };
-  if (test) {
-    header.testDnnOrder = round(
-      rankingReport(imp.test, dnnCandidateScores(dnnOf(imp.testSources).model, imp.test)),
-    );
-    header.testStageOne = round(
-      evaluate(dnnOf(imp.testSources).model.asScorer(), imp.split.test, { numItems }).metrics,
-    );
-  }
   console.log(JSON.stringify(header));
   for (const { label, config } of configs) {
-    const t0 = performance.now();
-    const ranker = await Ranker.fit(train, timeline, inputs.train, {
-      config,
-      seed,
-      valid: inputs.valid,
-      validLoss: weightedPerUserLoss,
-    });
-    const lookup = new EngagementLookup(dataset);
-    const model = (list: readonly FittedSource[]) =>
-      new TwoStage(
-        dnnOf(list).model,
-        list.map((source, k) => ({ source, n: imp.options.topN[k] })),
-        ranker,
-        timeline,
-        lookup,
-        inputs.log,
-      );
+    const { ranker, seconds } = await fitRankerVariant(wb, config, { seed });
     const out: Record<string, unknown> = {
       label,
       dataset: dataset.name,
@@ -106,15 +76,13 @@ async function main(args: string[]): Promise<void> {
       config,
       bestEpoch: ranker.summary?.bestEpoch,
       epochs: ranker.summary?.epochs,
-      seconds: Math.round((performance.now() - t0) / 100) / 10,
-      validLists: round(rankingReport(imp.valid, ranker.score(inputs.valid))),
-      valid: round(
-        evaluate(model(imp.validSources).asScorer(), imp.split.valid, { numItems, ks: [10] }).metrics,
-      ),
+      seconds: Math.round(seconds * 10) / 10,
+      validLists: round(listMetrics(ranker, wb.inputs.valid)),
+      valid: round(twoStageMetrics(wb, ranker, "valid")),
     };
     if (test) {
-      out.testLists = round(rankingReport(imp.test, ranker.score(inputs.test)));
-      out.test = round(evaluate(model(imp.testSources).asScorer(), imp.split.test, { numItems }).metrics);
+      out.testLists = round(listMetrics(ranker, wb.inputs.test));
+      out.test = round(twoStageMetrics(wb, ranker, "test"));
     }
     console.log(JSON.stringify(out));
   }

@@ -209,6 +209,28 @@ const TABLE: Record<string, readonly Case[]> = {
       says: /--epochs/,
     },
   ],
+  experiment: [
+    { args: () => [], code: 2, says: /which experiment\? expected one of/ },
+    { args: () => ["nope", "--data", ML100K], code: 2, says: /unknown experiment "nope"/ },
+    { args: () => ["compare"], code: 2, says: /--data <path> is required/ },
+    { args: () => ["compare", "--data", missing], code: 1, says: /no such file or directory/ },
+    { args: () => ["compare", "--data", ML100K, "--seeds", "1,x"], code: 2, says: /--seeds: expected/ },
+    {
+      args: () => ["compare", "--data", ML100K, "--protocol", "kfold"],
+      code: 2,
+      says: /--protocol: expected loo, temporal/,
+    },
+    {
+      args: () => ["figure6", "--data", ML100K, "--candidates-config", '{"network":{"depth":9}}'],
+      code: 2,
+      says: /--candidates-config\.network\.depth/,
+    },
+    {
+      args: () => ["compare", "--data", ML100K, "--protocol", "loo", "--window", "7"],
+      code: 2,
+      says: /temporal only/,
+    },
+  ],
 };
 
 describe("bad invocations", () => {

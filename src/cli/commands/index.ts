@@ -14,6 +14,7 @@ import { quickstart } from "./quickstart.js";
 import { embed, embedSimilar } from "./embed.js";
 import { exportExamples } from "./export-examples.js";
 import { exportOnnx } from "./export-onnx.js";
+import { experimentCommand } from "./experiment.js";
 
 export const commands: Record<string, Command> = {
   baselines,
@@ -32,4 +33,5 @@ export const commands: Record<string, Command> = {
   "embed similar": embedSimilar,
   "export onnx": exportOnnx,
   "export examples": exportExamples,
+  experiment: experimentCommand,
 };
