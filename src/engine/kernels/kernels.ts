@@ -176,9 +176,11 @@ export interface Kernels {
    * tokens[offsets[s] .. offsets[s+1]) of word ids < vocab = keepProb.length, for `epochs` passes;
    * updates the input and output tables (vocab×dim) in place. Per sentence, word w is dropped when
    * keepProb[w] < 1 and a uniform draw is ≥ keepProb[w] (sub-sampling); per kept word, a dynamic
-   * window b ~ U{0..window−1} gives the contexts within window − b; per (context, word) pair, the
-   * word (label 1) and `negatives` draws from negTable (label 0, a draw equal to the word skipped)
-   * take word2vec's update with σ from its 1000-entry table over (−6, 6) and
+   * window b ~ U{0..window−1} gives the contexts within window − b; the window's contexts share
+   * one draw of `negatives` entries of negTable (label 0, a draw equal to the word skipped; entry
+   * ⌊r·len/2³²⌋ of a 32-bit draw r), and every (context, target) pair of the window, the word being
+   * the label-1 target, takes word2vec's update from the values before the window's update
+   * (pWord2Vec's batching), with σ from word2vec's 1000-entry table over (−6, 6) and
    * lr = startLr·max(1e-4, 1 − processed/(epochs·tokens + 1)), processed counted in raw tokens at
    * each sentence start. Random draws come from xorshift32 streams seeded from `seed` (see
    * sgns-reference.ts); the native kernel splits the corpus over its thread pool (Hogwild, not
