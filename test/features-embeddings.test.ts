@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readTagGenome } from "../src/data/read-genome.js";
 import { getReferenceKernels } from "../src/engine/kernels/index.js";
 import { Rng } from "../src/engine/rng.js";
-import { recencyResample, selectExamples } from "../src/features/candidate-examples.js";
+import { recencyResample, recencyWeights, selectExamples } from "../src/features/candidate-examples.js";
 import { DEFAULT_CANDIDATE_CONFIG } from "../src/features/candidate-config.js";
 import { buildCandidateFeatures } from "../src/features/candidate-features.js";
 import {
@@ -134,6 +134,32 @@ describe("recency-weighted examples", () => {
     expect(recentOff).toBe(1000);
     const again = recencyResample(off, times, 100, new Rng(3));
     expect(again.size).toBe(off.size);
+  });
+
+  it("by loss: every example once, weighted 2^(−age/halfLife) with mean 1", () => {
+    const DAY = 86_400;
+    const n = 2001;
+    const times = Float64Array.from({ length: n }, (_, i) => (i <= 1000 ? 0 : 200 * DAY));
+    const offsets = Int32Array.from([0, n]);
+    const items = Int32Array.from({ length: n }, (_, i) => i);
+    const cfg = {
+      ...DEFAULT_CANDIDATE_CONFIG.examples,
+      recencyHalfLifeDays: 100,
+      recencyBy: "loss" as const,
+    };
+    const set = selectExamples(offsets, items, times, cfg, 1);
+    const off = selectExamples(offsets, items, times, { ...cfg, recencyHalfLifeDays: 0 }, 1);
+    expect(off.weight).toBeNull();
+    expect(Array.from(set.label)).toEqual(Array.from(off.label));
+    const w = set.weight as Float32Array;
+    expect(w.length).toBe(set.size);
+    // 1000 old at weight a, 1000 recent at 4a, mean 1 → a = 0.4.
+    expect(w.reduce((s, x) => s + x, 0) / w.length).toBeCloseTo(1, 5);
+    for (let e = 0; e < set.size; e++) expect(w[e]).toBeCloseTo(set.time[e] === 0 ? 0.4 : 1.6, 5);
+    expect(Array.from(recencyWeights(Float64Array.of(0, 100 * DAY), times, 100))).toEqual([
+      expect.closeTo(2 / 3, 6),
+      expect.closeTo(4 / 3, 6),
+    ]);
   });
 });
 

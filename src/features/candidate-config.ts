@@ -40,6 +40,12 @@ export interface ExampleConfig {
    * replacement, as many as there are examples. 0 = off (every example once per epoch).
    */
   readonly recencyHalfLifeDays: number;
+  /**
+   * How recency acts when recencyHalfLifeDays > 0: "sampling" draws the epoch's examples ∝ the
+   * decay (recencyResample), "loss" keeps every example once and weights its loss by the decay
+   * (recencyWeights, mean 1).
+   */
+  readonly recencyBy: "sampling" | "loss";
   readonly seed: number;
 }
 
@@ -171,6 +177,7 @@ export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
     mode: "rollback",
     minHistory: 1,
     recencyHalfLifeDays: 0,
+    recencyBy: "sampling",
     seed: 1,
   },
 };
@@ -217,6 +224,7 @@ export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
     mode: oneOf("rollback", "heldout"),
     minHistory: integer(0),
     recencyHalfLifeDays: number({ ge: 0 }),
+    recencyBy: oneOf("sampling", "loss"),
     seed: number(),
   },
 };

@@ -10,7 +10,8 @@ import type { ExampleConfig } from "./candidate-config.js";
 
 /**
  * Training examples as parallel typed arrays. Example e is the user's training event at position
- * pos[e] of its time-sorted sequence; label/time repeat that event's item and timestamp.
+ * pos[e] of its time-sorted sequence; label/time repeat that event's item and timestamp; weight[e]
+ * is its loss weight (recency weighting, mean 1 over the set), null when every example weighs 1.
  */
 export interface ExampleSet {
   readonly mode: "rollback" | "heldout";
@@ -19,6 +20,7 @@ export interface ExampleSet {
   readonly pos: Int32Array;
   readonly label: Int32Array;
   readonly time: Float64Array;
+  readonly weight: Float32Array | null;
 }
 
 /**
@@ -89,11 +91,39 @@ export function selectExamples(
     label[e] = items[at];
     time[e] = times[at];
   }
-  const set: ExampleSet = { mode: cfg.mode, size: total, user, pos, label, time };
-  return cfg.recencyHalfLifeDays > 0 ? recencyResample(set, times, cfg.recencyHalfLifeDays, rng) : set;
+  const set: ExampleSet = { mode: cfg.mode, size: total, user, pos, label, time, weight: null };
+  if (cfg.recencyHalfLifeDays <= 0) return set;
+  return cfg.recencyBy === "sampling"
+    ? recencyResample(set, times, cfg.recencyHalfLifeDays, rng)
+    : { ...set, weight: recencyWeights(set.time, times, cfg.recencyHalfLifeDays) };
 }
 
 const DAY = 86_400;
+
+/** 2^(−(t_max − t_e)/halfLife) per example, t_max the latest training event (summed in `cum` order). */
+function recencyDecay(exampleTimes: Float64Array, times: Float64Array, halfLifeDays: number): Float64Array {
+  let tMax = -Infinity;
+  for (let i = 0; i < times.length; i++) if (times[i] > tMax) tMax = times[i];
+  const rate = 1 / (halfLifeDays * DAY);
+  return Float64Array.from(exampleTimes, (t) => Math.pow(2, -(tMax - t) * rate));
+}
+
+/**
+ * Recency loss weights: example e weighs ∝ 2^(−(t_max − t_e) / halfLife), scaled to mean 1 so an
+ * epoch's total weight (and so the step size) equals the unweighted one's; in expectation the same
+ * objective as recencyResample, without drawing duplicates or dropping examples.
+ */
+export function recencyWeights(
+  exampleTimes: Float64Array,
+  times: Float64Array,
+  halfLifeDays: number,
+): Float32Array {
+  const decay = recencyDecay(exampleTimes, times, halfLifeDays);
+  let total = 0;
+  for (let e = 0; e < decay.length; e++) total += decay[e];
+  const scale = decay.length / total;
+  return Float32Array.from(decay, (w) => w * scale);
+}
 
 /**
  * Recency-weighted examples: `set.size` draws with replacement, example e with probability
@@ -106,14 +136,12 @@ export function recencyResample(
   halfLifeDays: number,
   rng: Rng,
 ): ExampleSet {
-  let tMax = -Infinity;
-  for (let i = 0; i < times.length; i++) if (times[i] > tMax) tMax = times[i];
   const n = set.size;
+  const decay = recencyDecay(set.time, times, halfLifeDays);
   const cum = new Float64Array(n);
   let total = 0;
-  const rate = 1 / (halfLifeDays * DAY);
   for (let e = 0; e < n; e++) {
-    total += Math.pow(2, -(tMax - set.time[e]) * rate);
+    total += decay[e];
     cum[e] = total;
   }
   const picks = new Int32Array(n);
@@ -136,5 +164,6 @@ export function recencyResample(
     pos: Int32Array.from(picks, (e) => set.pos[e]),
     label: Int32Array.from(picks, (e) => set.label[e]),
     time: Float64Array.from(picks, (e) => set.time[e]),
+    weight: null,
   };
 }

@@ -66,7 +66,8 @@ export interface Kernels {
 
   /**
    * Full softmax cross-entropy over rows×cols logits with integer labels. Overwrites logits with
-   * scale·dLoss/dlogits (softmax − onehot) and returns the summed (unscaled) loss.
+   * scale·w_r·dLoss/dlogits (softmax − onehot) and returns the summed (unscaled) loss Σ_r w_r·ℓ_r,
+   * w = rowWeights (null: every row weighs 1).
    */
   softmaxCrossEntropy(
     logits: Float32Array,
@@ -74,14 +75,15 @@ export interface Kernels {
     cols: number,
     labels: Int32Array,
     scale: number,
+    rowWeights: Float32Array | null,
   ): number;
 
   /**
    * Sampled softmax with K shared negatives. logits is rows×(1+K): column 0 holds u_b·v_label(b),
    * columns 1..K hold u_b·v_neg(j). Subtracts logQTrue[b] from column 0 and logQNeg[j] from column
    * 1+j (logQ correction), masks a negative equal to the row's label (accidental hit) to −∞, then
-   * computes cross-entropy with the true item at column 0. Overwrites logits with scale·gradient
-   * (masked entries get 0) and returns the summed loss.
+   * computes cross-entropy with the true item at column 0. Overwrites logits with scale·w_b·gradient
+   * (masked entries get 0) and returns the summed loss Σ_b w_b·ℓ_b, w = rowWeights (null: all 1).
    */
   sampledSoftmax(
     logits: Float32Array,
@@ -92,6 +94,7 @@ export interface Kernels {
     logQTrue: Float32Array,
     logQNeg: Float32Array,
     scale: number,
+    rowWeights: Float32Array | null,
   ): number;
 
   /**
