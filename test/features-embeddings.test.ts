@@ -202,6 +202,28 @@ describe("pre-trained tables in the candidate model", () => {
     expect(Array.from(token.data.subarray(0, token.dim))).toEqual(new Array(token.dim).fill(0)); // OOV row stays 0
   });
 
+  it("recency by loss reaches the trainer: weights near 1 train as without, short half-lives differ", async () => {
+    const kernels = getReferenceKernels();
+    const fit = async (examples: object) => {
+      const config = { ...base, features: { ...base.features, examples } };
+      const m = await CandidateModel.fit(ds, { config, seed: 3, kernels });
+      return { loss: m.summary!.history[0].loss, item: m.network.input.tables.get("item")!.data.slice() };
+    };
+    const off = await fit({});
+    // ds spans 12 s: a 1e6-day half-life gives weights 1 ± 1e-10, a 1e-5-day (0.9 s) one ~2^13 apart.
+    const flat = await fit({ recencyHalfLifeDays: 1e6, recencyBy: "loss" });
+    const steep = await fit({ recencyHalfLifeDays: 1e-5, recencyBy: "loss" });
+    expect(flat.loss).toBeCloseTo(off.loss, 5);
+    let diffFlat = 0;
+    let diffSteep = 0;
+    for (let i = 0; i < off.item.length; i++) {
+      diffFlat = Math.max(diffFlat, Math.abs(flat.item[i] - off.item[i]));
+      diffSteep = Math.max(diffSteep, Math.abs(steep.item[i] - off.item[i]));
+    }
+    expect(diffFlat).toBeLessThan(1e-5);
+    expect(diffSteep).toBeGreaterThan(1e-3);
+  });
+
   it("item2vec fills the watched-item rows (fine-tune leaves the table trainable)", async () => {
     const config = { ...base, features: { ...base.features, itemSideInfo: { idInit: "item2vec" } } } as const;
     const model = await CandidateModel.fit(ds, { config, seed: 2, kernels: getReferenceKernels() });
