@@ -25,9 +25,8 @@ const out = values.out ?? "docs/results/embeddings-runs.jsonl";
 const seeds = (values.seeds ?? "1,2,3").split(",").map(Number);
 /**
  * Dataset directories: MovieLens from ../shared/data; "synth-drift" is `watchnext data synth --seed 1`
- * (2000 users, 3000 items, 200k events, planted drift and release spikes; byte-identical for the
- * seed), written once into the system temp directory; "synth-drift-tags" is the same set (its tags.csv
- * is the token corpus).
+ * (2000 users, 3000 items, 200k events, planted drift, release spikes and cluster-correlated tags;
+ * byte-identical for the seed), written once into the system temp directory.
  */
 function data(name) {
   if (!name.startsWith("synth")) return join("..", "shared", "data", name);
@@ -62,19 +61,22 @@ const VARIANTS = [
   ["synth-drift", "loo", "word2vec tokens fine-tune", { features: { search: { init: "word2vec" } } }],
 ];
 
-/** Recency at each half-life (0 = the defaults row), by resampling or by loss weights. */
+/**
+ * Recency at each half-life (0 = the defaults row). "recency h d" rows were recency by resampling
+ * (examples drawn ∝ the decay), measured at commit 674572d where `examples.recencyBy` chose between
+ * resampling and loss weights; resampling has since been removed (loss weights were as good or
+ * better), so only the "by loss" rows can be re-run, with the one remaining meaning of the option.
+ */
 function recencyVariants(dataset, protocol, halfLives, by = "sampling") {
   return halfLives.map((h) =>
     h === 0
       ? [dataset, protocol, "defaults (random init, no recency)", {}]
-      : by === "sampling"
-        ? [dataset, protocol, `recency ${h} d`, { features: { examples: { recencyHalfLifeDays: h } } }]
-        : [
-            dataset,
-            protocol,
-            `recency ${h} d by loss`,
-            { features: { examples: { recencyHalfLifeDays: h, recencyBy: "loss" } } },
-          ],
+      : [
+          dataset,
+          protocol,
+          by === "sampling" ? `recency ${h} d` : `recency ${h} d by loss`,
+          by === "sampling" ? null : { features: { examples: { recencyHalfLifeDays: h } } },
+        ],
   );
 }
 
@@ -100,6 +102,7 @@ function cli(args) {
 }
 
 for (const [dataset, protocol, variant, config] of VARIANTS) {
+  if (config === null) continue; // a removed variant: its recorded runs stay in the table
   if (values.only && !variant.includes(values.only)) continue;
   if (values.dataset && dataset !== values.dataset) continue;
   if (values.protocol && protocol !== values.protocol) continue;

@@ -35,17 +35,10 @@ export interface ExampleConfig {
   /** Rollback labels need at least this many earlier events (0 allows empty-history examples). */
   readonly minHistory: number;
   /**
-   * Recency weighting (the project note's "learn more from recent data"): each epoch draws the
-   * training examples with probability ∝ 2^(−(t_max − t_label) / halfLife days), with
-   * replacement, as many as there are examples. 0 = off (every example once per epoch).
+   * Recency weighting (the project note's "learn more from recent data"): each example's loss is
+   * weighted ∝ 2^(−(t_max − t_label) / halfLife days), scaled to mean 1 (recencyWeights). 0 = off.
    */
   readonly recencyHalfLifeDays: number;
-  /**
-   * How recency acts when recencyHalfLifeDays > 0: "sampling" draws the epoch's examples ∝ the
-   * decay (recencyResample), "loss" keeps every example once and weights its loss by the decay
-   * (recencyWeights, mean 1).
-   */
-  readonly recencyBy: "sampling" | "loss";
   readonly seed: number;
 }
 
@@ -177,7 +170,6 @@ export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
     mode: "rollback",
     minHistory: 1,
     recencyHalfLifeDays: 0,
-    recencyBy: "sampling",
     seed: 1,
   },
 };
@@ -224,7 +216,6 @@ export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
     mode: oneOf("rollback", "heldout"),
     minHistory: integer(0),
     recencyHalfLifeDays: number({ ge: 0 }),
-    recencyBy: oneOf("sampling", "loss"),
     seed: number(),
   },
 };

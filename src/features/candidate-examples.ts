@@ -93,77 +93,29 @@ export function selectExamples(
   }
   const set: ExampleSet = { mode: cfg.mode, size: total, user, pos, label, time, weight: null };
   if (cfg.recencyHalfLifeDays <= 0) return set;
-  return cfg.recencyBy === "sampling"
-    ? recencyResample(set, times, cfg.recencyHalfLifeDays, rng)
-    : { ...set, weight: recencyWeights(set.time, times, cfg.recencyHalfLifeDays) };
+  return { ...set, weight: recencyWeights(set.time, times, cfg.recencyHalfLifeDays) };
 }
 
 const DAY = 86_400;
 
-/** 2^(−(t_max − t_e)/halfLife) per example, t_max the latest training event (summed in `cum` order). */
-function recencyDecay(exampleTimes: Float64Array, times: Float64Array, halfLifeDays: number): Float64Array {
-  let tMax = -Infinity;
-  for (let i = 0; i < times.length; i++) if (times[i] > tMax) tMax = times[i];
-  const rate = 1 / (halfLifeDays * DAY);
-  return Float64Array.from(exampleTimes, (t) => Math.pow(2, -(tMax - t) * rate));
-}
-
 /**
- * Recency loss weights: example e weighs ∝ 2^(−(t_max − t_e) / halfLife), scaled to mean 1 so an
- * epoch's total weight (and so the step size) equals the unweighted one's; in expectation the same
- * objective as recencyResample, without drawing duplicates or dropping examples.
+ * Recency loss weights (the project note's "learn more from recent data"): example e weighs
+ * ∝ 2^(−(t_max − t_e) / halfLife), t_max the latest training event, scaled to mean 1 so an epoch's
+ * total weight (and so the step size) equals the unweighted one's. Measured against drawing the
+ * examples ∝ the same decay (docs/results/embeddings.md): as good or better, and every example is
+ * still seen once per epoch.
  */
 export function recencyWeights(
   exampleTimes: Float64Array,
   times: Float64Array,
   halfLifeDays: number,
 ): Float32Array {
-  const decay = recencyDecay(exampleTimes, times, halfLifeDays);
+  let tMax = -Infinity;
+  for (let i = 0; i < times.length; i++) if (times[i] > tMax) tMax = times[i];
+  const rate = 1 / (halfLifeDays * DAY);
+  const decay = Float64Array.from(exampleTimes, (t) => Math.pow(2, -(tMax - t) * rate));
   let total = 0;
   for (let e = 0; e < decay.length; e++) total += decay[e];
   const scale = decay.length / total;
   return Float32Array.from(decay, (w) => w * scale);
-}
-
-/**
- * Recency-weighted examples: `set.size` draws with replacement, example e with probability
- * ∝ 2^(−(t_max − t_e) / halfLife), t_max the latest training event. Returned in example order
- * (draws sorted), so batches still walk users in order before the trainer shuffles them.
- */
-export function recencyResample(
-  set: ExampleSet,
-  times: Float64Array,
-  halfLifeDays: number,
-  rng: Rng,
-): ExampleSet {
-  const n = set.size;
-  const decay = recencyDecay(set.time, times, halfLifeDays);
-  const cum = new Float64Array(n);
-  let total = 0;
-  for (let e = 0; e < n; e++) {
-    total += decay[e];
-    cum[e] = total;
-  }
-  const picks = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const x = rng.nextFloat() * total;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const m = (lo + hi) >>> 1;
-      if (cum[m] > x) hi = m;
-      else lo = m + 1;
-    }
-    picks[k] = lo;
-  }
-  picks.sort();
-  return {
-    mode: set.mode,
-    size: n,
-    user: Int32Array.from(picks, (e) => set.user[e]),
-    pos: Int32Array.from(picks, (e) => set.pos[e]),
-    label: Int32Array.from(picks, (e) => set.label[e]),
-    time: Float64Array.from(picks, (e) => set.time[e]),
-    weight: null,
-  };
 }
