@@ -6,13 +6,15 @@
  * windows that alternate ours, gensim, ours, … (docs/benchmarking.md), median and range; plus the
  * whole `watchnext embed` command (loading included) against gensim's training time alone.
  * Quality: item2vec as a recommender by itself under loo (a user's score for item i = cosine of
- * v_i with the mean of the user's normalized history vectors), HR@10 / NDCG@10 of our vectors and
- * gensim's (both trained at one thread, seed 1) on ml-100k and ml-latest-small, and the nearest
- * neighbours of a few items. A peer that crashes fails the benchmark. Writes bench/results/embed.json.
+ * v_i with the mean of the user's normalized history vectors, both sides' input vectors scored by
+ * the same code), HR@10 / NDCG@10 of our vectors and gensim's (both trained at one thread, seeds
+ * 1-3, mean ± sd) on ml-100k and ml-latest-small, and the nearest neighbours of a few items. A peer
+ * that crashes fails the benchmark. Writes bench/results/embed.json.
  *
- *   node dist/bench/embed.js [--quick]
+ *   node dist/bench/embed.js [--quick] [--quality]
  *
- * --quick: a 300-user synthetic log, one window, the quality check on that log only.
+ * --quick: a 300-user synthetic log, one window, the quality check on that log only (seed 1).
+ * --quality: the quality check alone (no timing; deterministic, so it runs on a loaded machine).
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -34,7 +36,15 @@ import {
   type KeyedVectors,
 } from "../src/io/word2vec-text.js";
 import { CLI, cliCommand, sharedDataDir, withScratchDir } from "./cli-runs.js";
-import { isMainModule, repoRoot, spread, takeQuick, writeBenchResult, type Spread } from "./support.js";
+import {
+  isMainModule,
+  meanSd,
+  repoRoot,
+  spread,
+  takeQuick,
+  writeBenchResult,
+  type Spread,
+} from "./support.js";
 
 const PYTHON = "/usr/bin/python3";
 const PEER = "bench/peers/gensim_sgns.py";
@@ -45,6 +55,7 @@ interface EmbedBenchOptions {
   readonly threads: readonly number[];
   readonly windows: number;
   readonly qualityData: readonly string[];
+  readonly qualitySeeds: readonly number[];
 }
 
 const FULL: EmbedBenchOptions = {
@@ -53,6 +64,7 @@ const FULL: EmbedBenchOptions = {
   threads: [1, 2],
   windows: 3,
   qualityData: ["ml-100k", "ml-latest-small"],
+  qualitySeeds: [1, 2, 3],
 };
 const QUICK: EmbedBenchOptions = {
   ...FULL,
@@ -60,6 +72,7 @@ const QUICK: EmbedBenchOptions = {
   sgns: { ...FULL.sgns, epochs: 2 },
   windows: 1,
   qualityData: [],
+  qualitySeeds: [1],
 };
 
 interface PeerResult {
@@ -71,7 +84,7 @@ interface PeerResult {
 }
 
 /** One line per sentence, keys separated by single spaces (gensim's input). */
-function writeCorpus(path: string, data: Dataset): number {
+export function writeCorpus(path: string, data: Dataset): number {
   const c = itemCorpus(data);
   const lines: string[] = [];
   for (let s = 0; s + 1 < c.offsets.length; s++) {
@@ -82,7 +95,12 @@ function writeCorpus(path: string, data: Dataset): number {
   return c.tokens.length;
 }
 
-function runGensim(corpus: string, o: EmbedBenchOptions["sgns"], workers: number, out?: string): PeerResult {
+export function runGensim(
+  corpus: string,
+  o: EmbedBenchOptions["sgns"],
+  workers: number,
+  out?: string,
+): PeerResult {
   const args = [
     PEER,
     ...["--corpus", corpus, "--dim", o.dim, "--window", o.window, "--negatives", o.negatives],
@@ -143,7 +161,7 @@ function timeCommand(
 }
 
 /** item2vec as a recommender: HR@10 / NDCG@10 under loo on the test queries. */
-function item2vecQuality(data: Dataset, v: KeyedVectors): { hr10: number; ndcg10: number } {
+export function item2vecQuality(data: Dataset, v: KeyedVectors): { hr10: number; ndcg10: number } {
   const split = makeSplit(data, "loo");
   const n = data.items.ids.length;
   const d = v.dim;
@@ -177,85 +195,135 @@ function item2vecQuality(data: Dataset, v: KeyedVectors): { hr10: number; ndcg10
   return { hr10: r.metrics["HR@10"], ndcg10: r.metrics["NDCG@10"] };
 }
 
+/** Speed: alternating timing windows of ours and gensim per thread count, then the whole command. */
+function speedRuns(
+  o: EmbedBenchOptions,
+  train: Dataset,
+  dataDir: string,
+  corpusPath: string,
+  tokens: number,
+  scratch: string,
+): Array<Record<string, unknown>> {
+  const work = tokens * o.sgns.epochs;
+  const speed: Array<Record<string, unknown>> = [];
+  for (const threads of o.threads) {
+    const ours: number[] = [];
+    const peer: number[] = [];
+    let version = "";
+    for (let w = 0; w < o.windows; w++) {
+      ours.push(timeOurs(train, o.sgns, threads).seconds);
+      const g = runGensim(corpusPath, o.sgns, threads);
+      if (g.tokens !== tokens) throw new Error(`bench embed: gensim read ${g.tokens} tokens, ours ${tokens}`);
+      peer.push(g.trainSeconds);
+      version = g.version;
+    }
+    const command = timeCommand(dataDir, o.sgns, threads, join(scratch, `ours-${threads}.txt`));
+    const tps = (s: readonly number[]): Spread =>
+      spread(
+        s.map((x) => work / x),
+        0,
+      );
+    speed.push({
+      threads,
+      oursTokensPerSecond: tps(ours),
+      gensimTokensPerSecond: tps(peer),
+      gensimVersion: version,
+      oursSeconds: spread(ours, 2),
+      gensimTrainSeconds: spread(peer, 2),
+      embedCommandSeconds: Math.round(command.seconds * 100) / 100,
+      embedCommand: command.command,
+    });
+  }
+  return speed;
+}
+
+/** Quality: item2vec HR@10 / NDCG@10 under loo of ours and gensim's vectors, per seed and mean ± sd. */
+function qualityRuns(
+  o: EmbedBenchOptions,
+  sets: ReadonlyArray<readonly [string, Dataset]>,
+  scratch: string,
+): Array<Record<string, unknown>> {
+  const quality: Array<Record<string, unknown>> = [];
+  for (const [name, data] of sets) {
+    const t = makeSplit(data, "loo").train;
+    const path = join(scratch, `${name}-corpus.txt`);
+    writeCorpus(path, t);
+    const runs: Array<{ seed: number; ours: Quality; gensim: Quality }> = [];
+    let neighbours: Record<string, unknown> = {};
+    for (const seed of o.qualitySeeds) {
+      const so = { ...o.sgns, seed };
+      const gensimOut = join(scratch, `${name}-gensim-${seed}.txt`);
+      runGensim(path, so, 1, gensimOut);
+      const ours = timeOurs(t, so, 1).vectors;
+      const oursPath = join(scratch, `${name}-ours-${seed}.txt`);
+      writeWord2vecText(oursPath, ours);
+      const gensim = readWord2vecText(gensimOut);
+      runs.push({
+        seed,
+        ours: item2vecQuality(data, readWord2vecText(oursPath)),
+        gensim: item2vecQuality(data, gensim),
+      });
+      if (seed === o.qualitySeeds[0]) {
+        const probe = ours.keys.slice(0, 3);
+        const title = (id: string) => data.itemInfo.title[data.items.index.get(id) ?? -1] ?? id;
+        const near = (v: KeyedVectors) =>
+          Object.fromEntries(probe.map((k) => [title(k), nearestKeys(v, k, 5).map((x) => title(x.key))]));
+        neighbours = { seed, ours: near(ours), gensim: near(gensim) };
+      }
+    }
+    const summary = (side: "ours" | "gensim") => ({
+      hr10: meanSd(runs.map((r) => r[side].hr10)),
+      ndcg10: meanSd(runs.map((r) => r[side].ndcg10)),
+    });
+    quality.push({
+      dataset: name,
+      seeds: o.qualitySeeds,
+      ours: summary("ours"),
+      gensim: summary("gensim"),
+      runs,
+      neighbours,
+    });
+  }
+  return quality;
+}
+
+type Quality = ReturnType<typeof item2vecQuality>;
+
 export async function run(argv: string[]): Promise<unknown> {
-  const { quick, rest } = takeQuick(argv);
+  const { quick, rest: afterQuick } = takeQuick(argv);
+  const qualityOnly = afterQuick.includes("--quality");
+  const rest = afterQuick.filter((a) => a !== "--quality");
   if (rest.length > 0) throw new Error(`bench embed: unexpected arguments ${rest.join(" ")}`);
   const o = quick ? QUICK : FULL;
   if (getKernels().backend !== "native") throw new Error("bench embed: needs the native kernels");
   const threadsBefore = nativeThreads();
   return withScratchDir("embed", async (scratch) => {
-    const dataDir = join(scratch, "synth");
-    await writeSynthetic(dataDir, o.synth);
-    const full = await loadDataset(dataDir);
-    const train = makeSplit(full, "loo").train;
-    const corpusPath = join(scratch, "corpus.txt");
-    const tokens = writeCorpus(corpusPath, train);
-    const work = tokens * o.sgns.epochs;
-    const speed: Array<Record<string, unknown>> = [];
     try {
-      for (const threads of o.threads) {
-        const ours: number[] = [];
-        const peer: number[] = [];
-        let version = "";
-        for (let w = 0; w < o.windows; w++) {
-          ours.push(timeOurs(train, o.sgns, threads).seconds);
-          const g = runGensim(corpusPath, o.sgns, threads);
-          if (g.tokens !== tokens)
-            throw new Error(`bench embed: gensim read ${g.tokens} tokens, ours ${tokens}`);
-          peer.push(g.trainSeconds);
-          version = g.version;
-        }
-        const command = timeCommand(dataDir, o.sgns, threads, join(scratch, `ours-${threads}.txt`));
-        const tps = (s: readonly number[]): Spread =>
-          spread(
-            s.map((x) => work / x),
-            0,
-          );
-        speed.push({
-          threads,
-          oursTokensPerSecond: tps(ours),
-          gensimTokensPerSecond: tps(peer),
-          gensimVersion: version,
-          oursSeconds: spread(ours, 2),
-          gensimTrainSeconds: spread(peer, 2),
-          embedCommandSeconds: Math.round(command.seconds * 100) / 100,
-          embedCommand: command.command,
-        });
+      const sets: Array<[string, Dataset]> = [];
+      let speed: Array<Record<string, unknown>> = [];
+      let tokens = 0;
+      if (!qualityOnly || quick) {
+        const dataDir = join(scratch, "synth");
+        await writeSynthetic(dataDir, o.synth);
+        const full = await loadDataset(dataDir);
+        const train = makeSplit(full, "loo").train;
+        const corpusPath = join(scratch, "corpus.txt");
+        tokens = writeCorpus(corpusPath, train);
+        if (!qualityOnly) speed = speedRuns(o, train, dataDir, corpusPath, tokens, scratch);
+        if (quick) sets.push(["synth", full]);
       }
-      // Quality: the quick log, or the MovieLens sets; both sides at one thread, seed 1.
-      const quality: Array<Record<string, unknown>> = [];
-      const sets: Array<[string, Dataset]> = quick ? [["synth", full]] : [];
       for (const name of o.qualityData) sets.push([name, await loadDataset(join(sharedDataDir(), name))]);
-      for (const [name, data] of sets) {
-        const t = makeSplit(data, "loo").train;
-        const path = join(scratch, `${name}-corpus.txt`);
-        writeCorpus(path, t);
-        const gensimOut = join(scratch, `${name}-gensim.txt`);
-        runGensim(path, o.sgns, 1, gensimOut);
-        const ours = timeOurs(t, o.sgns, 1).vectors;
-        const oursPath = join(scratch, `${name}-ours.txt`);
-        writeWord2vecText(oursPath, ours);
-        const gensim = readWord2vecText(gensimOut);
-        const probe = ours.keys.slice(0, 3);
-        const title = (id: string) => data.itemInfo.title[data.items.index.get(id) ?? -1] ?? id;
-        const neighbours = (v: KeyedVectors) =>
-          Object.fromEntries(probe.map((k) => [title(k), nearestKeys(v, k, 5).map((x) => title(x.key))]));
-        quality.push({
-          dataset: name,
-          ours: item2vecQuality(data, readWord2vecText(oursPath)),
-          gensim: item2vecQuality(data, gensim),
-          neighbours: { ours: neighbours(ours), gensim: neighbours(gensim) },
-        });
-      }
+      const quality = qualityRuns(o, sets, scratch);
       const result = { corpusTokens: tokens, speed, quality };
       const path = writeBenchResult(
         {
           benchmark: "embed",
-          args: rest,
+          args: argv,
           quick,
           config: { ...o, corpus: "loo training watch sequences of data synth" },
         },
         result,
+        qualityOnly ? "embed-quality.json" : "embed.json",
       );
       for (const s of speed)
         console.log(
@@ -263,7 +331,7 @@ export async function run(argv: string[]): Promise<unknown> {
         );
       for (const q of quality)
         console.log(
-          `bench embed: quality ${JSON.stringify(q.dataset)}: ours ${JSON.stringify(q.ours)} gensim ${JSON.stringify(q.gensim)}`,
+          `bench embed: quality ${JSON.stringify(q.dataset)} seeds ${JSON.stringify(q.seeds)}: ours ${JSON.stringify(q.ours)} gensim ${JSON.stringify(q.gensim)}`,
         );
       console.log(`bench embed: wrote ${path}`);
       return result;

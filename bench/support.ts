@@ -138,6 +138,14 @@ export function writeBenchResult(run: BenchRun, result: unknown, fileName = `${r
   return path;
 }
 
+/** Mean and sample standard deviation (quality over seeds; sd 0 for one value). */
+export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
+  if (xs.length === 0) throw new Error("bench: mean of no values");
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, sd };
+}
+
 /** Median and spread of a sample (timing windows). */
 export interface Spread {
   readonly median: number;

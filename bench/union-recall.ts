@@ -13,7 +13,7 @@ import { loadDataset } from "../src/data/load.js";
 import { unionRecall } from "../src/eval/ranking-metrics.js";
 import { buildImpressions } from "../src/models/ranking/impression-builder.js";
 import { parseSourceNames, SOURCE_NAMES } from "../src/models/sources/registry.js";
-import { isMainModule, writeBenchResult } from "./support.js";
+import { isMainModule, meanSd, writeBenchResult } from "./support.js";
 
 interface Row {
   seed: number;
@@ -23,12 +23,6 @@ interface Row {
   ownN: Record<string, number>;
   /** Each source alone with as many items as the user's union list. */
   sameSize: Record<string, number>;
-}
-
-function meanSd(xs: number[]): { mean: number; sd: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, sd };
 }
 
 export async function run(args: string[] = process.argv.slice(2)): Promise<unknown> {

@@ -3,7 +3,8 @@
 // appends one JSON line per run to the output file (resumable: runs already there are skipped) and
 // prints the mean ± sd table. Run with WATCHNEXT_THREADS=1 (SGNS and training then reproducible).
 //
-//   WATCHNEXT_THREADS=1 node scripts/embeddings-results.mjs [--out docs/results/embeddings-runs.jsonl] [--only <name substring>]
+//   WATCHNEXT_THREADS=1 node scripts/embeddings-results.mjs [--out docs/results/embeddings-runs.jsonl]
+//       [--only <variant name substring>] [--dataset <name>] [--protocol loo|temporal] [--seeds 1,2,3]
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,11 +13,27 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { out: { type: "string" }, only: { type: "string" }, seeds: { type: "string" } },
+  options: {
+    out: { type: "string" },
+    only: { type: "string" },
+    dataset: { type: "string" },
+    protocol: { type: "string" },
+    seeds: { type: "string" },
+  },
 });
 const out = values.out ?? "docs/results/embeddings-runs.jsonl";
 const seeds = (values.seeds ?? "1,2,3").split(",").map(Number);
-const data = (name) => join("..", "shared", "data", name);
+/**
+ * Dataset directories: MovieLens from ../shared/data; "synth-drift" is `watchnext data synth --seed 1`
+ * (2000 users, 3000 items, 200k events, planted drift, release spikes and cluster-correlated tags;
+ * byte-identical for the seed), written once into the system temp directory.
+ */
+function data(name) {
+  if (!name.startsWith("synth")) return join("..", "shared", "data", name);
+  const dir = join(tmpdir(), "wn-emb-synth-drift-seed1");
+  if (!existsSync(join(dir, "ratings.csv"))) cli(["data", "synth", "--out", dir, "--seed", "1"]);
+  return dir;
+}
 
 /** [dataset, protocol, variant name, config]. */
 const VARIANTS = [
@@ -34,7 +51,34 @@ const VARIANTS = [
     "item2vec frozen",
     { features: { itemSideInfo: { idInit: "item2vec", idPretrained: "frozen" } } },
   ],
+  ...recencyVariants("ml-100k", "temporal", [0, 30, 90, 365]),
+  ...recencyVariants("synth-drift", "temporal", [0, 30, 90, 365]),
+  ...recencyVariants("synth-drift", "loo", [0, 90]),
+  ...recencyVariants("ml-100k", "loo", [30, 90, 365], "loss"),
+  ...recencyVariants("ml-100k", "temporal", [30, 90, 365], "loss"),
+  ...recencyVariants("synth-drift", "temporal", [30, 90, 365], "loss"),
+  ...recencyVariants("synth-drift", "loo", [90], "loss"),
+  ["synth-drift", "loo", "word2vec tokens fine-tune", { features: { search: { init: "word2vec" } } }],
 ];
+
+/**
+ * Recency at each half-life (0 = the defaults row). "recency h d" rows were recency by resampling
+ * (examples drawn ∝ the decay), measured at commit 674572d where `examples.recencyBy` chose between
+ * resampling and loss weights; resampling has since been removed (loss weights were as good or
+ * better), so only the "by loss" rows can be re-run, with the one remaining meaning of the option.
+ */
+function recencyVariants(dataset, protocol, halfLives, by = "sampling") {
+  return halfLives.map((h) =>
+    h === 0
+      ? [dataset, protocol, "defaults (random init, no recency)", {}]
+      : [
+          dataset,
+          protocol,
+          by === "sampling" ? `recency ${h} d` : `recency ${h} d by loss`,
+          by === "sampling" ? null : { features: { examples: { recencyHalfLifeDays: h } } },
+        ],
+  );
+}
 
 const done = new Set(
   existsSync(out)
@@ -58,7 +102,10 @@ function cli(args) {
 }
 
 for (const [dataset, protocol, variant, config] of VARIANTS) {
+  if (config === null) continue; // a removed variant: its recorded runs stay in the table
   if (values.only && !variant.includes(values.only)) continue;
+  if (values.dataset && dataset !== values.dataset) continue;
+  if (values.protocol && protocol !== values.protocol) continue;
   for (const seed of seeds) {
     const key = `${dataset}|${protocol}|${variant}|${seed}`;
     if (done.has(key)) continue;

@@ -306,6 +306,52 @@ describe("gradient checks: losses and softmax heads", () => {
   }
 });
 
+describe("softmax heads with per-example loss weights", () => {
+  // Weighted loss = (1/batch)·Σ_b w_b·ℓ_b: row b's user gradient is w_b times the unweighted one,
+  // the loss is the weighted mean of the one-example losses, and finite differences agree.
+  const weights = Float32Array.of(0, 0.5, 1, 2.5, 1);
+  const batch = 5;
+  const dim = 4;
+  const labels = Int32Array.of(1, 8, 3, 3, 5);
+  const negIds = Int32Array.of(4, 11, 2, 6, 11, 3, 8);
+  const logQ = (ids: Int32Array) => Float32Array.from(ids, (l) => Math.log((l + 1) / 200));
+  for (const kind of ["full", "sampled"] as const) {
+    it(`${kind} softmax head`, () => {
+      const rng = new Rng(kind === "full" ? 61 : 62);
+      const items = new EmbeddingTable("out", 12, dim, rng);
+      const head =
+        kind === "full"
+          ? new FullSoftmaxHead(K, items, 8, { itemBias: true })
+          : new SampledSoftmaxHead(K, items, 8, negIds.length, { itemBias: true });
+      const user = randomArray(rng, batch * dim);
+      const gradUser = new Float32Array(batch * dim);
+      const run = (u: Float32Array, n: number, l: Int32Array, w: Float32Array | null): number =>
+        head instanceof FullSoftmaxHead
+          ? head.lossAndGrad(u, n, l, gradUser, w)
+          : head.lossAndGrad(u, n, l, negIds, logQ(l), logQ(negIds), gradUser, w);
+      const plain = run(user, batch, labels, null);
+      const plainGrad = gradUser.slice();
+      const weighted = run(user, batch, labels, weights);
+      for (let i = 0; i < batch * dim; i++)
+        expect(gradUser[i]).toBeCloseTo(weights[Math.floor(i / dim)] * plainGrad[i], 6);
+      const analytic = gradUser.slice();
+      let expected = 0;
+      for (let b = 0; b < batch; b++)
+        expected +=
+          weights[b] * run(user.subarray(b * dim, (b + 1) * dim), 1, labels.subarray(b, b + 1), null);
+      expect(weighted).toBeCloseTo(expected / batch, 5);
+      expect(weighted).not.toBeCloseTo(plain, 3);
+      checkGradient(
+        "user",
+        user,
+        analytic,
+        () => run(user, batch, labels, weights),
+        sampleIndices(rng, batch * dim, 100),
+      );
+    });
+  }
+});
+
 describe("softmax heads over a tail of a shared table (tied output)", () => {
   // Classes c = 0..8 are rows c + 1 of a 10-row table whose row 0 is the frozen OOV row.
   const setup = (seed: number) => {

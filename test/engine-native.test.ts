@@ -328,18 +328,20 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
   });
 
   for (const level of levels) {
-    it(`full softmax cross-entropy: loss (rel 1e-5) and scaled gradients (abs 1e-6·scale) (${level})`, () => {
+    it(`full softmax cross-entropy, unweighted and row-weighted: loss (rel 1e-5) and scaled gradients (abs 3e-6·scale) (${level})`, () => {
       setNativeSimdLevel(level);
       const rng = new Rng(41);
       for (const [rows, cols] of [...denseShapes, [64, 1]] as [number, number][]) {
-        const logits = randomArray(rng, rows * cols, -8, 8);
-        const labels = randomInts(rng, rows, cols);
-        const lr = logits.slice();
-        const scale = 1 / rows;
-        const lossRef = ref.softmaxCrossEntropy(lr, rows, cols, labels, scale);
-        const lossNat = nat.softmaxCrossEntropy(logits, rows, cols, labels, scale);
-        expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
-        expect(worstRatio(logits, lr, 1e-6 * scale, 1e-5)).toBeLessThanOrEqual(1);
+        for (const weights of [null, randomArray(rng, rows, 0, 3)]) {
+          const logits = randomArray(rng, rows * cols, -8, 8);
+          const labels = randomInts(rng, rows, cols);
+          const lr = logits.slice();
+          const scale = 1 / rows;
+          const lossRef = ref.softmaxCrossEntropy(lr, rows, cols, labels, scale, weights);
+          const lossNat = nat.softmaxCrossEntropy(logits, rows, cols, labels, scale, weights);
+          expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
+          expect(worstRatio(logits, lr, 3e-6 * scale, 1e-5)).toBeLessThanOrEqual(1);
+        }
       }
     });
 
@@ -358,11 +360,22 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
         if (rows === 1) negIds[0] = labels[0];
         const logQTrue = randomArray(rng, rows, -9, -1);
         const logQNeg = randomArray(rng, numNeg, -9, -1);
+        const weights = rows > 1 ? randomArray(rng, rows, 0, 3) : null;
         const lr = logits.slice();
-        const lossRef = ref.sampledSoftmax(lr, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5);
-        const lossNat = nat.sampledSoftmax(logits, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5);
+        const lossRef = ref.sampledSoftmax(lr, rows, numNeg, labels, negIds, logQTrue, logQNeg, 0.5, weights);
+        const lossNat = nat.sampledSoftmax(
+          logits,
+          rows,
+          numNeg,
+          labels,
+          negIds,
+          logQTrue,
+          logQNeg,
+          0.5,
+          weights,
+        );
         expect(Math.abs(lossNat - lossRef)).toBeLessThanOrEqual(1e-5 * Math.abs(lossRef) + 1e-6);
-        expect(worstRatio(logits, lr, 5e-7, 1e-5)).toBeLessThanOrEqual(1);
+        expect(worstRatio(logits, lr, 1.5e-6, 1e-5)).toBeLessThanOrEqual(1);
         for (let r = 0; r < rows; r++) {
           for (let j = 0; j < numNeg; j++)
             if (negIds[j] === labels[r]) expect(logits[r * (1 + numNeg) + 1 + j]).toBe(0);
@@ -579,7 +592,7 @@ describe.skipIf(native === null)("native kernels match the reference", () => {
         false,
       ),
     ).toThrow(/index 2 is outside the table's 2 rows/);
-    expect(() => nat.softmaxCrossEntropy(new Float32Array(3), 1, 3, Int32Array.from([3]), 1)).toThrow(
+    expect(() => nat.softmaxCrossEntropy(new Float32Array(3), 1, 3, Int32Array.from([3]), 1, null)).toThrow(
       RangeError,
     );
     expect(() =>

@@ -188,62 +188,72 @@ describe("reference embedding bag", () => {
 describe("reference losses", () => {
   const rng = new Rng(14);
 
-  it("softmaxCrossEntropy: loss and scaled gradient equal the naive formulas", () => {
-    const rows = 5;
-    const cols = 7;
-    const logits = randomArray(rng, rows * cols, 3);
-    const labels = Int32Array.from({ length: rows }, () => rng.nextInt(cols));
-    const original = logits.slice();
-    const scale = 0.25;
-    const loss = K.softmaxCrossEntropy(logits, rows, cols, labels, scale);
-    let expectedLoss = 0;
-    for (let r = 0; r < rows; r++) {
-      let z = 0;
-      for (let c = 0; c < cols; c++) z += Math.exp(original[r * cols + c]);
-      expectedLoss += Math.log(z) - original[r * cols + labels[r]];
-      for (let c = 0; c < cols; c++) {
-        const p = Math.exp(original[r * cols + c]) / z;
-        expect(logits[r * cols + c]).toBeCloseTo(scale * (p - (c === labels[r] ? 1 : 0)), 6);
+  it.each([false, true])(
+    "softmaxCrossEntropy: loss and scaled gradient equal the naive formulas (row weights: %s)",
+    (weighted) => {
+      const rows = 5;
+      const cols = 7;
+      const logits = randomArray(rng, rows * cols, 3);
+      const labels = Int32Array.from({ length: rows }, () => rng.nextInt(cols));
+      const weights = weighted ? Float32Array.of(0, 0.5, 1, 2, 3.5) : null;
+      const original = logits.slice();
+      const scale = 0.25;
+      const loss = K.softmaxCrossEntropy(logits, rows, cols, labels, scale, weights);
+      let expectedLoss = 0;
+      for (let r = 0; r < rows; r++) {
+        const w = weights === null ? 1 : weights[r];
+        let z = 0;
+        for (let c = 0; c < cols; c++) z += Math.exp(original[r * cols + c]);
+        expectedLoss += w * (Math.log(z) - original[r * cols + labels[r]]);
+        for (let c = 0; c < cols; c++) {
+          const p = Math.exp(original[r * cols + c]) / z;
+          expect(logits[r * cols + c]).toBeCloseTo(w * scale * (p - (c === labels[r] ? 1 : 0)), 6);
+        }
       }
-    }
-    expect(loss).toBeCloseTo(expectedLoss, 5);
-  });
+      expect(loss).toBeCloseTo(expectedLoss, 5);
+    },
+  );
 
   it("softmaxCrossEntropy is stable for huge logits", () => {
     const logits = Float32Array.of(1000, -1000, 999);
-    const loss = K.softmaxCrossEntropy(logits, 1, 3, Int32Array.of(2), 1);
+    const loss = K.softmaxCrossEntropy(logits, 1, 3, Int32Array.of(2), 1, null);
     expect(loss).toBeCloseTo(Math.log(1 + Math.exp(-1)) + 1, 5);
     expect(Array.from(logits).every(Number.isFinite)).toBe(true);
   });
 
-  it("sampledSoftmax: logQ correction, accidental-hit masking, loss and gradient", () => {
-    const rows = 4;
-    const numNeg = 6;
-    const width = 1 + numNeg;
-    const labels = Int32Array.of(3, 8, 5, 3);
-    const negIds = Int32Array.of(1, 3, 9, 5, 2, 3); // 3 and 5 are accidental hits for some rows
-    const logQTrue = Float32Array.from(labels, () => Math.log(0.01 + rng.nextFloat() * 0.1));
-    const logQNeg = Float32Array.from(negIds, () => Math.log(0.01 + rng.nextFloat() * 0.1));
-    const logits = randomArray(rng, rows * width, 2);
-    const original = logits.slice();
-    const scale = 0.5;
-    const loss = K.sampledSoftmax(logits, rows, numNeg, labels, negIds, logQTrue, logQNeg, scale);
-    let expectedLoss = 0;
-    for (let r = 0; r < rows; r++) {
-      const z = [original[r * width] - logQTrue[r]];
-      for (let j = 0; j < numNeg; j++) {
-        z.push(negIds[j] === labels[r] ? -Infinity : original[r * width + 1 + j] - logQNeg[j]);
+  it.each([false, true])(
+    "sampledSoftmax: logQ correction, accidental-hit masking, loss and gradient (row weights: %s)",
+    (weighted) => {
+      const rows = 4;
+      const numNeg = 6;
+      const width = 1 + numNeg;
+      const labels = Int32Array.of(3, 8, 5, 3);
+      const negIds = Int32Array.of(1, 3, 9, 5, 2, 3); // 3 and 5 are accidental hits for some rows
+      const logQTrue = Float32Array.from(labels, () => Math.log(0.01 + rng.nextFloat() * 0.1));
+      const logQNeg = Float32Array.from(negIds, () => Math.log(0.01 + rng.nextFloat() * 0.1));
+      const logits = randomArray(rng, rows * width, 2);
+      const original = logits.slice();
+      const scale = 0.5;
+      const weights = weighted ? Float32Array.of(2, 0, 0.25, 1.5) : null;
+      const loss = K.sampledSoftmax(logits, rows, numNeg, labels, negIds, logQTrue, logQNeg, scale, weights);
+      let expectedLoss = 0;
+      for (let r = 0; r < rows; r++) {
+        const w = weights === null ? 1 : weights[r];
+        const z = [original[r * width] - logQTrue[r]];
+        for (let j = 0; j < numNeg; j++) {
+          z.push(negIds[j] === labels[r] ? -Infinity : original[r * width + 1 + j] - logQNeg[j]);
+        }
+        const sum = z.reduce((s, v) => s + Math.exp(v), 0);
+        expectedLoss += w * (Math.log(sum) - z[0]);
+        for (let c = 0; c < width; c++) {
+          const g = w * scale * (Math.exp(z[c]) / sum - (c === 0 ? 1 : 0));
+          expect(logits[r * width + c]).toBeCloseTo(g, 6);
+          if (c > 0 && negIds[c - 1] === labels[r]) expect(logits[r * width + c]).toBe(0);
+        }
       }
-      const sum = z.reduce((s, v) => s + Math.exp(v), 0);
-      expectedLoss += Math.log(sum) - z[0];
-      for (let c = 0; c < width; c++) {
-        const g = scale * (Math.exp(z[c]) / sum - (c === 0 ? 1 : 0));
-        expect(logits[r * width + c]).toBeCloseTo(g, 6);
-        if (c > 0 && negIds[c - 1] === labels[r]) expect(logits[r * width + c]).toBe(0);
-      }
-    }
-    expect(loss).toBeCloseTo(expectedLoss, 4);
-  });
+      expect(loss).toBeCloseTo(expectedLoss, 4);
+    },
+  );
 
   it("weightedLogistic: loss and gradient equal the naive formulas, finite for large |z|", () => {
     const n = 9;

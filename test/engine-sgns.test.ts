@@ -107,7 +107,7 @@ describe("SGNS kernel", () => {
       worst = Math.max(worst, Math.abs(a.vectors.vectors[i] - b.vectors.vectors[i]));
       scale = Math.max(scale, Math.abs(b.vectors.vectors[i]));
     }
-    expect(scale).toBeGreaterThan(0.05); // training moved the vectors far from their ±1/(2·dim) start
+    expect(scale).toBeGreaterThan(0.05); // training moved the vectors far from their ±1/dim start
     expect(worst).toBeLessThan(1e-4 * scale);
     // Same seed, same result; another seed, other vectors.
     const again = trainSgns(corpus, options, native as Kernels);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readTagGenome } from "../src/data/read-genome.js";
 import { getReferenceKernels } from "../src/engine/kernels/index.js";
 import { Rng } from "../src/engine/rng.js";
-import { recencyResample, selectExamples } from "../src/features/candidate-examples.js";
+import { recencyWeights, selectExamples } from "../src/features/candidate-examples.js";
 import { DEFAULT_CANDIDATE_CONFIG } from "../src/features/candidate-config.js";
 import { buildCandidateFeatures } from "../src/features/candidate-features.js";
 import {
@@ -113,27 +113,30 @@ describe("word2vec text format", () => {
 });
 
 describe("recency-weighted examples", () => {
-  it("draws recent examples more often, with the half-life's odds", () => {
+  it("every example once, its loss weighted 2^(−age/halfLife) with mean 1", () => {
     const DAY = 86_400;
-    // One user, 1 + 2000 events: a block of old ones (200 days before the end) and a block of recent ones.
     const n = 2001;
     const times = Float64Array.from({ length: n }, (_, i) => (i <= 1000 ? 0 : 200 * DAY));
     const offsets = Int32Array.from([0, n]);
-    const items = new Int32Array(n);
-    const cfg = { ...DEFAULT_CANDIDATE_CONFIG.examples, recencyHalfLifeDays: 100 };
+    const items = Int32Array.from({ length: n }, (_, i) => i);
+    const cfg = {
+      ...DEFAULT_CANDIDATE_CONFIG.examples,
+      recencyHalfLifeDays: 100,
+      recencyBy: "loss" as const,
+    };
     const set = selectExamples(offsets, items, times, cfg, 1);
-    expect(set.size).toBe(2000);
-    let recent = 0;
-    for (let e = 0; e < set.size; e++) if (set.time[e] === 200 * DAY) recent++;
-    // Odds recent:old = 1000 : 1000·2^(−2) → 80% recent.
-    expect(recent / set.size).toBeGreaterThan(0.76);
-    expect(recent / set.size).toBeLessThan(0.84);
     const off = selectExamples(offsets, items, times, { ...cfg, recencyHalfLifeDays: 0 }, 1);
-    let recentOff = 0;
-    for (let e = 0; e < off.size; e++) if (off.time[e] === 200 * DAY) recentOff++;
-    expect(recentOff).toBe(1000);
-    const again = recencyResample(off, times, 100, new Rng(3));
-    expect(again.size).toBe(off.size);
+    expect(off.weight).toBeNull();
+    expect(Array.from(set.label)).toEqual(Array.from(off.label));
+    const w = set.weight as Float32Array;
+    expect(w.length).toBe(set.size);
+    // 1000 old at weight a, 1000 recent at 4a, mean 1 → a = 0.4.
+    expect(w.reduce((s, x) => s + x, 0) / w.length).toBeCloseTo(1, 5);
+    for (let e = 0; e < set.size; e++) expect(w[e]).toBeCloseTo(set.time[e] === 0 ? 0.4 : 1.6, 5);
+    expect(Array.from(recencyWeights(Float64Array.of(0, 100 * DAY), times, 100))).toEqual([
+      expect.closeTo(2 / 3, 6),
+      expect.closeTo(4 / 3, 6),
+    ]);
   });
 });
 
@@ -174,6 +177,28 @@ describe("pre-trained tables in the candidate model", () => {
     });
     expect(fresh.network.input.tables.get("token")!.data).toEqual(token.data);
     expect(Array.from(token.data.subarray(0, token.dim))).toEqual(new Array(token.dim).fill(0)); // OOV row stays 0
+  });
+
+  it("recency weights reach the trainer: weights near 1 train as without, short half-lives differ", async () => {
+    const kernels = getReferenceKernels();
+    const fit = async (examples: object) => {
+      const config = { ...base, features: { ...base.features, examples } };
+      const m = await CandidateModel.fit(ds, { config, seed: 3, kernels });
+      return { loss: m.summary!.history[0].loss, item: m.network.input.tables.get("item")!.data.slice() };
+    };
+    const off = await fit({});
+    // ds spans 12 s: a 1e6-day half-life gives weights 1 ± 1e-10, a 1e-5-day (0.9 s) one ~2^13 apart.
+    const flat = await fit({ recencyHalfLifeDays: 1e6 });
+    const steep = await fit({ recencyHalfLifeDays: 1e-5 });
+    expect(flat.loss).toBeCloseTo(off.loss, 5);
+    let diffFlat = 0;
+    let diffSteep = 0;
+    for (let i = 0; i < off.item.length; i++) {
+      diffFlat = Math.max(diffFlat, Math.abs(flat.item[i] - off.item[i]));
+      diffSteep = Math.max(diffSteep, Math.abs(steep.item[i] - off.item[i]));
+    }
+    expect(diffFlat).toBeLessThan(1e-5);
+    expect(diffSteep).toBeGreaterThan(1e-3);
   });
 
   it("item2vec fills the watched-item rows (fine-tune leaves the table trainable)", async () => {

@@ -231,7 +231,9 @@ Napi::Value SoftmaxCrossEntropy(const Info& info) {
     const long rows = c.dim(1, "rows"), cols = c.dim(2, "cols");
     float* logits = c.f32(0, "logits", static_cast<double>(rows) * cols);
     const int* labels = c.i32(3, "labels", rows);
-    const double loss = wn::softmax_cross_entropy(logits, rows, cols, labels, static_cast<float>(c.num(4, "scale")));
+    const float* weights = c.is_null(5) ? nullptr : c.f32(5, "rowWeights", rows);
+    const double loss =
+        wn::softmax_cross_entropy(logits, rows, cols, labels, static_cast<float>(c.num(4, "scale")), weights);
     return Napi::Number::New(info.Env(), loss);
   });
 }
@@ -244,8 +246,9 @@ Napi::Value SampledSoftmax(const Info& info) {
   const int* neg_ids = c.i32(4, "negIds", neg);
   const float* logq_true = c.f32(5, "logQTrue", rows);
   const float* logq_neg = c.f32(6, "logQNeg", neg);
+  const float* weights = c.is_null(8) ? nullptr : c.f32(8, "rowWeights", rows);
   const double loss = wn::sampled_softmax(logits, rows, neg, labels, neg_ids, logq_true, logq_neg,
-                                          static_cast<float>(c.num(7, "scale")));
+                                          static_cast<float>(c.num(7, "scale")), weights);
   return Napi::Number::New(info.Env(), loss);
 }
 

@@ -22,9 +22,12 @@ void embedding_bag_backward(const float* grad_out, long ld_grad, long grad_offse
                             long num_bags, const int* indices, const float* weights, float* grad_table,
                             long table_rows);
 
-double softmax_cross_entropy(float* logits, long rows, long cols, const int* labels, float scale);
+// row_weights (or null = all 1): row r's loss counts row_weights[r] times and its gradient is
+// scale·row_weights[r]·(softmax − onehot).
+double softmax_cross_entropy(float* logits, long rows, long cols, const int* labels, float scale,
+                             const float* row_weights);
 double sampled_softmax(float* logits, long rows, long num_neg, const int* labels, const int* neg_ids,
-                       const float* logq_true, const float* logq_neg, float scale);
+                       const float* logq_true, const float* logq_neg, float scale, const float* row_weights);
 double weighted_logistic(const float* logits, const float* labels, const float* weights, long n, float* grad,
                          float scale);
 

@@ -96,7 +96,8 @@ double sum_rows(long rows, long width, RowFn row_loss) {
 
 }  // namespace
 
-double softmax_cross_entropy(float* logits, long rows, long cols, const int* labels, float scale) {
+double softmax_cross_entropy(float* logits, long rows, long cols, const int* labels, float scale,
+                             const float* row_weights) {
   for (long r = 0; r < rows; r++) {
     if (labels[r] < 0 || labels[r] >= cols) {
       throw KernelError("softmaxCrossEntropy: label " + std::to_string(labels[r]) + " of row " + std::to_string(r) +
@@ -107,12 +108,13 @@ double softmax_cross_entropy(float* logits, long rows, long cols, const int* lab
   const float neg_inf = -std::numeric_limits<float>::infinity();
   return sum_rows(rows, cols, [&](long r) {
     float* z = logits + r * cols;
-    return softmax_row(V, z, cols, labels[r], scale, row_max(z, cols, neg_inf));
+    const float w = row_weights == nullptr ? 1.0f : row_weights[r];
+    return w * softmax_row(V, z, cols, labels[r], scale * w, row_max(z, cols, neg_inf));
   });
 }
 
 double sampled_softmax(float* logits, long rows, long num_neg, const int* labels, const int* neg_ids,
-                       const float* logq_true, const float* logq_neg, float scale) {
+                       const float* logq_true, const float* logq_neg, float scale, const float* row_weights) {
   const long width = 1 + num_neg;
   const VecOps& V = vec_ops();
   const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -121,7 +123,8 @@ double sampled_softmax(float* logits, long rows, long num_neg, const int* labels
     const int label = labels[r];
     z[0] -= logq_true[r];
     const float mx = correct_negatives(z + 1, num_neg, neg_ids, label, logq_neg, z[0] > neg_inf ? z[0] : neg_inf);
-    return softmax_row(V, z, width, 0, scale, mx);
+    const float w = row_weights == nullptr ? 1.0f : row_weights[r];
+    return w * softmax_row(V, z, width, 0, scale * w, mx);
   });
 }
 

@@ -4,6 +4,7 @@
 // from (seed, chunk), so with one thread the result is a function of the seed alone.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -94,8 +95,26 @@ double sgns_train(float* input, float* output, long vocab, long dim, const int* 
   }
   std::vector<unsigned> rng(chunks);
   for (int t = 0; t < chunks; t++) rng[t] = chunk_seed(seed, t);
-  std::vector<int> bufs(static_cast<size_t>(chunks) * std::max<long>(1, longest));
-  std::vector<float> neu1e(static_cast<size_t>(chunks) * dim);
+  // Each thread's scratch in its own cache lines (16 floats = 64 bytes), so no two threads write
+  // the same line.
+  auto lines = [](long floats) { return (floats + 15) / 16 * 16; };
+  const long ctx_n = lines(2L * window), target_n = lines(negatives + 1L);
+  const long grad_n = lines(2L * window * (negatives + 1L)), err_n = lines(2L * window * dim);
+  const long buf_n = lines(std::max<long>(1, longest));
+  const long per_thread = ctx_n + target_n + grad_n + err_n + buf_n + 16;
+  std::vector<unsigned char> scratch_mem(static_cast<size_t>(chunks * per_thread + 16) * 4);
+  const uintptr_t raw = reinterpret_cast<uintptr_t>(scratch_mem.data());
+  float* base = reinterpret_cast<float*>(scratch_mem.data() + (64 - raw % 64) % 64);  // 64-byte aligned
+  std::vector<SgnsScratch> scratch(chunks);
+  std::vector<int*> bufs(chunks);
+  for (int t = 0; t < chunks; t++) {
+    float* p = base + t * per_thread;
+    scratch[t].ctx = reinterpret_cast<int*>(p);
+    scratch[t].target = reinterpret_cast<int*>(p + ctx_n);
+    scratch[t].grad = p + ctx_n + target_n;
+    scratch[t].err = p + ctx_n + target_n + grad_n;
+    bufs[t] = reinterpret_cast<int*>(p + ctx_n + target_n + grad_n + err_n);
+  }
 
   long processed = 0;
   const SgnsArgs args{input,  output,   dim,      tokens,    offsets,
@@ -105,8 +124,7 @@ double sgns_train(float* input, float* output, long vocab, long dim, const int* 
   std::vector<long> kept(chunks, 0);
   for (int e = 0; e < epochs; e++) {
     parallel_for(chunks, [&](int t) {
-      kept[t] += ops.train_chunk(args, bounds[t], bounds[t + 1], &rng[t], bufs.data() + static_cast<size_t>(t) * longest,
-                                 neu1e.data() + static_cast<size_t>(t) * dim);
+      kept[t] += ops.train_chunk(args, bounds[t], bounds[t + 1], &rng[t], bufs[t], scratch[t]);
     });
   }
   double total = 0;

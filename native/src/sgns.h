@@ -30,11 +30,20 @@ struct SgnsArgs {
   long* processed;  // shared progress in raw tokens, updated atomically after each sentence
 };
 
+// One thread's scratch for a window: its contexts (≤ 2·window), its targets (the word and up to
+// `negatives` draws), the contexts × targets gradients and the contexts' input errors (× dim).
+struct SgnsScratch {
+  int* ctx;
+  int* target;
+  float* grad;
+  float* err;
+};
+
 // Trains on sentences [s0, s1) once. rng: the thread's xorshift32 state; buf: scratch of the
-// longest sentence's length; neu1e: scratch of dim floats. Returns the tokens kept by sub-sampling.
+// longest sentence's length. Returns the tokens kept by sub-sampling.
 struct SgnsOps {
   const char* name;
-  long (*train_chunk)(const SgnsArgs& a, long s0, long s1, unsigned* rng, int* buf, float* neu1e);
+  long (*train_chunk)(const SgnsArgs& a, long s0, long s1, unsigned* rng, int* buf, SgnsScratch& scratch);
 };
 
 extern const SgnsOps sgns_portable;

@@ -35,9 +35,8 @@ export interface ExampleConfig {
   /** Rollback labels need at least this many earlier events (0 allows empty-history examples). */
   readonly minHistory: number;
   /**
-   * Recency weighting (the project note's "learn more from recent data"): each epoch draws the
-   * training examples with probability ∝ 2^(−(t_max − t_label) / halfLife days), with
-   * replacement, as many as there are examples. 0 = off (every example once per epoch).
+   * Recency weighting (the project note's "learn more from recent data"): each example's loss is
+   * weighted ∝ 2^(−(t_max − t_label) / halfLife days), scaled to mean 1 (recencyWeights). 0 = off.
    */
   readonly recencyHalfLifeDays: number;
   readonly seed: number;

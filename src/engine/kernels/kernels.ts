@@ -165,7 +165,8 @@ export interface Kernels {
 
   /**
    * Full softmax cross-entropy over rows×cols logits with integer labels. Overwrites logits with
-   * scale·dLoss/dlogits (softmax − onehot) and returns the summed (unscaled) loss.
+   * scale·w_r·dLoss/dlogits (softmax − onehot) and returns the summed (unscaled) loss Σ_r w_r·ℓ_r,
+   * w = rowWeights (null: every row weighs 1).
    */
   softmaxCrossEntropy(
     logits: Float32Array,
@@ -173,14 +174,15 @@ export interface Kernels {
     cols: number,
     labels: Int32Array,
     scale: number,
+    rowWeights: Float32Array | null,
   ): number;
 
   /**
    * Sampled softmax with K shared negatives. logits is rows×(1+K): column 0 holds u_b·v_label(b),
    * columns 1..K hold u_b·v_neg(j). Subtracts logQTrue[b] from column 0 and logQNeg[j] from column
    * 1+j (logQ correction), masks a negative equal to the row's label (accidental hit) to −∞, then
-   * computes cross-entropy with the true item at column 0. Overwrites logits with scale·gradient
-   * (masked entries get 0) and returns the summed loss.
+   * computes cross-entropy with the true item at column 0. Overwrites logits with scale·w_b·gradient
+   * (masked entries get 0) and returns the summed loss Σ_b w_b·ℓ_b, w = rowWeights (null: all 1).
    */
   sampledSoftmax(
     logits: Float32Array,
@@ -191,6 +193,7 @@ export interface Kernels {
     logQTrue: Float32Array,
     logQNeg: Float32Array,
     scale: number,
+    rowWeights: Float32Array | null,
   ): number;
 
   /**
@@ -275,9 +278,11 @@ export interface Kernels {
    * tokens[offsets[s] .. offsets[s+1]) of word ids < vocab = keepProb.length, for `epochs` passes;
    * updates the input and output tables (vocab×dim) in place. Per sentence, word w is dropped when
    * keepProb[w] < 1 and a uniform draw is ≥ keepProb[w] (sub-sampling); per kept word, a dynamic
-   * window b ~ U{0..window−1} gives the contexts within window − b; per (context, word) pair, the
-   * word (label 1) and `negatives` draws from negTable (label 0, a draw equal to the word skipped)
-   * take word2vec's update with σ from its 1000-entry table over (−6, 6) and
+   * window b ~ U{0..window−1} gives the contexts within window − b; the window's contexts share
+   * one draw of `negatives` entries of negTable (label 0, a draw equal to the word skipped; entry
+   * ⌊r·len/2³²⌋ of a 32-bit draw r), and every (context, target) pair of the window, the word being
+   * the label-1 target, takes word2vec's update from the values before the window's update
+   * (pWord2Vec's batching), with σ from word2vec's 1000-entry table over (−6, 6) and
    * lr = startLr·max(1e-4, 1 − processed/(epochs·tokens + 1)), processed counted in raw tokens at
    * each sentence start. Random draws come from xorshift32 streams seeded from `seed` (see
    * sgns-reference.ts); the native kernel splits the corpus over its thread pool (Hogwild, not

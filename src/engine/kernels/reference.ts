@@ -215,10 +215,12 @@ function softmaxCrossEntropy(
   cols: number,
   labels: Int32Array,
   scale: number,
+  rowWeights: Float32Array | null,
 ): number {
   let loss = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
+    const w = rowWeights === null ? 1 : rowWeights[r];
     const label = labels[r];
     if (!(label >= 0 && label < cols)) {
       throw new RangeError(`softmaxCrossEntropy: label ${label} of row ${r} is outside [0, ${cols})`);
@@ -226,8 +228,8 @@ function softmaxCrossEntropy(
     let max = -Infinity;
     for (let c = 0; c < cols; c++) if (logits[o + c] > max) max = logits[o + c];
     const zLabel = logits[o + label]; // read before softmaxInPlace overwrites the row
-    loss += softmaxInPlace(logits, o, cols, max, scale) - zLabel;
-    logits[o + label] -= scale;
+    loss += w * (softmaxInPlace(logits, o, cols, max, scale * w) - zLabel);
+    logits[o + label] -= scale * w;
   }
   return loss;
 }
@@ -241,11 +243,13 @@ function sampledSoftmax(
   logQTrue: Float32Array,
   logQNeg: Float32Array,
   scale: number,
+  rowWeights: Float32Array | null,
 ): number {
   const width = 1 + numNeg;
   let loss = 0;
   for (let r = 0; r < rows; r++) {
     const o = r * width;
+    const w = rowWeights === null ? 1 : rowWeights[r];
     const label = labels[r];
     // Corrected logits in place: −logQ on every column, −∞ on accidental hits.
     const z0 = logits[o] - logQTrue[r];
@@ -256,8 +260,8 @@ function sampledSoftmax(
       logits[o + 1 + j] = z;
       if (z > max) max = z;
     }
-    loss += softmaxInPlace(logits, o, width, max, scale) - z0;
-    logits[o] -= scale;
+    loss += w * (softmaxInPlace(logits, o, width, max, scale * w) - z0);
+    logits[o] -= scale * w;
   }
   return loss;
 }

@@ -3,7 +3,9 @@
  * native/src/sgns_impl.inc). One pass, one chunk, in the native kernel's order of random draws:
  * the xorshift32 stream of chunk 0, seeded as native/src/sgns.cc seeds it, so native at one
  * thread and this reference train the same vectors up to float rounding (the native dot product
- * sums in SIMD lanes, this one in order).
+ * sums in SIMD lanes, this one in order). Per centre word, the contexts of its window share one
+ * draw of negatives and the window's K×T block (contexts × targets) is updated from the values
+ * before the block, as the native kernel does (pWord2Vec's batching).
  */
 
 const MAX_EXP = 6;
@@ -89,7 +91,11 @@ export function sgnsTrain(
     return state;
   };
   const buf = new Int32Array(Math.max(1, longest));
-  const neu1e = new Float32Array(dim);
+  const ctx = new Int32Array(2 * window);
+  const target = new Int32Array(negatives + 1);
+  const grad = new Float32Array(2 * window * (negatives + 1));
+  const err = new Float32Array(2 * window * dim);
+  const tableLen = negTable.length;
   const totalWork = epochs * tokens.length + 1;
   const minLr = startLr * 1e-4;
   let processed = 0;
@@ -98,7 +104,7 @@ export function sgnsTrain(
     for (let s = 0; s < numSentences; s++) {
       const begin = offsets[s];
       const end = offsets[s + 1];
-      const lr = Math.max(minLr, startLr * (1 - processed / totalWork));
+      const lr = Math.fround(Math.max(minLr, startLr * (1 - processed / totalWork)));
       let n = 0;
       for (let i = begin; i < end; i++) {
         const w = tokens[i];
@@ -110,37 +116,55 @@ export function sgnsTrain(
       for (let pos = 0; pos < n; pos++) {
         const word = buf[pos];
         const b = next() % window;
-        for (let off = b; off < 2 * window + 1 - b; off++) {
-          if (off === window) continue;
-          const c = pos - window + off;
-          if (c < 0 || c >= n) continue;
-          const l1 = buf[c] * dim;
-          neu1e.fill(0);
-          for (let d = 0; d <= negatives; d++) {
-            let target: number;
-            let label: number;
-            if (d === 0) {
-              target = word;
-              label = 1;
-            } else {
-              target = negTable[next() % negTable.length];
-              if (target === word) continue;
-              label = 0;
-            }
-            const l2 = target * dim;
+        let kn = 0;
+        for (let c = pos - window + b; c <= pos + window - b; c++) {
+          if (c === pos || c < 0 || c >= n) continue;
+          ctx[kn++] = buf[c];
+        }
+        if (kn === 0) continue;
+        // One draw of negatives shared by the window's contexts; ⌊r·len/2³²⌋ computed exactly.
+        let tn = 1;
+        target[0] = word;
+        for (let d = 0; d < negatives; d++) {
+          const r = next();
+          const hi = (r >>> 16) * tableLen + Math.floor(((r & 0xffff) * tableLen) / 65536);
+          const t = negTable[Math.floor(hi / 65536)];
+          if (t !== word) target[tn++] = t;
+        }
+        for (let k = 0; k < kn; k++) {
+          const l1 = ctx[k] * dim;
+          for (let j = 0; j < tn; j++) {
+            const l2 = target[j] * dim;
             let f = 0;
             for (let i = 0; i < dim; i++) f = Math.fround(f + Math.fround(input[l1 + i] * output[l2 + i]));
             let sig: number;
             if (f >= MAX_EXP) sig = 1;
             else if (f <= -MAX_EXP) sig = 0;
             else sig = sigmoidTable[Math.trunc((f + MAX_EXP) * (SIGMOID_TABLE / (2 * MAX_EXP)))];
-            const g = Math.fround((label - sig) * lr);
-            for (let i = 0; i < dim; i++) {
-              neu1e[i] += Math.fround(g * output[l2 + i]);
-              output[l2 + i] += Math.fround(g * input[l1 + i]);
-            }
+            grad[k * tn + j] = Math.fround(((j === 0 ? 1 : 0) - sig) * lr);
           }
-          for (let i = 0; i < dim; i++) input[l1 + i] += neu1e[i];
+        }
+        // Input errors from the targets before their update, then targets, then inputs.
+        for (let k = 0; k < kn; k++) {
+          const e0 = k * dim;
+          err.fill(0, e0, e0 + dim);
+          for (let j = 0; j < tn; j++) {
+            const g = grad[k * tn + j];
+            const l2 = target[j] * dim;
+            for (let i = 0; i < dim; i++) err[e0 + i] += Math.fround(g * output[l2 + i]);
+          }
+        }
+        for (let j = 0; j < tn; j++) {
+          const l2 = target[j] * dim;
+          for (let k = 0; k < kn; k++) {
+            const g = grad[k * tn + j];
+            const l1 = ctx[k] * dim;
+            for (let i = 0; i < dim; i++) output[l2 + i] += Math.fround(g * input[l1 + i]);
+          }
+        }
+        for (let k = 0; k < kn; k++) {
+          const l1 = ctx[k] * dim;
+          for (let i = 0; i < dim; i++) input[l1 + i] += err[k * dim + i];
         }
       }
       processed += end - begin;

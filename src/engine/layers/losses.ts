@@ -17,7 +17,7 @@ export function softmaxCrossEntropyLoss(
   labels: Int32Array,
 ): number {
   if (rows === 0) return 0;
-  return kernels.softmaxCrossEntropy(logits, rows, cols, labels, 1 / rows) / rows;
+  return kernels.softmaxCrossEntropy(logits, rows, cols, labels, 1 / rows, null) / rows;
 }
 
 /**

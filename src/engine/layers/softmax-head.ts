@@ -8,8 +8,9 @@
  *   proposal Q; in order: score, subtract log Q (logQ correction), mask accidental hits, then
  *   cross-entropy with the true item in column 0 (see the sampledSoftmax kernel).
  *
- * Each head computes the batch-mean loss, writes dLoss/du into the caller's buffer, and adds the
- * gradient into the touched rows of V and of the optional item bias. The classes may be a tail of
+ * Each head computes the batch-mean loss (optionally weighted per example: (1/batch)·Σ_b w_b·ℓ_b),
+ * writes dLoss/du into the caller's buffer, and adds the gradient into the touched rows of V and
+ * of the optional item bias. The classes may be a tail of
  * the table's rows (`firstRow`), so the output can be tied to an input table with an OOV row 0.
  */
 import { layerGemm, type GemmFn } from "../kernels/index.js";
@@ -96,10 +97,17 @@ export class FullSoftmaxHead {
   }
 
   /**
-   * Mean cross-entropy of labels[b] given user vectors user[b] (batch×dim). Writes dLoss/du into
-   * gradUser (batch×dim) and adds dLoss/dV, dLoss/dbias into the parameter gradients.
+   * Mean cross-entropy of labels[b] given user vectors user[b] (batch×dim), example b weighted by
+   * weights[b] (null: all 1). Writes dLoss/du into gradUser (batch×dim) and adds dLoss/dV,
+   * dLoss/dbias into the parameter gradients.
    */
-  lossAndGrad(user: Float32Array, batch: number, labels: Int32Array, gradUser: Float32Array): number {
+  lossAndGrad(
+    user: Float32Array,
+    batch: number,
+    labels: Int32Array,
+    gradUser: Float32Array,
+    weights: Float32Array | null = null,
+  ): number {
     if (batch > this.maxBatch)
       throw new RangeError(`FullSoftmaxHead: batch ${batch} exceeds the maximum ${this.maxBatch}`);
     if (batch === 0) return 0;
@@ -111,7 +119,7 @@ export class FullSoftmaxHead {
     const vData = this.classes.vectors;
     gemm(false, true, batch, n, dim, 1, user, dim, vData, dim, 0, logits, n);
     if (this.bias !== null) kernels.biasAct(logits, batch, n, n, this.bias.data, false);
-    const loss = kernels.softmaxCrossEntropy(logits, batch, n, labels, 1 / batch) / batch;
+    const loss = kernels.softmaxCrossEntropy(logits, batch, n, labels, 1 / batch, weights) / batch;
     gemm(false, false, batch, dim, n, 1, logits, n, vData, dim, 0, gradUser, dim);
     gemm(true, false, n, dim, batch, 1, logits, n, user, dim, 1, this.classes.grad, dim);
     v.markRowRange(first, first + n);
@@ -185,9 +193,9 @@ export class SampledSoftmaxHead {
   /**
    * Mean sampled-softmax loss for user vectors user[b] (batch×dim) with true classes labels[b],
    * against the shared negatives negIds (K class ids, repeats allowed) whose proposal
-   * log-probabilities are logQNeg, with logQTrue[b] the proposal log-probability of labels[b].
-   * Writes dLoss/du into gradUser and adds the gradient of V (and bias) rows of the labels and
-   * negatives.
+   * log-probabilities are logQNeg, with logQTrue[b] the proposal log-probability of labels[b],
+   * example b weighted by weights[b] (null: all 1). Writes dLoss/du into gradUser and adds the
+   * gradient of V (and bias) rows of the labels and negatives.
    */
   lossAndGrad(
     user: Float32Array,
@@ -197,6 +205,7 @@ export class SampledSoftmaxHead {
     logQTrue: Float32Array,
     logQNeg: Float32Array,
     gradUser: Float32Array,
+    weights: Float32Array | null = null,
   ): number {
     const k = this.numNegatives;
     if (batch > this.maxBatch)
@@ -233,7 +242,7 @@ export class SampledSoftmaxHead {
     }
     // logQ correction, accidental-hit masking and cross-entropy, in the kernel.
     const loss =
-      kernels.sampledSoftmax(logits, batch, k, labels, negIds, logQTrue, logQNeg, 1 / batch) / batch;
+      kernels.sampledSoftmax(logits, batch, k, labels, negIds, logQTrue, logQNeg, 1 / batch, weights) / batch;
 
     // dU = G[:, 1..K]·V_neg + G[:, 0]·v_label.
     gemm(false, false, batch, dim, k, 1, this.logitsNeg, width, negRows, dim, 0, gradUser, dim);

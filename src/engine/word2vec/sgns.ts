@@ -141,7 +141,10 @@ export function trainSgns(
   const vocab = order.length;
   const input = new Float32Array(vocab * o.dim);
   const rng = new Rng(o.seed);
-  for (let i = 0; i < input.length; i++) input[i] = (rng.nextFloat() - 0.5) / o.dim;
+  // Uniform in (−1/dim, 1/dim), gensim 4's range (word2vec.c uses ±0.5/dim): with the narrower
+  // range item2vec recommended worse than gensim on the same corpus (HR@10 under loo,
+  // docs/results/embeddings.md), with this one it matches.
+  for (let i = 0; i < input.length; i++) input[i] = (rng.nextFloat() * 2 - 1) / o.dim;
   const output = new Float32Array(vocab * o.dim);
   const trained = kernels.sgnsTrain(
     input,

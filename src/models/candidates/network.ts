@@ -155,24 +155,25 @@ export class CandidateNetwork {
     return new Map([...this.namedTensors()].map(([name, t]) => [name, t.data]));
   }
 
-  /** One optimization step on a filled batch; returns the mean loss. */
-  trainStep(batch: CandidateBatch, rng: Rng): number {
-    const loss = this.forwardBackward(batch, rng);
+  /** One optimization step on a filled batch (weights: per-example loss weights or null); returns the mean loss. */
+  trainStep(batch: CandidateBatch, rng: Rng, weights: Float32Array | null = null): number {
+    const loss = this.forwardBackward(batch, rng, weights);
     this.optimizer.step(this.config.train.lr * this.lrScale);
     return loss;
   }
 
   /**
    * Forward and backward of one batch (dropout on; `rng` draws the sampled softmax's negatives):
-   * returns the mean loss and adds the gradients into the parameters (see zeroGrad).
+   * returns the mean loss (example b weighted by weights[b], null = all 1) and adds the gradients
+   * into the parameters (see zeroGrad).
    */
-  forwardBackward(batch: CandidateBatch, rng: Rng): number {
+  forwardBackward(batch: CandidateBatch, rng: Rng, weights: Float32Array | null = null): number {
     const n = batch.size;
     this.input.forward(batch, this.x, true);
     const user = this.tower.forward(this.x, n, true);
     let loss: number;
     if (this.head instanceof FullSoftmaxHead) {
-      loss = this.head.lossAndGrad(user, n, batch.labels, this.gradUser);
+      loss = this.head.lossAndGrad(user, n, batch.labels, this.gradUser, weights);
     } else {
       const sampler = this.sampler as NegativeSampler;
       sampler.sample(rng, this.negIds, this.logQNeg);
@@ -185,6 +186,7 @@ export class CandidateNetwork {
         this.logQTrue,
         this.logQNeg,
         this.gradUser,
+        weights,
       );
     }
     const gradX = this.tower.backward(this.gradUser, n);

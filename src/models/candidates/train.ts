@@ -121,6 +121,7 @@ export async function trainLoop(
   const softmax = chooseSoftmax(t, features.numItems);
   opts.onProgress?.({ kind: "start", softmax, autoOff: features.config.autoOff, epochs: t.epochs });
 
+  const lossWeights = new Float32Array(t.batchSize);
   for (epoch = 1; epoch <= t.epochs && !aborted(); epoch++) {
     net.lrScale = t.lrDecay ** (epoch - 1);
     const set = features.examples(epoch);
@@ -135,7 +136,13 @@ export async function trainLoop(
       const start = s * t.batchSize;
       const end = Math.min(set.size, start + t.batchSize);
       features.fillTrainBatch(set, order, start, end, batch);
-      const loss = net.trainStep(batch, rng);
+      if (set.weight !== null)
+        for (let b = start; b < end; b++) lossWeights[b - start] = set.weight[order[b]];
+      const loss = net.trainStep(
+        batch,
+        rng,
+        set.weight === null ? null : lossWeights.subarray(0, end - start),
+      );
       if (!Number.isFinite(loss)) {
         throw new Error(
           `training diverged at epoch ${epoch}, step ${s + 1}: loss ${loss} (try a lower train.lr)`,
