@@ -222,6 +222,8 @@ interface LoadResult {
   /** Responses per second over the run (2xx and others). */
   achievedRate: number;
   non2xx: number;
+  /** The non-2xx responses by status, with the first body of each (for the error message). */
+  non2xxByStatus: Record<string, { count: number; body: string }>;
   errors: number;
   timeouts: number;
   /** Latency percentiles in ms, exact, from every response's own timing (autocannon's histogram keeps whole ms). */
@@ -235,6 +237,7 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function load(url: string, specs: readonly RequestSpec[], o: LoadOptions): Promise<LoadResult> {
   const samples: number[] = [];
+  const byStatus: Record<string, { count: number; body: string }> = {};
   const requests = specs.map((spec) => ({
     method: spec.method,
     headers: spec.method === "POST" ? { "content-type": "application/json" } : {},
@@ -255,8 +258,17 @@ async function load(url: string, specs: readonly RequestSpec[], o: LoadOptions):
       },
       (err, res) => (err ? fail(err) : done(res)),
     );
-    instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+    instance.on("response", (client: unknown, status: number, _bytes: number, responseTime: number) => {
       samples.push(responseTime);
+      if (status < 200 || status > 299) {
+        const seen = (byStatus[status] ??= { count: 0, body: "" });
+        seen.count++;
+        if (seen.body === "") {
+          (client as { parser?: unknown; resData?: { body?: string }[] }).resData?.forEach((d) => {
+            if (seen.body === "" && typeof d.body === "string") seen.body = d.body.slice(0, 300);
+          });
+        }
+      }
     });
   });
   const sorted = Float64Array.from(samples).sort();
@@ -270,6 +282,7 @@ async function load(url: string, specs: readonly RequestSpec[], o: LoadOptions):
     requests: sorted.length,
     achievedRate: sorted.length / o.seconds,
     non2xx: result.non2xx,
+    non2xxByStatus: byStatus,
     errors: result.errors,
     timeouts: result.timeouts,
     latencyMs: {
@@ -350,6 +363,7 @@ async function paced(url: string, spec: RequestSpec, rate: number, seconds: numb
     requests: total,
     achievedRate: total / ((performance.now() - t0) / 1000),
     non2xx,
+    non2xxByStatus: {},
     errors,
     timeouts: 0,
     latencyMs: {
@@ -405,7 +419,7 @@ async function warmUp(url: string, specs: readonly RequestSpec[], quick: boolean
 function checkClean(what: string, r: LoadResult): void {
   if (r.errors > 0 || r.non2xx > 0 || r.timeouts > 0) {
     throw new Error(
-      `bench serve: ${what}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx responses`,
+      `bench serve: ${what}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx responses ${JSON.stringify(r.non2xxByStatus)}`,
     );
   }
 }

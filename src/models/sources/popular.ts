@@ -99,7 +99,8 @@ export class PopularSource implements FittedSource {
     let t = this.times;
     let it = this.items;
     if (!appendOnly || n + m > t.length) {
-      const cap = Math.max(n + m, 2 * t.length);
+      // Room doubles only when full: a merge into a log that still has room keeps its size.
+      const cap = n + m > t.length ? Math.max(n + m, 2 * t.length) : t.length;
       t = new Float64Array(cap);
       it = new Int32Array(cap);
     }
