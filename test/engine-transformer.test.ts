@@ -497,7 +497,7 @@ describe("TransformerEncoder behaviour", () => {
       const acc = accuracy();
       if (step === 0) first = acc;
       last = acc;
-      kernels.softmaxCrossEntropy(logits, n * maxLen, vocab, labels, 1 / (n * maxLen));
+      kernels.softmaxCrossEntropy(logits, n * maxLen, vocab, labels, 1 / (n * maxLen), null);
       kernels.gemm(false, false, n * maxLen, dim, vocab, 1, logits, vocab, table, dim, 0, grad, dim);
       enc.backward(grad, n);
       opt.step();
