@@ -51,6 +51,12 @@ const VARIANTS = [
     "item2vec frozen",
     { features: { itemSideInfo: { idInit: "item2vec", idPretrained: "frozen" } } },
   ],
+  [
+    "ml-latest-small",
+    "loo",
+    "item2vec frozen",
+    { features: { itemSideInfo: { idInit: "item2vec", idPretrained: "frozen" } } },
+  ],
   ...recencyVariants("ml-100k", "temporal", [0, 30, 90, 365]),
   ...recencyVariants("synth-drift", "temporal", [0, 30, 90, 365]),
   ...recencyVariants("synth-drift", "loo", [0, 90]),
