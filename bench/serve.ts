@@ -62,6 +62,8 @@ interface Options {
   loopConnections: number;
   /** Allowed server RSS growth over the mixed run. */
   rssGrowthLimitMB: number;
+  /** serve --workers (null: the service's default). */
+  workers: number | null;
 }
 
 function parseOptions(args: string[]): Options {
@@ -79,6 +81,7 @@ function parseOptions(args: string[]): Options {
       seconds: { type: "string" },
       "mixed-seconds": { type: "string" },
       seed: { type: "string", default: "1" },
+      workers: { type: "string" },
     },
     strict: true,
   });
@@ -115,6 +118,13 @@ function parseOptions(args: string[]): Options {
     connectionRate: 50,
     loopConnections: 64,
     rssGrowthLimitMB: 100,
+    workers: ((v) => {
+      if (v === undefined) return null;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(`bench serve: --workers must be a non-negative integer, got "${v}"`);
+      return n;
+    })(values.workers),
   };
 }
 
@@ -132,12 +142,17 @@ interface Server {
   stderr(): string;
 }
 
-async function startServer(args: string[], timeoutMs: number): Promise<Server> {
+async function startServer(args: string[], timeoutMs: number, workers: number | null): Promise<Server> {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [CLI, "serve", ...args, "--port", "0", "--host", "127.0.0.1"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env },
-  });
+  const threads = workers === null ? [] : ["--workers", String(workers)];
+  const child = spawn(
+    process.execPath,
+    [CLI, "serve", ...args, ...threads, "--port", "0", "--host", "127.0.0.1"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env },
+    },
+  );
   let errTail = "";
   child.stderr?.setEncoding("utf8");
   child.stderr?.on("data", (chunk: string) => {
@@ -551,6 +566,7 @@ async function recsPart(
   const server = await startServer(
     ["--model", m.model, "--data", m.data, "--store", `sqlite:${store}`, ...exactBelow],
     900_000,
+    o.workers,
   );
   try {
     const info = (await getJson(`${server.url}/v1/model`)) as Record<string, unknown>;
@@ -636,10 +652,10 @@ async function ingestPart(
     if (kind === "sqlite") rmSync(sqliteFile, { force: true });
     else await resetPostgres(spec);
     // Seed the store once, so the event counts below compare runs on the same seeded store.
-    await (await startServer(serverArgs(spec), 300_000)).stop();
+    await (await startServer(serverArgs(spec), 300_000, o.workers)).stop();
     for (const batch of [1, 100]) {
       const before = await storedEvents(spec);
-      const server = await startServer(serverArgs(spec), 300_000);
+      const server = await startServer(serverArgs(spec), 300_000, o.workers);
       let result: LoadResult;
       let warmUpRequests: number;
       try {
@@ -732,6 +748,7 @@ async function mixedPart(o: Options, m: ModelAndData, work: string): Promise<Mix
   const server = await startServer(
     ["--model", m.model, "--data", m.data, "--store", `sqlite:${store}`],
     300_000,
+    o.workers,
   );
   try {
     const rng = new Rng(o.seed + 7);

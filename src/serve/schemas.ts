@@ -410,6 +410,7 @@ export const routes = {
             "dir",
             "loadedAt",
             "hasRanker",
+            "workers",
             "index",
             "card",
             "genres",
@@ -421,6 +422,10 @@ export const routes = {
             dir: { type: "string" },
             loadedAt: { type: "string" },
             hasRanker: { type: "boolean" },
+            workers: {
+              type: "integer",
+              description: "Worker threads computing recommendations (0: the event loop)",
+            },
             index: { type: "string", description: 'Stage one retrieval: "exact" or "hnsw"' },
             card: { type: "object" },
             genres: { type: "array", items: { type: "string" } },

@@ -18,6 +18,7 @@ import { loadDataset } from "../data/load.js";
 import { bearerChecker } from "./auth.js";
 import { ServiceMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { DEFAULT_WORKERS } from "./recommend-workers.js";
 import { routes, type RouteSpec } from "./schemas.js";
 import { HttpError, Service, type RecOptions } from "./service.js";
 import { describeStore, openStore } from "./store/open-store.js";
@@ -48,6 +49,8 @@ export interface ServerOptions {
   readonly log?: (line: string) => void;
   /** How often (ms) other instances' events are followed on a shared store (default 1000). */
   readonly feedPollMs?: number;
+  /** Worker threads computing recommendations (default: DEFAULT_WORKERS; 0 = on the event loop). */
+  readonly workers?: number;
 }
 
 export interface Server {
@@ -130,7 +133,11 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
       opts.exactBelow === undefined && opts.indexCache === undefined
         ? undefined
         : { exactBelow: opts.exactBelow, indexCache: opts.indexCache };
-    service = await Service.open(store, opts.modelDir, retrieval, opts.feedPollMs);
+    service = await Service.open(store, opts.modelDir, {
+      retrieval,
+      feedPollMs: opts.feedPollMs,
+      workers: opts.workers ?? DEFAULT_WORKERS,
+    });
   } catch (error) {
     if (typeof opts.store === "string") await store.close();
     throw error;
@@ -186,6 +193,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     app.log.warn(
       `writing impressions failed (kept for retry, ${store.droppedImpressions} dropped so far): ${error.message}`,
     );
+  service.onWorkerExit = (message) => app.log.error(message);
   service.onFeedError = (error) =>
     app.log.warn(`following other instances' events failed (retried next period): ${error.message}`);
   const metrics = new ServiceMetrics(

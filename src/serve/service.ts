@@ -34,6 +34,12 @@ export class HttpError extends Error {
   }
 }
 
+export interface ServiceOptions {
+  readonly retrieval?: RetrievalOptions;
+  readonly feedPollMs?: number;
+  readonly workers?: number;
+}
+
 export interface RecOptions {
   readonly k: number;
   readonly stage?: "two" | "candidates";
@@ -102,12 +108,17 @@ export class Service {
   /** Called after each durable batch with the number of events (metrics). */
   onIngest: (n: number) => void = () => {};
 
+  /** Called when a recommendation worker dies (its requests then run on the event loop). */
+  onWorkerExit: (message: string) => void = () => {};
+
   private constructor(
     readonly store: Store,
     private current: ServingModel,
     private readonly retrieval: RetrievalOptions | undefined,
     /** Period (ms) of following the store's event feed. */
     readonly feedPollMs: number,
+    /** Worker threads per loaded model that compute recommendations (0: the event loop does). */
+    readonly workers: number,
   ) {
     this.histories = new HistoryCache(store);
   }
@@ -116,20 +127,22 @@ export class Service {
    * retrieval: how stage one retrieves (exact below a catalog size, HNSW above; the Recommender's
    * defaults when absent). feedPollMs: how often other instances' events are followed (stores with
    * a feed: PostgreSQL), also on a recommendation request that finds them older than that.
+   * workers: threads computing recommendations (default 0: on the event loop).
    */
-  static async open(
-    store: Store,
-    modelDir: string,
-    retrieval?: RetrievalOptions,
-    feedPollMs = DEFAULT_FEED_POLL_MS,
-  ): Promise<Service> {
+  static async open(store: Store, modelDir: string, options: ServiceOptions = {}): Promise<Service> {
+    const feedPollMs = options.feedPollMs ?? DEFAULT_FEED_POLL_MS;
+    const workers = options.workers ?? 0;
     if (!(Number.isFinite(feedPollMs) && feedPollMs > 0))
       throw new RangeError(`feed poll period must be a positive number of milliseconds, got ${feedPollMs}`);
+    if (!(Number.isInteger(workers) && workers >= 0))
+      throw new RangeError(`recommendation workers must be a non-negative integer, got ${workers}`);
     // Users written after this revision are refreshed; the ones before are read when first served.
     const userRev = (await store.usersAfter(Number.MAX_SAFE_INTEGER)).rev;
     const data = await modelDataFromStore(store, `store (${store.kind})`);
-    const model = ServingModel.load(modelDir, data, retrieval);
-    const service = new Service(store, model, retrieval, feedPollMs);
+    let service: Service | null = null;
+    const onWorkerExit = (message: string) => service?.onWorkerExit(message);
+    const model = await ServingModel.load(modelDir, data, options.retrieval, workers, onWorkerExit);
+    service = new Service(store, model, options.retrieval, feedPollMs, workers);
     service.userRev = userRev;
     await service.refreshItems();
     if (store.feed !== null) {
@@ -192,7 +205,7 @@ export class Service {
           times.push(r.times[k]);
         }
       }
-      if (items.length > 0) m.recommender.observeEvents(Int32Array.from(items), Float64Array.from(times));
+      if (items.length > 0) m.observeEvents(Int32Array.from(items), Float64Array.from(times));
       m.feedCursor = r.cursor;
       this.lastFeedPoll = Date.now();
       if (!r.more) return;
@@ -224,16 +237,16 @@ export class Service {
     return idx;
   }
 
-  private allowFor(genre: string | undefined, field: string): ((item: number) => boolean) | undefined {
-    if (genre === undefined) return undefined;
+  /** The items a genre filter lets through (1 = allowed), null without a filter. */
+  private allowFor(genre: string | undefined, field: string): Uint8Array | null {
+    if (genre === undefined) return null;
     if (!this.catalog.hasGenre(genre)) {
       throw new HttpError(
         400,
         `${field}: no genre ${JSON.stringify(genre)}; known genres: ${this.catalog.genreNames().join(", ")}`,
       );
     }
-    const mask = this.catalog.genreMask(genre);
-    return (item) => mask[item] === 1;
+    return this.catalog.genreMask(genre);
   }
 
   async recommendForUser(id: string, opts: RecOptions): Promise<RecResponse> {
@@ -253,7 +266,6 @@ export class Service {
       h.weights,
       h.length,
       opts,
-      allow,
       demographicValues(rec),
     );
     const from = Math.max(0, imp.items.length - MAX_IMPRESSIONS);
@@ -262,7 +274,7 @@ export class Service {
       impressionItems: Int32Array.from(imp.items.slice(from)),
       impressionTimes: Float64Array.from(imp.times.slice(from)),
     };
-    const recs = m.recommender.recommend(withImpressions);
+    const recs = await m.recommend(withImpressions, allow);
     const served = Int32Array.from(recs, (r) => r.item);
     this.store.recordImpressions(user, served, req.time);
     for (const r of recs) {
@@ -314,7 +326,6 @@ export class Service {
       weights,
       items.length,
       opts,
-      this.allowFor(opts.genre, "body/genre"),
       demographics === undefined
         ? undefined
         : {
@@ -324,7 +335,8 @@ export class Service {
             zip: demographics.zip ?? "",
           },
     );
-    return this.respond(m, null, req, m.recommender.recommend(req), opts);
+    const recs = await m.recommend(req, this.allowFor(opts.genre, "body/genre"));
+    return this.respond(m, null, req, recs, opts);
   }
 
   /** The model's request: only the items the model knows go in (later items wait for the next training). */
@@ -336,7 +348,6 @@ export class Service {
     weights: Float32Array,
     length: number,
     opts: RecOptions,
-    allow: ((item: number) => boolean) | undefined,
     demographics: UserDemographicValues | undefined,
   ): RecommendRequest {
     let n = 0;
@@ -362,7 +373,6 @@ export class Service {
       historyWeights: hw,
       k: opts.k,
       stage: m.recommender.hasRanker ? stage : "candidates",
-      allow,
       ...(demographics !== undefined ? { demographics } : {}),
     };
   }
@@ -450,7 +460,7 @@ export class Service {
         times.push(e.time);
       }
     }
-    if (items.length > 0) m.recommender.observeEvents(Int32Array.from(items), Float64Array.from(times));
+    if (items.length > 0) m.observeEvents(Int32Array.from(items), Float64Array.from(times));
     return r;
   }
 
@@ -582,6 +592,7 @@ export class Service {
       dir: m.dir,
       loadedAt: m.loadedAt.toISOString(),
       hasRanker: m.recommender.hasRanker,
+      workers: m.workerCount,
       index: m.indexKind,
       card: m.recommender.card(),
       genres: this.catalog.genreNames(),
@@ -602,14 +613,19 @@ export class Service {
       let next: ServingModel;
       try {
         const data = await modelDataFromStore(this.store, `store (${this.store.kind})`);
-        next = ServingModel.load(dir, data, this.retrieval);
+        next = await ServingModel.load(dir, data, this.retrieval, this.workers, (message) =>
+          this.onWorkerExit(message),
+        );
       } catch (error) {
         throw new HttpError(
           422,
           `model ${dir} refused, still serving ${previous}: ${(error as Error).message}`,
         );
       }
+      const old = this.current;
       this.current = next;
+      // Requests still running on the old model finish on its workers; then they stop.
+      void old.close();
       return { version: next.version, previous, dir };
     } finally {
       this.reloading = false;
@@ -620,6 +636,7 @@ export class Service {
     if (this.feedTimer !== null) clearInterval(this.feedTimer);
     this.feedTimer = null;
     await this.feedPoll;
+    await this.current.close();
     await this.store.close();
   }
 }

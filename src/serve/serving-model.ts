@@ -3,17 +3,25 @@
  * the manifest's SHA-256, so two instances can tell they serve the same model), and the unit-norm
  * item output embeddings behind "similar items" and "because you watched". A reload builds a new
  * ServingModel completely before it replaces the old one; requests hold the one they started with.
+ * With workers, recommendations are computed on worker threads holding the same model and events
+ * (src/serve/recommend-workers.ts); the Recommender here answers explanations and stands in for a
+ * worker that dies.
  */
 import { readManifest } from "../engine/model-file/index.js";
+import type { RecommendedItem, RecommendRequest } from "../models/ranking/recommender-types.js";
 import { Recommender, type RetrievalOptions } from "../models/ranking/recommender.js";
 import type { ModelData } from "./model-data.js";
 import { ServeError } from "./errors.js";
+import { RecommendWorkers } from "./recommend-workers.js";
 
 export class ServingModel {
   /** Where this model is in the store's event feed (null: no feed); advanced as the feed is replayed into it. */
   feedCursor: string | null = null;
   /** Feed ids of the batches this instance ingested into this model itself (skipped once met in the feed). */
   readonly ownBatches = new Set<string>();
+
+  /** Worker threads answering recommend() (null: in-process). */
+  private workers: RecommendWorkers | null = null;
 
   private constructor(
     readonly recommender: Recommender,
@@ -31,9 +39,15 @@ export class ServingModel {
 
   /**
    * Loads and checks a model directory against the store's data; throws with the reason when
-   * unusable.
+   * unusable. workers: threads that compute recommendations (0: the event loop does).
    */
-  static load(dir: string, data: ModelData, retrieval?: RetrievalOptions): ServingModel {
+  static async load(
+    dir: string,
+    data: ModelData,
+    retrieval?: RetrievalOptions,
+    workers = 0,
+    onWorkerExit?: (message: string) => void,
+  ): Promise<ServingModel> {
     const manifest = readManifest(dir);
     // Retrieval options are passed only when set (the 4th argument is an addition to the contract).
     const recommender =
@@ -68,7 +82,49 @@ export class ServingModel {
       dim,
     );
     model.feedCursor = data.feedCursor;
+    if (workers > 0) {
+      model.workers = await RecommendWorkers.start(
+        workers,
+        {
+          dir,
+          dataset: data.dataset,
+          retrieval: retrieval ?? null,
+          laterItems: data.laterItems,
+          laterTimes: data.laterTimes,
+        },
+        manifest.manifestSha256,
+        recommender,
+        onWorkerExit,
+      );
+    }
     return model;
+  }
+
+  /** Worker threads computing recommendations (0: in-process). */
+  get workerCount(): number {
+    return this.workers?.size ?? 0;
+  }
+
+  /** recommender.recommend(req) restricted to allowMask's items (1 = allowed), on a worker when there are any. */
+  recommend(req: RecommendRequest, allowMask: Uint8Array | null): Promise<RecommendedItem[]> {
+    if (this.workers !== null) return this.workers.recommend(req, allowMask);
+    const full = allowMask === null ? req : { ...req, allow: (item: number) => allowMask[item] === 1 };
+    try {
+      return Promise.resolve(this.recommender.recommend(full));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** New events (ingested here or by another instance) for the model and every worker, in order. */
+  observeEvents(items: Int32Array, times: Float64Array): void {
+    this.recommender.observeEvents(items, times);
+    this.workers?.observeEvents(items, times);
+  }
+
+  /** Stops the workers once their requests in flight are answered. */
+  close(): Promise<void> {
+    return this.workers?.close() ?? Promise.resolve();
   }
 
   /** Stage one's retrieval index ("exact" | "hnsw"), when the Recommender exposes it. */

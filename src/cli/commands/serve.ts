@@ -11,11 +11,12 @@ import { CliError } from "../errors.js";
 import type { Command } from "./command.js";
 import { UserError } from "../../errors.js";
 import { ServeError } from "../../serve/errors.js";
+import { DEFAULT_WORKERS } from "../../serve/recommend-workers.js";
 
 const help = `Usage: watchnext serve --model <dir> [--data <path>] [--store sqlite:<file>|postgres://…]
                        [--port 8080] [--host 127.0.0.1] [--token <t> | --token-file <f>]
                        [--exact-below 100000] [--index-cache <file>] [--feed-poll-ms 1000]
-                       [--log-level info]
+                       [--workers ${DEFAULT_WORKERS}] [--log-level info]
 
 Serves recommendations, event ingestion and the web page over HTTP (API under /v1, OpenAPI at
 /openapi.json, metrics at /metrics).
@@ -34,6 +35,8 @@ Serves recommendations, event ingestion and the web page over HTTP (API under /v
   --feed-poll-ms <n>   on PostgreSQL, how often events other instances ingested are replayed into
                        this one's popularity features and sources (default 1000; also on a request
                        that finds them older, never delaying it)
+  --workers <n>        worker threads that compute recommendations, each holding the model (default
+                       ${DEFAULT_WORKERS} on this machine: 1 with two or more cores, else 0 = on the event loop)
   --log-level <l>      fatal|error|warn|info|debug (default info; requests are not logged one by one)`;
 
 export const serveCommand: Command = {
@@ -53,6 +56,7 @@ export const serveCommand: Command = {
         "exact-below": { type: "string" },
         "index-cache": { type: "string" },
         "feed-poll-ms": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -87,6 +91,9 @@ export const serveCommand: Command = {
     const feedPollMs = values["feed-poll-ms"] === undefined ? undefined : Number(values["feed-poll-ms"]);
     if (feedPollMs !== undefined && !(Number.isInteger(feedPollMs) && feedPollMs >= 1))
       throw new CliError(`--feed-poll-ms: expected a positive integer, got "${values["feed-poll-ms"]}"`);
+    const workers = values.workers === undefined ? undefined : Number(values.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0))
+      throw new CliError(`--workers: expected a non-negative integer, got "${values.workers}"`);
     const store = values.store ?? DEFAULT_STORE;
     const log = (line: string) => console.error(`watchnext serve: ${line}`);
     log(`store ${describeStore(store)}`);
@@ -103,6 +110,7 @@ export const serveCommand: Command = {
         exactBelow,
         indexCache: values["index-cache"],
         feedPollMs,
+        workers,
         log,
       });
     } catch (error) {

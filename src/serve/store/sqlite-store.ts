@@ -33,6 +33,10 @@ import {
 } from "./store.js";
 
 /** Schema migrations, applied in order inside one transaction each; schema_version holds the last. */
+const NO_ITEMS = new Int32Array(0);
+const NO_TIMES = new Float64Array(0);
+const NO_WEIGHTS = new Float32Array(0);
+
 const MIGRATIONS: readonly { version: number; sql: string }[] = [
   {
     version: 1,
@@ -367,18 +371,41 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * The newest event sequence number of each user as this process last read or wrote it (−1 or
+   * beyond the end: not known). The store is written by this process alone (several instances use
+   * PostgreSQL), so a user whose known newest number is `afterSeq` has no events after it and
+   * userEventsAfter answers without a query. A number only grows once committed, so it is never
+   * below the user's true newest: at worst a query runs that finds nothing.
+   */
+  private latestSeq = new Int32Array(0);
+
+  private knownLatest(user: number): number {
+    return user < this.latestSeq.length ? this.latestSeq[user] : -1;
+  }
+
+  private setLatest(user: number, seq: number): void {
+    if (user >= this.latestSeq.length) {
+      const grown = new Int32Array(Math.max(user + 1, 2 * this.latestSeq.length, 1024)).fill(-1);
+      grown.set(this.latestSeq);
+      this.latestSeq = grown;
+    }
+    this.latestSeq[user] = seq;
+  }
+
   /** One transaction (one fsync) for every batch queued since the last commit. */
   private commitPending(): void {
     this.flushScheduled = false;
     const batches = this.pending.splice(0);
     if (batches.length === 0) return;
     const results: (AppendResult | Error)[] = [];
+    const written = new Map<number, number>();
     try {
       this.db
         .transaction(() => {
           for (const b of batches) {
             try {
-              results.push(this.db.transaction(() => this.writeBatch(b.events))());
+              results.push(this.db.transaction(() => this.writeBatch(b.events, written))());
             } catch (error) {
               if (!(error instanceof UnknownItemsError)) throw error;
               results.push(error);
@@ -390,6 +417,7 @@ export class SqliteStore implements Store {
       for (const b of batches) b.reject(error);
       return;
     }
+    for (const [user, seq] of written) this.setLatest(user, seq);
     batches.forEach((b, i) => {
       const r = results[i];
       if (r instanceof Error) b.reject(r);
@@ -397,7 +425,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  private writeBatch(events: readonly EventInput[]): AppendResult {
+  /** Writes one batch; `written` receives each user's newest sequence number (applied once committed). */
+  private writeBatch(events: readonly EventInput[], written: Map<number, number>): AppendResult {
     const items = new Int32Array(events.length);
     const unknown = new Set<string>();
     const itemIdx = new Map<string, number>();
@@ -429,11 +458,16 @@ export class SqliteStore implements Store {
       const u = users.get(e.user) as { idx: number; n: number };
       this.st.insertEvent.run(u.idx, ++u.n, items[i], e.time, e.weight);
     }
-    for (const u of users.values()) this.st.setUserEvents.run(u.n, u.idx);
+    for (const u of users.values()) {
+      this.st.setUserEvents.run(u.n, u.idx);
+      written.set(u.idx, u.n);
+    }
     return { accepted: events.length, newUsers };
   }
 
   async userEventsAfter(user: number, afterSeq: number): Promise<UserEvents> {
+    if (afterSeq > 0 && this.knownLatest(user) === afterSeq)
+      return { items: NO_ITEMS, times: NO_TIMES, weights: NO_WEIGHTS, lastSeq: afterSeq };
     const rows = this.st.userEventsAfter.all(user, afterSeq);
     const n = rows.length;
     const items = new Int32Array(n);
@@ -445,7 +479,10 @@ export class SqliteStore implements Store {
       times[i] = r[2];
       weights[i] = r[3];
     }
-    return { items, times, weights, lastSeq: n > 0 ? rows[n - 1][0] : afterSeq };
+    const lastSeq = n > 0 ? rows[n - 1][0] : afterSeq;
+    // Only a number this read saw is recorded; a write committing meanwhile records its own, higher one.
+    if (lastSeq > this.knownLatest(user)) this.setLatest(user, lastSeq);
+    return { items, times, weights, lastSeq };
   }
 
   async history(user: number, limit: number, before: number): Promise<HistoryRow[]> {
