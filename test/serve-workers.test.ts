@@ -108,6 +108,28 @@ describe("serve --workers", () => {
     for (const u of ["2", "3", "11"]) await same("GET", `/v1/users/${u}/recommendations?k=10`);
   });
 
+  it("over an HNSW index the workers search the graph the event loop built", async () => {
+    const open = (name: string, workers: number) =>
+      startTestServer({
+        modelDir,
+        data: join(dir, "data"),
+        store: `sqlite:${join(dir, `${name}.db`)}`,
+        workers,
+        exactBelow: 0,
+      });
+    const [a, b] = await Promise.all([open("hnsw-inline", 0), open("hnsw-threaded", 2)]);
+    try {
+      expect((await call(b, "GET", "/v1/model")).json.index).toBe("hnsw");
+      for (const u of ["1", "2", "3", "4"]) {
+        const path = `/v1/users/${u}/recommendations?k=10&stage=candidates`;
+        expect((await call(b, "GET", path)).json).toEqual((await call(a, "GET", path)).json);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("answers on the event loop when a worker dies", async () => {
     const model = threaded.service.model as unknown as {
       workers: { slots: { worker: { terminate(): Promise<number> } }[] };

@@ -7,7 +7,11 @@
  * (src/serve/recommend-workers.ts); the Recommender here answers explanations and stands in for a
  * worker that dies.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { readManifest } from "../engine/model-file/index.js";
+import { DEFAULT_EXACT_BELOW } from "../retrieval/index.js";
 import type { RecommendedItem, RecommendRequest } from "../models/ranking/recommender-types.js";
 import { Recommender, type RetrievalOptions } from "../models/ranking/recommender.js";
 import type { ModelData } from "./model-data.js";
@@ -49,6 +53,29 @@ export class ServingModel {
     onWorkerExit?: (message: string) => void,
   ): Promise<ServingModel> {
     const manifest = readManifest(dir);
+    // Workers over an HNSW catalog read the index this thread builds instead of each building it:
+    // through the caller's index cache, or a temporary one removed once they have loaded it.
+    const hnsw = data.numItems >= (retrieval?.exactBelow ?? DEFAULT_EXACT_BELOW);
+    const scratch =
+      workers > 0 && hnsw && retrieval?.indexCache === undefined
+        ? mkdtempSync(join(tmpdir(), "watchnext-index-"))
+        : null;
+    if (scratch !== null) retrieval = { ...retrieval, indexCache: join(scratch, "hnsw.bin") };
+    try {
+      return await ServingModel.loadWith(dir, manifest, data, retrieval, workers, onWorkerExit);
+    } finally {
+      if (scratch !== null) rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private static async loadWith(
+    dir: string,
+    manifest: ReturnType<typeof readManifest>,
+    data: ModelData,
+    retrieval: RetrievalOptions | undefined,
+    workers: number,
+    onWorkerExit: ((message: string) => void) | undefined,
+  ): Promise<ServingModel> {
     // Retrieval options are passed only when set (the 4th argument is an addition to the contract).
     const recommender =
       retrieval === undefined

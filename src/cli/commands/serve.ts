@@ -36,7 +36,7 @@ Serves recommendations, event ingestion and the web page over HTTP (API under /v
                        this one's popularity features and sources (default 1000; also on a request
                        that finds them older, never delaying it)
   --workers <n>        worker threads that compute recommendations, each holding the model (default
-                       ${DEFAULT_WORKERS} on this machine: 1 with two or more cores, else 0 = on the event loop)
+                       ${DEFAULT_WORKERS} here: one per core up to 8; 0 = on the event loop, the default on one core)
   --log-level <l>      fatal|error|warn|info|debug (default info; requests are not logged one by one)`;
 
 export const serveCommand: Command = {
