@@ -11,6 +11,37 @@ import { BLOCKS, run } from "../scripts/readme-figures.mjs";
 const REPO = resolve(import.meta.dirname, "..");
 const SCRIPT = join(REPO, "scripts", "readme-figures.mjs");
 const GEMM_BLOCKS = BLOCKS.filter((b) => b.name === "gemm");
+const COMPARE_BLOCKS = BLOCKS.filter((b) => b.name === "compare");
+
+/** A compare result.json: EASE once per protocol, the candidate generator at the given loo HR@10 per seed. */
+function compareResult(dataset: string, hr: readonly number[]): Record<string, unknown> {
+  const cell = (
+    id: string,
+    model: string,
+    protocol: string,
+    seed: number,
+    metrics: Record<string, number>,
+  ) => ({
+    id,
+    config: { protocol, model },
+    seed,
+    dataset,
+    metrics,
+    trainSeconds: 1,
+    command: "watchnext experiment compare",
+  });
+  return {
+    format: 1,
+    experiment: "compare",
+    dataset: { name: dataset, source: `../shared/data/${dataset}` },
+    settings: { temporal: {}, candidates: {}, ranker: {} },
+    command: `watchnext experiment compare --data ../shared/data/${dataset}`,
+    cells: [
+      cell("loo/ease", "ease", "loo", 1, { "HR@10": 0.15, "NDCG@10": 0.07, MRR: 0.06 }),
+      ...hr.map((h, i) => cell(`loo/candidates/seed${i + 1}`, "candidates", "loo", i + 1, { "HR@10": h })),
+    ],
+  };
+}
 
 function gemmResult(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const shapes = ["[512x512]·[512x1024]", "[512x1024]·[1024x512]"];
@@ -118,6 +149,34 @@ describe("readme-figures", () => {
     put(doc(), "<!-- gemm:begin -->\n<!-- gemm:end -->\n");
     expect(run(root, { blocks: GEMM_BLOCKS }).problems[0]).toContain(
       "bench/results/gemm.json does not exist",
+    );
+  });
+
+  it("the README's compare table is the experiment's mean ± sd, and --check names a changed row", () => {
+    put(join(root, "README.md"), "# R\n\n<!-- compare:begin -->\n<!-- compare:end -->\n");
+    for (const [d, hr] of [
+      ["ml-100k", [0.2, 0.21, 0.22]],
+      ["ml-latest-small", [0.1, 0.12]],
+    ] as const)
+      put(join(root, "docs", "results", `compare-${d}`, "result.json"), JSON.stringify(compareResult(d, hr)));
+    expect(run(root, { write: true, blocks: COMPARE_BLOCKS }).problems).toEqual([]);
+    const text = readFileSync(join(root, "README.md"), "utf8");
+    expect(text).toContain("| ml-100k | candidate generator | 0.2100 ± 0.0100 |");
+    expect(text).toContain("| ml-100k | EASE | 0.1500 |");
+    expect(text).toContain("| ml-latest-small | candidate generator | 0.1100 ± 0.0141 |");
+    expect(text).toContain("| ml-100k | two-stage recommender | — |");
+    expect(run(root, { blocks: COMPARE_BLOCKS }).problems).toEqual([]);
+    put(
+      join(root, "docs", "results", "compare-ml-100k", "result.json"),
+      JSON.stringify(compareResult("ml-100k", [0.2, 0.21, 0.25])),
+    );
+    const { problems } = run(root, { blocks: COMPARE_BLOCKS });
+    expect(problems[0]).toContain(
+      'figure "ml-100k candidate generator" differs from docs/results/compare-ml-100k/result.json',
+    );
+    rmSync(join(root, "docs", "results", "compare-ml-latest-small"), { recursive: true });
+    expect(run(root, { blocks: COMPARE_BLOCKS }).problems[0]).toContain(
+      "docs/results/compare-ml-latest-small/result.json does not exist",
     );
   });
 
