@@ -175,8 +175,6 @@ function benchTable(load) {
   return lines;
 }
 
-const METRIC_COLUMNS = ["HR@10", "NDCG@10", "HR@50", "MRR"];
-
 /** Datasets of the README's compare table: docs/results/compare-<dataset>/result.json each. */
 const COMPARE_DATASETS = ["ml-100k", "ml-latest-small"];
 
