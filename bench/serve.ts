@@ -40,7 +40,9 @@ const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 function sharedCores(cores: number): string {
   return `the load generator shares the ${cores} cores with the server`;
 }
-const PARTS = ["recs", "catalog", "ingest", "mixed"] as const;
+const PARTS = ["recs", "workers", "catalog", "ingest", "mixed"] as const;
+/** The worker settings the "workers" part compares with serve's default (the "recs" part). */
+const WORKER_VARIANTS = [0, 1] as const;
 type Part = (typeof PARTS)[number];
 
 interface Options {
@@ -551,6 +553,7 @@ async function recsPart(
   work: string,
   name: string,
   index: RecsResult["index"] = "default",
+  workers: number | null = o.workers,
 ): Promise<RecsResult> {
   const { users, items } = await ids(m.data);
   const store = join(work, `${name}.db`);
@@ -566,7 +569,7 @@ async function recsPart(
   const server = await startServer(
     ["--model", m.model, "--data", m.data, "--store", `sqlite:${store}`, ...exactBelow],
     900_000,
-    o.workers,
+    workers,
   );
   try {
     const info = (await getJson(`${server.url}/v1/model`)) as Record<string, unknown>;
@@ -827,6 +830,8 @@ export interface ServingResult {
   note: string;
   config: Omit<Options, "parts"> & { parts: string[] };
   recs?: RecsResult;
+  /** The ml-100k recommendations again at --workers 0 and 1 (the "workers" part). */
+  recsWorkers?: RecsResult[];
   /** The synthetic catalog with HNSW and with exact search. */
   catalog?: RecsResult[];
   ingest?: { postgres: string; rows: IngestRow[] };
@@ -925,7 +930,7 @@ export function servingDoc(r: ServingResult): string {
       `## ${title}`,
       "",
       `Data ${rec.dataset}: ${f0(rec.numUsers)} users, ${f0(rec.numItems)} items. Model: ${rec.modelOrigin}`,
-      `(ranker: ${String(rec.model.hasRanker ?? "unknown")}; retrieval index: ${index}). Server start (load + seed) ${f1(rec.serverStartSeconds)} s.`,
+      `(ranker: ${String(rec.model.hasRanker ?? "unknown")}; retrieval index: ${index}; recommendation workers: ${String(rec.model.workers ?? "unknown")}). Server start (load + seed) ${f1(rec.serverStartSeconds)} s.`,
       `Request: \`GET /v1/users/:id/recommendations?k=${rec.k}\`, a random user each time (seed ${r.config.seed}).`,
       "",
       "| measurement | connections | offered req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors / non-2xx |",
@@ -941,6 +946,24 @@ export function servingDoc(r: ServingResult): string {
       );
     }
     lines.push("", `${capital(shared)}. Each run lasts ${r.config.seconds} s after a warm-up.`, "");
+  }
+  if (r.recsWorkers !== undefined && r.recs !== undefined) {
+    lines.push(
+      "## Recommendation workers (ml-100k)",
+      "",
+      "The same ml-100k runs at each `serve --workers` setting (0: the model runs on the event loop).",
+      "",
+      "| recommendation workers | paced p50 ms | paced p99 ms | paced p99.9 ms | closed-loop req/s | closed-loop p50 ms |",
+      "|---|---|---|---|---|---|",
+    );
+    const byWorkers = [r.recs, ...r.recsWorkers].sort(
+      (a, b) => Number(a.model.workers ?? 0) - Number(b.model.workers ?? 0),
+    );
+    for (const rec of byWorkers)
+      lines.push(
+        `| ${String(rec.model.workers ?? "unknown")}${rec === r.recs ? ` (${r.config.workers === null ? "serve's default" : "--workers"})` : ""} | ${f2(rec.paced.latencyMs.p50)} | ${f2(rec.paced.latencyMs.p99)} | ${f2(rec.paced.latencyMs.p999)} | ${f0(rec.closedLoop.achievedRate)} | ${f2(rec.closedLoop.latencyMs.p50)} |`,
+      );
+    lines.push("", `${capital(shared)}.`, "");
   }
   if (r.ingest !== undefined) {
     lines.push(
@@ -1024,6 +1047,13 @@ export async function run(args: string[]): Promise<ServingResult> {
     if (o.parts.includes("recs") && ml100k !== null) {
       console.log("bench serve: recommendations on ml-100k");
       result.recs = await recsPart(o, ml100k, work, "recs");
+    }
+    if (o.parts.includes("workers") && ml100k !== null) {
+      result.recsWorkers = [];
+      for (const w of WORKER_VARIANTS) {
+        console.log(`bench serve: recommendations on ml-100k with --workers ${w}`);
+        result.recsWorkers.push(await recsPart(o, ml100k, work, `recs-workers-${w}`, "default", w));
+      }
     }
     if (o.parts.includes("catalog")) {
       console.log("bench serve: recommendations on the synthetic catalog (data + one-epoch model first)");

@@ -22,9 +22,9 @@ import { ServeError } from "./errors.js";
 
 /**
  * Workers by default: one per core (at most 8, each holds a copy of the model) when there are two
- * or more cores; on one core none, where a thread would only add a message hop. On 2 cores two
- * workers beat one (ml-100k two-stage, closed loop: 1,167 vs 609 req/s, docs/results/serving.md):
- * the event loop needs far less than a core, so both cores compute.
+ * or more cores; on one core none, where a thread would only add a message hop. The event loop
+ * needs far less than a core, so on 2 cores two workers beat one (docs/results/serving.md,
+ * "Recommendation workers").
  */
 export const DEFAULT_WORKERS = availableParallelism() > 1 ? Math.min(availableParallelism(), 8) : 0;
 
