@@ -161,6 +161,58 @@ describe("recent popularity", () => {
     });
   }
 
+  it("windows counted from prefix-count checkpoints give the lists of counting every event", () => {
+    // Stride 4: every 30-day window (and most 7-day ones) exceeds numItems + 2·stride events, so
+    // the checkpoints count them; max 6 forces the stride to coarsen while they are built.
+    const ts = Array.from({ length: 12 }, (_, k) => 1_000_000 + (5 + 5 * k) * DAY + 7200);
+    const hs = ts.map((_, k) => (k % 3 === 0 ? [] : [k, 2 * k + 1, 0]));
+    const q = queries(hs, ts);
+    for (const name of ["pop7", "pop30"] as const) {
+      const days = name === "pop7" ? 7 : 30;
+      for (const checkpoints of [{ stride: 4 }, { stride: 4, max: 6 }, { stride: 1, max: 2 }]) {
+        const s = new PopularSource(name, data, checkpoints);
+        const top = s.topN(q, 20);
+        for (let k = 0; k < ts.length; k++) {
+          const want = naivePop(data, days, ts[k], hs[k], 20);
+          expect(rowOf(top, k).items, `${name} ${JSON.stringify(checkpoints)} query ${k}`).toEqual(
+            want.items,
+          );
+          expect(rowOf(top, k).scores).toEqual(want.counts);
+        }
+      }
+    }
+    // Served events appended and merged: the checkpoints past the merge point are rebuilt.
+    const coarse = new PopularSource("pop30", data, { stride: 4 });
+    // Room for 80 checkpoints: the appended events below make the stride double while building.
+    const tight = new PopularSource("pop30", data, { stride: 4, max: 80 });
+    const scan = new PopularSource("pop30", data, { stride: 1_000_000 });
+    const late = 1_000_000 + 61 * DAY;
+    const many = Array.from({ length: 120 }, (_, k) => (k * 7) % 50);
+    const batches: [number[], number[]][] = [
+      [
+        [3, 3, 4],
+        [late, late + 10, late + 20],
+      ],
+      [many, many.map((_, k) => late + 21 + k)],
+      [
+        [7, 8, 9, 7],
+        [1_000_000 + 40 * DAY, 1_000_000 + 41 * DAY, 1_000_000 + 2 * DAY, late],
+      ],
+      [[1], [1_000_000 + 20 * DAY]],
+    ];
+    const after = queries([[], [3], []], [late + 30, 1_000_000 + 45 * DAY, 1_000_000 + 25 * DAY]);
+    const after2 = queries([[], [3], []], [late + 200, 1_000_000 + 45 * DAY, 1_000_000 + 25 * DAY]);
+    for (const [items, times] of batches) {
+      for (const s of [coarse, tight, scan])
+        s.observeEvents(Int32Array.from(items), Float64Array.from(times));
+      for (const s of [coarse, tight])
+        for (const qq of [after, after2]) {
+          expect(Array.from(s.topN(qq, 25).items)).toEqual(Array.from(scan.topN(qq, 25).items));
+          expect(Array.from(s.topN(qq, 25).scores)).toEqual(Array.from(scan.topN(qq, 25).scores));
+        }
+    }
+  });
+
   it("observeEvents adds served events to the windows and the overall order", () => {
     const s = new PopularSource("pop7", data);
     const t = 1_000_000 + 30 * DAY;

@@ -5,6 +5,14 @@
  * lower item index. Only the window's events are touched per query (binary search over the events
  * sorted by time), never the whole log; the window's distinct items are ordered by one sort of
  * packed keys, the rest of the list follows the precomputed overall order.
+ *
+ * A window holding many more events than there are items (30 days of a dense log) is counted from
+ * prefix counts instead: every `stride` events of the time-sorted log a checkpoint holds each item's
+ * count so far, so a window's counts are two checkpoints' difference plus the events between each
+ * end and its checkpoint — at most numItems + 2·stride steps, whatever the window's size. The
+ * checkpoints take at most CHECKPOINT_BYTES (the stride doubles when the log outgrows them), are
+ * built lazily up to the newest window asked for, and are rebuilt from the first changed position
+ * when served events are merged into the log. Both ways give the same counts, hence the same lists.
  */
 import { numItems, type Dataset } from "../../data/dataset.js";
 import type { QueryBatch } from "../../eval/types.js";
@@ -13,6 +21,10 @@ import { allocTopN } from "./select.js";
 import type { FittedSource, TypedSourceFactory, SourceFitRecord, SourceTopN } from "./source.js";
 
 const DAY_SECONDS = 86_400;
+/** Memory the prefix-count checkpoints may take (per source). */
+const CHECKPOINT_BYTES = 16 * 1024 * 1024;
+/** Smallest checkpoint stride (events). */
+const MIN_STRIDE = 512;
 
 export type PopularName = "pop7" | "pop30";
 
@@ -40,11 +52,23 @@ export class PopularSource implements FittedSource {
   private stampValue = 0;
   private keys = new Float64Array(256);
   private heap = new Float64Array(0);
+  /** Events between two checkpoints (a power of two times the initial stride). */
+  private stride: number;
+  /** Checkpoint j (row j, numItems wide) = each item's count among the first j·stride logged events. */
+  private checkpoints = new Int32Array(0);
+  /** Checkpoints 0 .. built − 1 are valid (row 0, all zeros, always is). */
+  private built = 1;
+  private readonly maxCheckpoints: number;
 
+  /** checkpoints: the initial stride and the most checkpoints kept (defaults from CHECKPOINT_BYTES; tests use small ones). */
   constructor(
     readonly name: PopularName,
     fit: Dataset,
+    checkpoints: { readonly stride?: number; readonly max?: number } = {},
   ) {
+    const stride = checkpoints.stride ?? MIN_STRIDE;
+    if (!(Number.isInteger(stride) && stride >= 1))
+      throw new RangeError(`${name}: checkpoint stride must be a positive integer, got ${stride}`);
     this.params = { days: POPULAR_DAYS[name] };
     this.fitRecord = fitRecordOf(name, fit);
     this.fitData = fingerprintOf(fit);
@@ -64,6 +88,53 @@ export class PopularSource implements FittedSource {
     this.reorder();
     this.count = new Int32Array(this.numItems);
     this.stamp = new Int32Array(this.numItems);
+    this.maxCheckpoints =
+      checkpoints.max ?? Math.max(2, Math.floor(CHECKPOINT_BYTES / (4 * Math.max(1, this.numItems))));
+    if (!(Number.isInteger(this.maxCheckpoints) && this.maxCheckpoints >= 2))
+      throw new RangeError(`${name}: at least 2 checkpoints, got ${this.maxCheckpoints}`);
+    this.stride = stride;
+    while (this.size / this.stride + 1 > this.maxCheckpoints) this.stride *= 2;
+  }
+
+  /** Makes checkpoints 0 .. j valid (j·stride ≤ size), coarsening the stride if they would not fit. */
+  private buildCheckpoints(j: number): void {
+    const ni = this.numItems;
+    while (j + 1 > this.maxCheckpoints) {
+      // Keep every other checkpoint: row k of the new stride is row 2k of the old one.
+      const rows = Math.ceil(this.built / 2);
+      for (let k = 1; k < rows; k++) this.checkpoints.copyWithin(k * ni, 2 * k * ni, (2 * k + 1) * ni);
+      this.built = rows;
+      this.stride *= 2;
+      j = Math.floor(j / 2);
+    }
+    if (j < this.built) return;
+    if (this.checkpoints.length < (j + 1) * ni) {
+      const grown = new Int32Array(Math.min(this.maxCheckpoints, Math.max(j + 1, 2 * this.built)) * ni);
+      grown.set(this.checkpoints.subarray(0, this.built * ni));
+      this.checkpoints = grown;
+    }
+    const cp = this.checkpoints;
+    for (let r = this.built; r <= j; r++) {
+      cp.copyWithin(r * ni, (r - 1) * ni, r * ni);
+      for (let e = (r - 1) * this.stride; e < r * this.stride; e++) cp[r * ni + this.items[e]]++;
+    }
+    this.built = j + 1;
+  }
+
+  /** count[i] = item i's events among logged events lo .. hi − 1, from the checkpoints. */
+  private countFromCheckpoints(lo: number, hi: number, count: Int32Array): void {
+    const ni = this.numItems;
+    const jh = Math.floor(hi / this.stride);
+    this.buildCheckpoints(jh);
+    // The stride may have doubled while building: index with the current one.
+    const jl = Math.floor(lo / this.stride);
+    const jh2 = Math.floor(hi / this.stride);
+    const cp = this.checkpoints;
+    const a = jl * ni;
+    const b = jh2 * ni;
+    for (let i = 0; i < ni; i++) count[i] = cp[b + i] - cp[a + i];
+    for (let e = jh2 * this.stride; e < hi; e++) count[this.items[e]]++;
+    for (let e = jl * this.stride; e < lo; e++) count[this.items[e]]--;
   }
 
   private reorder(): void {
@@ -114,6 +185,8 @@ export class PopularSource implements FittedSource {
         it[n + k] = items[order[k]];
       }
     } else {
+      // Checkpoints past the first merged position count the old order: rebuilt when next needed.
+      this.built = Math.min(this.built, Math.floor(this.lowerBoundAfter(times[order[0]]) / this.stride) + 1);
       // Merge the sorted new events into the sorted log (new events after old ones at equal times).
       let a = 0;
       let b = 0;
@@ -171,6 +244,18 @@ export class PopularSource implements FittedSource {
     return h.subarray(0, size).sort();
   }
 
+  /** Number of logged events at or before `time` (where a new event at `time` is merged). */
+  private lowerBoundAfter(time: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid] <= time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Number of logged events before `time` (binary search). */
   private lowerBound(time: number): number {
     let lo = 0;
@@ -201,20 +286,32 @@ export class PopularSource implements FittedSource {
       const lo = this.lowerBound(t - window);
       const hi = this.lowerBound(t);
       let touched = 0;
-      for (let e = lo; e < hi; e++) {
-        const i = this.items[e];
-        if (stamp[i] === s) continue;
-        if (stamp[i] !== s + 1) {
-          stamp[i] = s + 1;
-          count[i] = 0;
-          if (this.keys.length <= touched) {
-            const grown = new Float64Array(this.keys.length * 2);
-            grown.set(this.keys);
-            this.keys = grown;
-          }
-          this.keys[touched++] = i;
+      const keep = (i: number): void => {
+        if (this.keys.length <= touched) {
+          const grown = new Float64Array(this.keys.length * 2);
+          grown.set(this.keys);
+          this.keys = grown;
         }
-        count[i]++;
+        this.keys[touched++] = i;
+      };
+      if (hi - lo > ni + 2 * this.stride) {
+        this.countFromCheckpoints(lo, hi, count);
+        for (let i = 0; i < ni; i++) {
+          if (count[i] === 0 || stamp[i] === s) continue;
+          stamp[i] = s + 1;
+          keep(i);
+        }
+      } else {
+        for (let e = lo; e < hi; e++) {
+          const i = this.items[e];
+          if (stamp[i] === s) continue;
+          if (stamp[i] !== s + 1) {
+            stamp[i] = s + 1;
+            count[i] = 0;
+            keep(i);
+          }
+          count[i]++;
+        }
       }
       // Packed key: count desc, then overall rank asc (unique per item, exact in float64).
       const keys = this.keys.subarray(0, touched);
