@@ -180,8 +180,16 @@ export class CandidateModel {
 
   /** Top-k items for each query by u·v (+ bias), excluding the query's history when excludeSeen. */
   recommend(queries: QueryBatch, k: number, excludeSeen = true): Recommendations {
+    return this.recommendFor(this.encodeQueries(queries), queries, k, excludeSeen);
+  }
+
+  /** recommend() from the queries' user vectors u = encodeQueries(queries), already computed. */
+  recommendFor(u: Float32Array, queries: QueryBatch, k: number, excludeSeen = true): Recommendations {
     const n = queries.users.length;
-    const u = this.encodeQueries(queries);
+    if (u.length !== n * this.userDim)
+      throw new RangeError(
+        `recommendFor: ${u.length} user-vector values for ${n} queries of ${this.userDim}`,
+      );
     const items = new Int32Array(n * k);
     const scores = new Float32Array(n * k);
     this.kernels.topK(

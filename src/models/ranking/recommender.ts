@@ -114,7 +114,7 @@ export class Recommender {
     if (stage === "two" && this.twoStage?.ranker) {
       const ts = this.twoStage;
       const ranker = this.twoStage.ranker;
-      const set = ts.lists(query);
+      const set = ts.lists(query, u);
       const input = ts.input(set, req.historyWeights, this.impressionsOf(req));
       const logits = ranker.score(input);
       const n = set.items.length;

@@ -10,6 +10,7 @@ import type { ImpressionSet } from "../../features/impressions.js";
 import type { EngagementLookup, ItemTimeline } from "../../features/ranking-context.js";
 import type { ImpressionHistory, RankingInput } from "../../features/ranking-features.js";
 import type { CandidateModel } from "../candidates/model.js";
+import { DnnSource } from "../sources/dnn.js";
 import type { FittedSource } from "../sources/source.js";
 import { unionLists } from "./impression-lists.js";
 import type { Ranker } from "./ranker.js";
@@ -35,9 +36,16 @@ export class TwoStage {
     return this.sources.map((s) => s.source.name);
   }
 
-  /** The impression lists of a batch of queries. */
-  lists(queries: QueryBatch): ImpressionSet {
-    const tops = this.sources.map((s) => s.source.topN(queries, s.n));
+  /**
+   * The impression lists of a batch of queries; users: the candidate generator's user vectors of
+   * the queries when the caller has them (the dnn source then does not encode them again).
+   */
+  lists(queries: QueryBatch, users?: Float32Array): ImpressionSet {
+    const tops = this.sources.map((s) =>
+      users !== undefined && s.source instanceof DnnSource && s.source.model === this.candidates
+        ? s.source.topN(queries, s.n, users)
+        : s.source.topN(queries, s.n),
+    );
     return unionLists(queries, this.sourceNames, tops, this.candidates.numItems);
   }
 

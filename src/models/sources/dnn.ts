@@ -34,10 +34,14 @@ export class DnnSource implements FittedSource {
     return JSON.parse(JSON.stringify(p)) as Record<string, JsonValue>;
   }
 
-  topN(queries: QueryBatch, n: number): SourceTopN {
+  /** users: the queries' user vectors when the caller already encoded them (the same top-N). */
+  topN(queries: QueryBatch, n: number, users?: Float32Array): SourceTopN {
     if (!(Number.isInteger(n) && n > 0))
       throw new RangeError(`dnn topN: n must be a positive integer, got ${n}`);
-    const r = this.model.recommend(queries, n, true);
+    const r =
+      users === undefined
+        ? this.model.recommend(queries, n, true)
+        : this.model.recommendFor(users, queries, n, true);
     tailToNaN(r.items, r.scores);
     return { n, items: r.items, scores: r.scores };
   }
