@@ -130,18 +130,25 @@ describe("serve --workers", () => {
     }
   });
 
-  it("answers on the event loop when a worker dies", async () => {
+  it("answers on the event loop when a worker dies, and when both have", async () => {
     const model = threaded.service.model as unknown as {
       workers: { slots: { worker: { terminate(): Promise<number> } }[] };
     };
-    await model.workers.slots[0].worker.terminate();
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await call(threaded, "GET", "/v1/model")).json.workers).toBe(1);
-    const users = ["20", "21", "22", "23"];
-    const a = await Promise.all(users.map((u) => call(inline, "GET", `/v1/users/${u}/recommendations?k=10`)));
-    const b = await Promise.all(
-      users.map((u) => call(threaded, "GET", `/v1/users/${u}/recommendations?k=10`)),
-    );
-    for (let i = 0; i < users.length; i++) expect(b[i].json).toEqual(a[i].json);
+    const genres = (await call(inline, "GET", "/v1/model")).json.genres as string[];
+    const paths = ["20", "21", "22", "23"].flatMap((u) => [
+      `/v1/users/${u}/recommendations?k=10`,
+      `/v1/users/${u}/recommendations?k=6&genre=${encodeURIComponent(genres[1])}`,
+    ]);
+    for (const [slot, left] of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      await model.workers.slots[slot].worker.terminate();
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await call(threaded, "GET", "/v1/model")).json.workers).toBe(left);
+      const a = await Promise.all(paths.map((p) => call(inline, "GET", p)));
+      const b = await Promise.all(paths.map((p) => call(threaded, "GET", p)));
+      for (let i = 0; i < paths.length; i++) expect(b[i].json, paths[i]).toEqual(a[i].json);
+    }
   });
 });

@@ -124,18 +124,24 @@ export class RecommendWorkers {
     return this.slots.filter((s) => s.alive).length;
   }
 
-  /** The same list as fallback.recommend(req), computed on the least busy worker. */
+  /**
+   * The list fallback.recommend gives for req restricted to allowMask's items (1 = allowed; req's
+   * own `allow` is not used), computed on the least busy worker.
+   */
   recommend(req: RecommendRequest, allowMask: Uint8Array | null): Promise<RecommendedItem[]> {
+    const { allow: _allow, ...rest } = req;
+    // What the fallback runs if no worker can: the mask as the predicate.
+    const full: RecommendRequest =
+      allowMask === null ? rest : { ...rest, allow: (item: number) => allowMask[item] === 1 };
     let best: Slot | null = null;
     if (this.closing === null)
       for (const s of this.slots)
         if (s.alive && (best === null || s.pending.size < best.pending.size)) best = s;
-    if (best === null) return Promise.resolve().then(() => this.fallback.recommend(req));
+    if (best === null) return Promise.resolve().then(() => this.fallback.recommend(full));
     const slot = best;
     const id = this.nextId++;
-    const { allow: _allow, ...rest } = req;
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { request: req, resolve, reject });
+      slot.pending.set(id, { request: full, resolve, reject });
       const message: WorkerRequest = { kind: "recommend", id, request: { ...rest, allowMask } };
       slot.worker.postMessage(message);
     });
