@@ -9,6 +9,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RecommendRequest } from "../src/models/ranking/recommender-types.js";
+import { modelDataFromStore } from "../src/serve/model-data.js";
+import { ServingModel } from "../src/serve/serving-model.js";
 import type { RunningServer } from "../src/serve/start.js";
 import { startTestServer, trainTinyTwoStage } from "./support/serve-fixture.js";
 
@@ -106,6 +109,53 @@ describe("serve --workers", () => {
       expect((await call(s, "POST", "/v1/admin/reload", { model: modelDir })).status).toBe(200);
     expect((await call(threaded, "GET", "/v1/model")).json.workers).toBe(2);
     for (const u of ["2", "3", "11"]) await same("GET", `/v1/users/${u}/recommendations?k=10`);
+  });
+
+  it("events ingested while a reload starts its workers count in the new model", async () => {
+    const items = (await call(inline, "GET", "/v1/users/30/recommendations?k=10&stage=candidates")).json
+      .items;
+    const t0 = 2_100_000_000;
+    const reloading = call(threaded, "POST", "/v1/admin/reload", { model: modelDir });
+    // Posted at once: the service takes them while the reload waits for its new workers.
+    const posts = Array.from({ length: 6 }, (_, b) =>
+      call(threaded, "POST", "/v1/events", {
+        events: Array.from({ length: 20 }, (_, k) => ({
+          user: String(40 + k),
+          item: items[(b + k) % items.length].item,
+          time: t0 + 60 * b + k,
+        })),
+      }),
+    );
+    expect((await reloading).status).toBe(200);
+    for (const p of posts) {
+      const r = await p;
+      expect(r.status).toBe(200);
+    }
+    // The same events on the event-loop service, so the two keep answering alike.
+    for (let b = 0; b < 6; b++)
+      await call(inline, "POST", "/v1/events", {
+        events: Array.from({ length: 20 }, (_, k) => ({
+          user: String(40 + k),
+          item: items[(b + k) % items.length].item,
+          time: t0 + 60 * b + k,
+        })),
+      });
+    // A model loaded now from the store holds every event; the reloaded one (and its workers) must too.
+    const store = threaded.service.store;
+    const fresh = await ServingModel.load(modelDir, await modelDataFromStore(store, "test"));
+    const now = threaded.service.model;
+    const q: RecommendRequest = {
+      user: -1,
+      time: t0 + 3600,
+      historyItems: Int32Array.of(threaded.service.catalog.index.get(items[0].item) ?? -1),
+      historyTimes: Float64Array.of(t0 + 3599),
+      historyWeights: Float32Array.of(4),
+      k: 10,
+    };
+    const want = fresh.recommender.recommend(q);
+    expect(now.recommender.recommend(q)).toEqual(want);
+    expect(await now.recommend(q, null)).toEqual(want);
+    await fresh.close();
   });
 
   it("over an HNSW index the workers search the graph the event loop built", async () => {

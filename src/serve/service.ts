@@ -100,6 +100,13 @@ export class Service {
   private itemRefresh: Promise<void> | null = null;
   private popularCache = new Map<string, { at: number; value: unknown }>();
   private reloading = false;
+  /**
+   * Events this instance observed since a reload read its model's data from a store without a
+   * feed (SQLite), replayed into the new model before it is swapped in (null: no reload, or the
+   * feed brings them). A SQLite store answers in the same turn of the event loop, so the read and
+   * the start of this list are one instant: an event is either in the data or in the list, once.
+   */
+  private duringReload: { items: Int32Array; times: Float64Array }[] | null = null;
   private lastFeedPoll = 0;
   private feedPoll: Promise<void> | null = null;
   private feedTimer: NodeJS.Timeout | null = null;
@@ -460,7 +467,12 @@ export class Service {
         times.push(e.time);
       }
     }
-    if (items.length > 0) m.observeEvents(Int32Array.from(items), Float64Array.from(times));
+    if (items.length > 0) {
+      const ia = Int32Array.from(items);
+      const ta = Float64Array.from(times);
+      m.observeEvents(ia, ta);
+      this.duringReload?.push({ items: ia, times: ta });
+    }
     return r;
   }
 
@@ -612,10 +624,14 @@ export class Service {
       const previous = this.current.version;
       let next: ServingModel;
       try {
+        if (this.store.feed === null) this.duringReload = [];
         const data = await modelDataFromStore(this.store, `store (${this.store.kind})`);
         next = await ServingModel.load(dir, data, this.retrieval, this.workers, (message) =>
           this.onWorkerExit(message),
         );
+        // Loading (the workers' start) takes event-loop turns: events ingested meanwhile went to
+        // the old model only.
+        for (const e of this.duringReload ?? []) next.observeEvents(e.items, e.times);
       } catch (error) {
         throw new HttpError(
           422,
@@ -629,6 +645,7 @@ export class Service {
       return { version: next.version, previous, dir };
     } finally {
       this.reloading = false;
+      this.duringReload = null;
     }
   }
 
