@@ -29,10 +29,13 @@ const input: CandidateConfigInput = {
 };
 const data = randomDataset(5, 10, 30, 40);
 
-function setup(everyPosition: boolean): { features: CandidateFeatures; model: CandidateModel } {
+function setup(
+  everyPosition: boolean,
+  minContext = 0,
+): { features: CandidateFeatures; model: CandidateModel } {
   const config = resolveCandidateModelConfig({
     ...input,
-    features: { ...input.features, sequence: { ...input.features?.sequence, everyPosition } },
+    features: { ...input.features, sequence: { ...input.features?.sequence, everyPosition, minContext } },
   });
   const features = buildCandidateFeatures(data, config.features);
   return { features, model: CandidateModel.create(config, features, 3) };
@@ -77,69 +80,109 @@ describe("sequence config", () => {
     expect(() => resolveCandidateModelConfig({ features: { sequence: { maxLen: 0 } } })).toThrow(
       /config\.features\.sequence\.maxLen: expected an integer >= 1, got 0/,
     );
+    expect(() =>
+      resolveCandidateModelConfig({ features: { sequence: { enabled: true, maxLen: 10, minContext: 11 } } }),
+    ).toThrow(
+      /config\.features\.sequence\.minContext: expected an integer <= sequence\.maxLen \(10\), got 11/,
+    );
+    expect(() =>
+      resolveCandidateModelConfig({
+        features: { sequence: { enabled: true, everyPosition: false, minContext: 5 } },
+      }),
+    ).toThrow(/config\.features\.sequence\.minContext: expected 0 with sequence\.everyPosition false/);
   });
 });
 
 describe("every-position windows", () => {
-  it("cover each example once, each reading a slot strictly before its label", () => {
-    const { features } = setup(true);
-    const set = features.examples();
-    const w = set.windows;
-    if (w === undefined) throw new Error("no windows with sequence.everyPosition");
-    expect(w.first[0]).toBe(0);
-    expect(w.first[w.count]).toBe(set.size);
-    for (let k = 0; k < w.count; k++) {
-      expect(w.end[k] - w.start[k]).toBeLessThanOrEqual(L);
-      for (let e = w.first[k]; e < w.first[k + 1]; e++) {
-        expect(w.of[e]).toBe(k);
-        expect(set.user[e]).toBe(set.user[w.first[k]]);
-        const slot = set.pos[e] - 1 - w.start[k];
-        // Inputs are positions start .. start + slot = pos − 1: the label's position is never among them.
-        expect(slot).toBeGreaterThanOrEqual(set.pos[e] === 0 ? -1 : 0);
-        expect(set.pos[e]).toBeLessThanOrEqual(w.end[k]);
+  it.each([0, L / 2])(
+    "cover each example once, each reading a slot strictly before its label (minContext %i)",
+    (minContext) => {
+      const { features } = setup(true, minContext);
+      const set = features.examples();
+      const w = set.windows;
+      if (w === undefined) throw new Error("no windows with sequence.everyPosition");
+      expect(w.first[0]).toBe(0);
+      expect(w.first[w.count]).toBe(set.size);
+      for (let k = 0; k < w.count; k++) {
+        expect(w.end[k] - w.start[k]).toBeLessThanOrEqual(L);
+        for (let e = w.first[k]; e < w.first[k + 1]; e++) {
+          expect(w.of[e]).toBe(k);
+          expect(set.user[e]).toBe(set.user[w.first[k]]);
+          const slot = set.pos[e] - 1 - w.start[k];
+          // Inputs are positions start .. start + slot = pos − 1: the label's position is never among them.
+          expect(slot).toBeGreaterThanOrEqual(set.pos[e] === 0 ? -1 : 0);
+          expect(set.pos[e]).toBeLessThanOrEqual(w.end[k]);
+          // At least minContext ordered watches, or the whole history when it is shorter.
+          expect(slot + 1).toBeGreaterThanOrEqual(Math.min(minContext, set.pos[e]));
+        }
       }
-    }
-    // Several windows per busy user: the sequences are longer than L.
-    expect(w.count).toBeGreaterThan(features.numUsers);
+      // Several windows per busy user: the sequences are longer than L.
+      expect(w.count).toBeGreaterThan(features.numUsers);
+      // Consecutive windows of a user overlap exactly when minContext > 1.
+      let overlaps = 0;
+      for (let k = 1; k < w.count; k++)
+        if (set.user[w.first[k]] === set.user[w.first[k - 1]] && w.start[k] < w.end[k - 1]) overlaps++;
+      if (minContext > 1) expect(overlaps).toBeGreaterThan(0);
+      else expect(overlaps).toBe(0);
+    },
+  );
+
+  it("with minContext = maxLen every example reads exactly its own last maxLen watches", () => {
+    const every = setup(true, L);
+    const alone = setup(false);
+    const set = every.features.examples();
+    const w = set.windows;
+    if (w === undefined) throw new Error("no windows");
+    for (let e = 0; e < set.size; e++) expect(w.start[w.of[e]]).toBe(Math.max(0, set.pos[e] - L));
+    const { rows } = busiestUser(every.features);
+    const a = inputRows(every.features, every.model, rows);
+    const b = inputRows(alone.features, alone.model, rows);
+    const cols = every.model.network.input.sequenceOffset;
+    rows.forEach((_, k) => {
+      for (let c = 0; c < 8; c++) expect(a[k][cols + c]).toBeCloseTo(b[k][cols + c], 5);
+    });
   });
 });
 
 describe("no leakage (every-position training)", () => {
-  it("a changed watch at position q changes no example whose label is at or before q", () => {
-    const { features, model } = setup(true);
-    const { user, rows } = busiestUser(features);
-    const set = features.examples();
-    const base = features.seqOffsets[user];
-    const n = features.seqOffsets[user + 1] - base;
-    expect(n).toBeGreaterThan(3 * L);
-    const before = inputRows(features, model, rows);
-    const seqCols = model.network.input.sequenceOffset;
-    expect(seqCols).toBeGreaterThan(0);
-    for (const q of [L + 2, 2 * L, n - 2]) {
-      const old = features.seqItems[base + q];
-      features.seqItems[base + q] = (old + 7) % features.numItems;
-      try {
-        const after = inputRows(features, model, rows);
-        let changedLater = 0;
-        rows.forEach((e, b) => {
-          const p = set.pos[e];
-          if (p <= q) expect(after[b], `label ${p}, perturbed ${q}`).toEqual(before[b]);
-          else {
-            const w = set.windows?.of[e] ?? -1;
-            // Its window's inputs (positions start .. p − 1) hold q: its encoder output must change.
-            if (q >= (set.windows?.start[w] ?? Infinity)) {
-              const seqPart = (x: Float32Array) => x.subarray(seqCols, seqCols + 8).join();
-              expect(seqPart(after[b]), `label ${p}, perturbed ${q}`).not.toBe(seqPart(before[b]));
-              changedLater++;
+  it.each([0, L / 2])(
+    "a changed watch at position q changes no example whose label is at or before q (minContext %i)",
+    (minContext) => {
+      const { features, model } = setup(true, minContext);
+      const { user, rows } = busiestUser(features);
+      const set = features.examples();
+      const base = features.seqOffsets[user];
+      const n = features.seqOffsets[user + 1] - base;
+      expect(n).toBeGreaterThan(3 * L);
+      const before = inputRows(features, model, rows);
+      const seqCols = model.network.input.sequenceOffset;
+      expect(seqCols).toBeGreaterThan(0);
+      for (const q of [L + 2, 2 * L, n - 2]) {
+        const old = features.seqItems[base + q];
+        features.seqItems[base + q] = (old + 7) % features.numItems;
+        try {
+          const after = inputRows(features, model, rows);
+          let changedLater = 0;
+          rows.forEach((e, b) => {
+            const p = set.pos[e];
+            if (p <= q) expect(after[b], `label ${p}, perturbed ${q}`).toEqual(before[b]);
+            else {
+              const w = set.windows?.of[e] ?? -1;
+              // Its window's inputs (positions start .. p − 1) hold q: its encoder output must change.
+              if (q >= (set.windows?.start[w] ?? Infinity)) {
+                const seqPart = (x: Float32Array) => x.subarray(seqCols, seqCols + 8).join();
+                expect(seqPart(after[b]), `label ${p}, perturbed ${q}`).not.toBe(seqPart(before[b]));
+                changedLater++;
+              }
             }
-          }
-        });
-        expect(changedLater, `examples after ${q} that saw it`).toBeGreaterThan(0);
-      } finally {
-        features.seqItems[base + q] = old;
+          });
+          expect(changedLater, `examples after ${q} that saw it`).toBeGreaterThan(0);
+        } finally {
+          features.seqItems[base + q] = old;
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe("one encoder output per example, however it is batched", () => {

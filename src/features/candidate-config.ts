@@ -78,6 +78,13 @@ export interface CandidateFeatureConfig {
      * follows it. Off: every example runs the encoder on its own history (maxLen× the cost).
      */
     readonly everyPosition: boolean;
+    /**
+     * Every-position training: the fewest ordered watches a label reads (when it has that many).
+     * 0 = windows of maxLen consecutive labels that do not overlap (a window's first labels see
+     * 1–2 watches); maxLen / 2 = windows overlapping by half (stride maxLen / 2, the loss on each
+     * window's second half, about twice the encoder work). At most maxLen.
+     */
+    readonly minContext: number;
   };
   /**
    * A watched item's input embedding = id + mean of genre embeddings + release-year-bucket
@@ -166,7 +173,16 @@ export type CandidateFeatureConfigInput = ConfigInput<CandidateFeatureConfig>;
 export const DEFAULT_CANDIDATE_CONFIG: CandidateFeatureConfig = {
   watches: { maxLen: 50 },
   recentWatches: { enabled: true, counts: [1, 2, 3, 5, 10, 20] },
-  sequence: { enabled: false, maxLen: 50, blocks: 2, heads: 1, ffnDim: 0, dropout: 0.2, everyPosition: true },
+  sequence: {
+    enabled: false,
+    maxLen: 50,
+    blocks: 2,
+    heads: 1,
+    ffnDim: 0,
+    dropout: 0.2,
+    everyPosition: true,
+    minContext: 0,
+  },
   itemSideInfo: {
     enabled: true,
     genres: true,
@@ -215,6 +231,7 @@ export const CANDIDATE_CONFIG_RULES: ConfigRules<CandidateFeatureConfig> = {
     ffnDim: integer(0),
     dropout: number({ ge: 0, lt: 1 }),
     everyPosition: on,
+    minContext: integer(0),
   },
   itemSideInfo: {
     enabled: on,
@@ -322,6 +339,20 @@ export function checkFeatureRelations(c: CandidateFeatureConfig, where: string):
       configPath(where, "sequence.heads"),
       `a divisor of embeddingDim.item (${d.item})`,
       String(q.heads),
+    );
+  }
+  if (q.enabled && q.minContext > q.maxLen) {
+    throw new ConfigError(
+      configPath(where, "sequence.minContext"),
+      `an integer <= sequence.maxLen (${q.maxLen})`,
+      String(q.minContext),
+    );
+  }
+  if (q.enabled && !q.everyPosition && q.minContext > 0) {
+    throw new ConfigError(
+      configPath(where, "sequence.minContext"),
+      "0 with sequence.everyPosition false (each example already reads its own maxLen watches)",
+      String(q.minContext),
     );
   }
   if (q.enabled && q.everyPosition && c.examples.mode !== "rollback") {

@@ -140,13 +140,22 @@ export function recencyWeights(
 
 /**
  * Groups a rollback set's examples into windows of at most maxLen positions, from each user's
- * latest label backwards: the window of latest label p covers labels in (s, p] with
- * s = max(0, p − maxLen) (and p = 0 when s = 0), input positions s .. p − 1. The examples keep
- * their order; a user's most recent labels get the longest ordered history.
+ * latest label backwards: the window of latest label p has input positions s .. p − 1 with
+ * s = max(0, p − maxLen) and covers the labels in [s + max(1, minContext), p] (every label down to
+ * position 0 when s = 0), so each of them reads at least minContext ordered watches (or its whole
+ * history when shorter). minContext 0 or 1: windows do not overlap (each input slot of a window
+ * before its last label is some label's context); minContext = maxLen / 2: the windows' inputs
+ * overlap by half (stride maxLen / 2, about twice the encoder work) and no label sees fewer than
+ * maxLen / 2 watches. Every example is in exactly one window; the examples keep their order.
  */
-export function groupWindows(set: ExampleSet, maxLen: number): ExampleSet {
+export function groupWindows(set: ExampleSet, maxLen: number, minContext = 0): ExampleSet {
   if (set.mode !== "rollback")
     throw new RangeError("groupWindows: every-position windows need rollback examples");
+  if (!Number.isInteger(minContext) || minContext < 0 || minContext > maxLen)
+    throw new RangeError(
+      `groupWindows: minContext must be an integer in 0 .. maxLen (${maxLen}), got ${minContext}`,
+    );
+  const least = Math.max(1, minContext);
   const n = set.size;
   const of = new Int32Array(n);
   // At most one window per example; trimmed at the end.
@@ -169,7 +178,7 @@ export function groupWindows(set: ExampleSet, maxLen: number): ExampleSet {
       const p = set.pos[hi - 1];
       const s0 = Math.max(0, p - maxLen);
       let lo = hi - 1;
-      while (lo > a && (set.pos[lo - 1] > s0 || s0 === 0)) lo--;
+      while (lo > a && (set.pos[lo - 1] >= s0 + least || s0 === 0)) lo--;
       ends.push(lo, hi, s0, p);
       hi = lo;
     }

@@ -167,7 +167,7 @@ export class CandidateFeatureSet implements CandidateFeatures {
   examples(epoch = 0): ExampleSet {
     const set = selectExamples(this.seqOffsets, this.seqItems, this.seqTimes, this.config.examples, epoch);
     const q = this.config.sequence;
-    return q.enabled && q.everyPosition ? groupWindows(set, q.maxLen) : set;
+    return q.enabled && q.everyPosition ? groupWindows(set, q.maxLen, q.minContext) : set;
   }
 
   allocBatch(maxSize: number): CandidateBatch {

@@ -268,7 +268,8 @@ function recentCounts(features: CandidateFeatures): string {
 function sequenceParam(features: CandidateFeatures): { sequence?: string } {
   const q = features.config.sequence;
   if (!q.enabled) return {};
-  return { sequence: `L${q.maxLen} B${q.blocks}${q.everyPosition ? "" : " per-example"}` };
+  const training = q.everyPosition ? (q.minContext > 0 ? ` ctx${q.minContext}` : "") : " per-example";
+  return { sequence: `L${q.maxLen} B${q.blocks}${training}` };
 }
 
 /** How often each item was watched in training (the negative sampler's unigram counts). */
