@@ -5,7 +5,7 @@
  * `watchnext evaluate --sample-users --retrieval hnsw` end to end on small synthetic data.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -168,6 +168,8 @@ describe("watchnext evaluate --sample-users --retrieval hnsw", () => {
       model,
       "--config",
       config,
+      "--valid-users",
+      "40",
       "--quiet",
     ]);
   }, 60_000);
@@ -197,6 +199,31 @@ describe("watchnext evaluate --sample-users --retrieval hnsw", () => {
     for (const k of ["HR@10", "NDCG@10", "HR@100"])
       expect(result.test[k]).toBeCloseTo(sampled.results[0].test[k], 2);
   }, 60_000);
+
+  it("train candidates --valid-users validates on the sample evaluate --sample-users draws", async () => {
+    const manifest = JSON.parse(readFileSync(join(model, "manifest.json"), "utf8")) as {
+      metadata: { validUsers: number; summary: { bestValid: { hr10: number; ndcg10: number } } };
+    };
+    expect(manifest.metadata.validUsers).toBe(40);
+    // One epoch, model seed 1: the validated weights are the saved ones, and the sample is the
+    // one `--sample-users 40 --sample-seed 1` picks, so evaluate reproduces the training figures.
+    const sampled = await evaluateJson("--sample-users", "40", "--sample-seed", "1");
+    expect(sampled.results[0].valid["HR@10"]).toBe(manifest.metadata.summary.bestValid.hr10);
+    expect(sampled.results[0].valid["NDCG@10"]).toBeCloseTo(manifest.metadata.summary.bestValid.ndcg10, 12);
+    await expect(
+      run("node", [
+        main,
+        "train",
+        "candidates",
+        "--data",
+        data,
+        "--out",
+        join(dir, "x"),
+        "--valid-users",
+        "0",
+      ]),
+    ).rejects.toThrow(/--valid-users: expected a positive integer, got "0"/);
+  });
 
   it("rejects retrieval options that do not apply", async () => {
     const base = [main, "evaluate", "--model", model, "--data", data];
