@@ -15,6 +15,7 @@ import { manifestChecksum } from "../src/engine/model-file/manifest.js";
 import { writeSynthetic } from "../src/data/synth.js";
 import { evaluate } from "../src/eval/evaluate.js";
 import { fitMostPop } from "../src/eval/baselines/most-pop.js";
+import { sampleQueries } from "../src/eval/sample-queries.js";
 import { splitLoo } from "../src/eval/split-loo.js";
 import type { Split } from "../src/eval/types.js";
 import type { CandidateConfigInput } from "../src/models/candidates/config.js";
@@ -167,6 +168,24 @@ describe("CandidateModel on synthetic data", () => {
     expect(old.summary?.softmax).toEqual(softmax);
     expect(old.itemVectors()).toEqual(m.itemVectors());
     expect(testMetrics(old)).toEqual(testMetrics(m));
+  });
+
+  it("validates on a seeded sample of validUsers queries when asked", async () => {
+    const config = { ...small, train: { ...small.train, epochs: 1 } };
+    const m = await CandidateModel.fit(split.train, { config, valid: split.valid, validUsers: 60, seed: 7 });
+    const h = m.summary?.history[0];
+    // One epoch: the final weights are the validated ones, so re-validating reproduces the figures.
+    const sample = sampleQueries(split.valid, 60, 7);
+    expect(sample.users.length).toBe(60);
+    const onSample = m.validate(sample, "loo");
+    expect(h?.ndcg10).toBe(onSample.ndcg10);
+    expect(h?.hr10).toBe(onSample.hr10);
+    // ...which differ from the whole set's (300 users), so the sample was what training scored.
+    expect(m.validate(split.valid, "loo")).not.toEqual(onSample);
+    expect(m.summary?.bestValid).toEqual(onSample);
+    await expect(
+      CandidateModel.fit(split.train, { config, valid: split.valid, validUsers: 0 }),
+    ).rejects.toThrow(/sample size: expected an integer >= 1, got 0/);
   });
 
   it("rejects unknown config keys with their path", async () => {

@@ -14,6 +14,7 @@ import {
   SYNTH_OCCUPATIONS,
   generateSynthetic,
   synthCsv,
+  synthCsvChunks,
   writeSynthetic,
   type SynthData,
 } from "../src/data/synth.js";
@@ -301,6 +302,24 @@ describe("data synth", () => {
     for (let p = d.items.genreOffsets[i]; p < d.items.genreOffsets[i + 1]; p++)
       expected.push(SYNTH_GENRES[d.items.genreIds[p]]);
     expect(names).toEqual(expected);
+  });
+
+  it("streams each file in bounded chunks that join to the same text, and writes them as such", async () => {
+    const small = generateSynthetic({ users: 200, items: 300, events: 6000, seed: 5 });
+    const chunkChars = 4096;
+    const streams = synthCsvChunks(small, chunkChars);
+    const text = synthCsv(small);
+    const out = join(root, "streamed");
+    await writeSynthetic(out, { users: 200, items: 300, events: 6000, seed: 5 });
+    for (const name of ["ratings.csv", "movies.csv", "tags.csv", "users.csv"] as const) {
+      const chunks = [...streams[name]()];
+      // No chunk holds much more than chunkChars: the file is never built as one string.
+      for (const c of chunks) expect(c.length).toBeLessThan(chunkChars + 200);
+      const joined = Buffer.concat(chunks);
+      expect(joined.toString("utf8"), name).toBe(text[name]);
+      expect(joined.equals(await readFile(join(out, name))), name).toBe(true);
+    }
+    expect([...streams["ratings.csv"]()].length).toBeGreaterThan(10);
   });
 
   it("is fast at the default size, and the CLI writes the files", async () => {

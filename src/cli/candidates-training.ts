@@ -18,6 +18,8 @@ export interface TrainCandidatesOptions {
   readonly out: string;
   readonly onProgress?: (event: TrainingEvent) => void;
   readonly signal?: AbortSignal;
+  /** Validate each epoch on a seeded sample of this many validation queries (absent: all). */
+  readonly validUsers?: number;
 }
 
 export async function trainCandidatesModel(
@@ -30,6 +32,7 @@ export async function trainCandidatesModel(
   let model = await CandidateModel.fit(split.validTrain ?? split.train, {
     config,
     valid: split.valid,
+    validUsers: opts.validUsers,
     validProtocol: split.protocol,
     seed,
     onProgress,
@@ -54,6 +57,7 @@ export async function trainCandidatesModel(
     protocolParams: JSON.parse(JSON.stringify(split.params)),
     trainSeconds: seconds,
     interrupted: signal?.aborted ?? false,
+    ...(opts.validUsers !== undefined ? { validUsers: opts.validUsers } : {}),
   });
   return { model, seconds };
 }

@@ -541,40 +541,83 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The four CSV files as text, keyed by file name. */
-export function synthCsv(
-  data: SynthData,
-): Record<"ratings.csv" | "movies.csv" | "tags.csv" | "users.csv", string> {
-  const r = data.ratings;
-  const ratings: string[] = ["userId,movieId,rating,timestamp"];
-  for (let j = 0; j < r.user.length; j++) {
-    ratings.push(`${r.user[j] + 1},${r.item[j] + 1},${r.rating[j].toFixed(1)},${r.time[j]}`);
+export type SynthFileName = "ratings.csv" | "movies.csv" | "tags.csv" | "users.csv";
+
+/** Bytes of CSV text gathered before a chunk is handed out (the files are never held whole). */
+export const SYNTH_CHUNK_CHARS = 1 << 20;
+
+/** Lines `line(0) .. line(n − 1)` after `header`, newline-terminated, as UTF-8 chunks of about chunkChars. */
+function* csvChunks(
+  header: string,
+  n: number,
+  line: (j: number) => string,
+  chunkChars: number,
+): Generator<Uint8Array> {
+  let text = `${header}\n`;
+  for (let j = 0; j < n; j++) {
+    text += `${line(j)}\n`;
+    if (text.length >= chunkChars) {
+      yield Buffer.from(text);
+      text = "";
+    }
   }
+  if (text.length > 0) yield Buffer.from(text);
+}
+
+/**
+ * The four CSV files as streams of UTF-8 chunks, keyed by file name: a 32M-event ratings.csv
+ * (~800 MB) is written piece by piece, never built as one string (V8 strings stop at 2^29 chars).
+ */
+export function synthCsvChunks(
+  data: SynthData,
+  chunkChars = SYNTH_CHUNK_CHARS,
+): Record<SynthFileName, () => Iterable<Uint8Array>> {
+  const r = data.ratings;
   const it = data.items;
-  const movies: string[] = ["movieId,title,genres"];
-  for (let i = 0; i < it.title.length; i++) {
+  const tg = data.tags;
+  const us = data.users;
+  const movieLine = (i: number): string => {
     const genres: string[] = [];
     for (let p = it.genreOffsets[i]; p < it.genreOffsets[i + 1]; p++)
       genres.push(data.genreNames[it.genreIds[p]]);
-    movies.push(`${i + 1},${csvField(it.title[i])},${genres.join("|")}`);
-  }
-  const tg = data.tags;
-  const tags: string[] = ["userId,movieId,tag,timestamp"];
-  for (let j = 0; j < tg.user.length; j++) {
-    tags.push(`${tg.user[j] + 1},${tg.item[j] + 1},${csvField(tg.text[j])},${tg.time[j]}`);
-  }
-  const us = data.users;
-  const users: string[] = ["userId,gender,age,occupation,zip"];
-  for (let u = 0; u < us.cluster.length; u++) {
-    const g = us.gender[u] === 2 ? "M" : "F";
-    users.push(`${u + 1},${g},${us.age[u]},${data.occupationNames[us.occupation[u]]},${us.zip[u]}`);
-  }
-  const text = (lines: string[]) => lines.join("\n") + "\n";
+    return `${i + 1},${csvField(it.title[i])},${genres.join("|")}`;
+  };
   return {
-    "ratings.csv": text(ratings),
-    "movies.csv": text(movies),
-    "tags.csv": text(tags),
-    "users.csv": text(users),
+    "ratings.csv": () =>
+      csvChunks(
+        "userId,movieId,rating,timestamp",
+        r.user.length,
+        (j) => `${r.user[j] + 1},${r.item[j] + 1},${r.rating[j].toFixed(1)},${r.time[j]}`,
+        chunkChars,
+      ),
+    "movies.csv": () => csvChunks("movieId,title,genres", it.title.length, movieLine, chunkChars),
+    "tags.csv": () =>
+      csvChunks(
+        "userId,movieId,tag,timestamp",
+        tg.user.length,
+        (j) => `${tg.user[j] + 1},${tg.item[j] + 1},${csvField(tg.text[j])},${tg.time[j]}`,
+        chunkChars,
+      ),
+    "users.csv": () =>
+      csvChunks(
+        "userId,gender,age,occupation,zip",
+        us.cluster.length,
+        (u) =>
+          `${u + 1},${us.gender[u] === 2 ? "M" : "F"},${us.age[u]},${data.occupationNames[us.occupation[u]]},${us.zip[u]}`,
+        chunkChars,
+      ),
+  };
+}
+
+/** The four CSV files as text, keyed by file name (small data: tests and inspection). */
+export function synthCsv(data: SynthData): Record<SynthFileName, string> {
+  const chunks = synthCsvChunks(data);
+  const text = (name: SynthFileName) => Buffer.concat([...chunks[name]()]).toString("utf8");
+  return {
+    "ratings.csv": text("ratings.csv"),
+    "movies.csv": text("movies.csv"),
+    "tags.csv": text("tags.csv"),
+    "users.csv": text("users.csv"),
   };
 }
 
@@ -582,7 +625,7 @@ export function synthCsv(
 export async function writeSynthetic(dir: string, options: SynthOptions = {}): Promise<SynthData> {
   const data = generateSynthetic(options);
   await mkdir(dir, { recursive: true });
-  const files = synthCsv(data);
-  for (const [name, text] of Object.entries(files)) writeFileAtomic(join(dir, name), text);
+  const files = synthCsvChunks(data);
+  for (const [name, chunks] of Object.entries(files)) writeFileAtomic(join(dir, name), chunks());
   return data;
 }

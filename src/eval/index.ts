@@ -12,6 +12,7 @@ export {
 export { MetricAccumulator, metricNames, DEFAULT_KS, type MetricFamily } from "./metrics.js";
 export { RankScratch } from "./ranks.js";
 export { userEventOrder, type UserEventOrder } from "./user-order.js";
+export { sampleQueries, sampleQueryIndices, selectQueries } from "./sample-queries.js";
 export { fitMostPop } from "./baselines/most-pop.js";
 export { fitItemKnn, type ItemKnnParams } from "./baselines/item-knn.js";
 export { fitEase, easeGram, EASE_LAMBDAS, type EaseGram } from "./baselines/ease.js";

@@ -35,8 +35,11 @@ function writeAll(fd: number, data: Uint8Array): void {
   while (done < data.length) done += writeSync(fd, data, done, data.length - done);
 }
 
-/** Writes `chunks` (in order) to a new file at `path` (refusing an existing one) and fsyncs it. */
-export function writeFileSynced(path: string, chunks: readonly Uint8Array[]): void {
+/**
+ * Writes `chunks` (in order; any iterable, so a generator streams a file too large to hold) to a
+ * new file at `path` (refusing an existing one) and fsyncs it.
+ */
+export function writeFileSynced(path: string, chunks: Iterable<Uint8Array>): void {
   const fd = openSync(path, "wx", 0o644);
   try {
     for (const chunk of chunks) writeAll(fd, chunk);
@@ -50,7 +53,7 @@ export function writeFileSynced(path: string, chunks: readonly Uint8Array[]): vo
  * Atomically replaces `path` with `content` (text, or byte chunks in order): temp file, fsync,
  * rename, fsync of the directory.
  */
-export function writeFileAtomic(path: string, content: string | readonly Uint8Array[]): void {
+export function writeFileAtomic(path: string, content: string | Iterable<Uint8Array>): void {
   const temp = tempSibling(path, "tmp");
   try {
     writeFileSynced(temp, typeof content === "string" ? [Buffer.from(content)] : content);

@@ -16,4 +16,5 @@ export {
 export { loadHnswIndex, saveHnswIndex } from "./hnsw-file.js";
 export { createIndex, DEFAULT_EXACT_BELOW, type CreateIndexOptions } from "./create-index.js";
 export { recallAgainstExact } from "./recall.js";
+export { evaluateIndex, type IndexEvaluationOptions, type IndexEvaluationResult } from "./evaluate-index.js";
 export { syntheticVectors, type SyntheticVectorOptions, type SyntheticVectors } from "./synthetic-vectors.js";

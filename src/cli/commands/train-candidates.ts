@@ -11,7 +11,7 @@ import { readConfigArg } from "../config-arg.js";
 import { dataHelp, dataOptions, loadFromArgs } from "../data-args.js";
 import { CliError } from "../errors.js";
 import { parseProtocolArgs, protocolHelp, protocolOptions, splitFromArgs } from "../protocol-args.js";
-import { parseSeed } from "../values.js";
+import { parseInteger, parseSeed } from "../values.js";
 import type { Command } from "./command.js";
 
 const help = `Usage: watchnext train candidates --data <path> --out <dir> [--config <json>] [--protocol loo|temporal] [--seed N]
@@ -24,6 +24,8 @@ after the current step and saves the best model so far.
   --out <dir>            model directory to write (replaced atomically)
   --config <file|json>   partial config: {"features": {...}, "network": {...}, "train": {...}}
   --seed <N>             seed of every random choice (default 1)
+  --valid-users <N>      validate each epoch on a seeded sample of N validation users instead of
+                         all (large datasets; the same users every epoch)
   --quiet                no progress output
 
 ${protocolHelp}
@@ -41,6 +43,7 @@ export const trainCandidates: Command = {
         out: { type: "string" },
         config: { type: "string" },
         seed: { type: "string" },
+        "valid-users": { type: "string" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -55,6 +58,10 @@ export const trainCandidates: Command = {
     resolveCandidateModelConfig(config, "--config");
     const protocolArgs = parseProtocolArgs(values);
     const seed = parseSeed(values.seed);
+    const validUsers =
+      values["valid-users"] === undefined
+        ? undefined
+        : parseInteger("--valid-users", values["valid-users"], 1);
     const dataset = await loadFromArgs(values);
     const split = splitFromArgs(dataset, protocolArgs);
     const onProgress = values.quiet ? undefined : progressPrinter();
@@ -73,6 +80,7 @@ export const trainCandidates: Command = {
         out: values.out,
         onProgress,
         signal: controller.signal,
+        validUsers,
       });
       const s = model.summary;
       const best = s?.bestValid

@@ -10,6 +10,7 @@ import { getKernels } from "../../engine/kernels/index.js";
 import type { Kernels } from "../../engine/kernels/kernels.js";
 import { Rng } from "../../engine/rng.js";
 import { evaluate } from "../../eval/evaluate.js";
+import { sampleQueries } from "../../eval/sample-queries.js";
 import type { QueryBatch, QuerySet, Scorer } from "../../eval/types.js";
 import type { CandidateBatch } from "../../features/batch.js";
 import {
@@ -34,8 +35,16 @@ import { trainLoop, type TrainingEvent, type TrainingSummary, type ValidationMet
 export interface FitOptions {
   /** Partial config merged over the tuned defaults. */
   readonly config?: CandidateConfigInput;
-  /** Validation queries for early stopping on NDCG@10 (e.g. a loo split's `valid`). */
+  /**
+   * Validation queries for early stopping on NDCG@10 (e.g. a loo split's `valid`).
+   */
   readonly valid?: QuerySet;
+  /**
+   * Validate on a seeded sample of this many of the `valid` queries (the model seed picks them, the
+   * same every epoch) instead of all: on a large dataset, scoring every validation user against
+   * every item each epoch is a noticeable share of the run. Absent = all of them.
+   */
+  readonly validUsers?: number;
   /** Metric family of the validation queries (default "loo"). */
   readonly validProtocol?: "loo" | "temporal";
   readonly seed?: number;
@@ -74,14 +83,14 @@ export class CandidateModel {
   static async fit(train: Dataset, opts: FitOptions = {}): Promise<CandidateModel> {
     const seed = opts.seed ?? 1;
     const config = resolveCandidateModelConfig(withSeed(opts.config ?? {}, seed));
+    const n = opts.validUsers;
+    const valid = opts.valid && n !== undefined ? sampleQueries(opts.valid, n, seed) : opts.valid;
     const features = buildCandidateFeatures(train, config.features);
     const k = opts.kernels ?? getKernels();
     const model = CandidateModel.create(config, features, seed, k, watchCounts(features));
     model.pretrained = await applyPretrained(model.network, features, train, seed, k);
     model.summary = await trainLoop(model.network, features, config, seed + 1, {
-      validate: opts.valid
-        ? () => model.validate(opts.valid as QuerySet, opts.validProtocol ?? "loo")
-        : undefined,
+      validate: valid ? () => model.validate(valid, opts.validProtocol ?? "loo") : undefined,
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
