@@ -6,9 +6,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { readManifest } from "../engine/model-file/index.js";
-import type { RecommendRequest } from "../models/ranking/recommender-types.js";
 import { Recommender } from "../models/ranking/recommender.js";
-import type { WorkerInit, WorkerReply, WorkerRequest } from "./recommend-workers.js";
+import { withAllowMask, type WorkerInit, type WorkerReply, type WorkerRequest } from "./recommend-workers.js";
 
 const port = parentPort;
 if (port === null)
@@ -36,8 +35,7 @@ port.on("message", (m: WorkerRequest) => {
     return;
   }
   const { allowMask, ...rest } = m.request;
-  const req: RecommendRequest =
-    allowMask === null ? rest : { ...rest, allow: (item: number) => allowMask[item] === 1 };
+  const req = withAllowMask(rest, allowMask);
   try {
     send({ kind: "result", id: m.id, items: recommender.recommend(req) });
   } catch (error) {

@@ -33,6 +33,14 @@ export type WorkerRecommendRequest = Omit<RecommendRequest, "allow"> & {
   readonly allowMask: Uint8Array | null;
 };
 
+/** req with `allow` taken from a mask over the model's items (1 = allowed; null: no filter). */
+export function withAllowMask(
+  req: Omit<RecommendRequest, "allow">,
+  allowMask: Uint8Array | null,
+): RecommendRequest {
+  return allowMask === null ? req : { ...req, allow: (item: number) => allowMask[item] === 1 };
+}
+
 export type WorkerRequest =
   | { readonly kind: "events"; readonly items: Int32Array; readonly times: Float64Array }
   | { readonly kind: "recommend"; readonly id: number; readonly request: WorkerRecommendRequest };
@@ -131,8 +139,7 @@ export class RecommendWorkers {
   recommend(req: RecommendRequest, allowMask: Uint8Array | null): Promise<RecommendedItem[]> {
     const { allow: _allow, ...rest } = req;
     // What the fallback runs if no worker can: the mask as the predicate.
-    const full: RecommendRequest =
-      allowMask === null ? rest : { ...rest, allow: (item: number) => allowMask[item] === 1 };
+    const full = withAllowMask(rest, allowMask);
     let best: Slot | null = null;
     if (this.closing === null)
       for (const s of this.slots)

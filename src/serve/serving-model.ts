@@ -16,7 +16,7 @@ import type { RecommendedItem, RecommendRequest } from "../models/ranking/recomm
 import { Recommender, type RetrievalOptions } from "../models/ranking/recommender.js";
 import type { ModelData } from "./model-data.js";
 import { ServeError } from "./errors.js";
-import { RecommendWorkers } from "./recommend-workers.js";
+import { RecommendWorkers, withAllowMask } from "./recommend-workers.js";
 
 export class ServingModel {
   /** Where this model is in the store's event feed (null: no feed); advanced as the feed is replayed into it. */
@@ -135,7 +135,7 @@ export class ServingModel {
   /** recommender.recommend(req) restricted to allowMask's items (1 = allowed), on a worker when there are any. */
   recommend(req: RecommendRequest, allowMask: Uint8Array | null): Promise<RecommendedItem[]> {
     if (this.workers !== null) return this.workers.recommend(req, allowMask);
-    const full = allowMask === null ? req : { ...req, allow: (item: number) => allowMask[item] === 1 };
+    const full = withAllowMask(req, allowMask);
     try {
       return Promise.resolve(this.recommender.recommend(full));
     } catch (error) {
