@@ -11,20 +11,25 @@
  * negative sampling + forward + backward + optimizer update.
  *
  * Method (docs/benchmarking.md): PyTorch runs with sparse embedding gradients + SparseAdam, on
- * OpenBLAS (the peer refuses to run otherwise), once per (torch threads, OpenBLAS threads) setting
- * up to the core count, each setting a long-lived process. After the warm-up, timing windows of
- * `steps` steps go round-robin: ours, then each PyTorch setting, for `windows` rounds, with a short
- * pause between windows so no side's spinning threads overlap the next. Each side's figure is the
- * median of its windows, reported with min/max; the ratio is ours over PyTorch's best setting
- * (by median), with the range of the per-round ratios. A peer that fails fails the benchmark.
+ * OpenBLAS (the peer refuses to run otherwise), once per (torch threads, OpenBLAS threads,
+ * autocast off | bf16) setting up to the core count, each setting a long-lived process; bf16
+ * autocast is PyTorch's own mixed precision (oneDNN bf16 matmuls), its fastest form on a CPU with
+ * AVX512_BF16. Ours runs at each GEMM precision this CPU has (fp32, and the opt-in bf16 with
+ * AVX512_BF16). After the warm-up, timing windows of `steps` steps go round-robin: each of ours,
+ * then each PyTorch setting, for `windows` rounds, with a short pause between windows so no side's
+ * spinning threads overlap the next. Each setting's figure is the median of its windows, reported
+ * with min/max; the ratio is our best setting over PyTorch's best (by median), with the range of
+ * the per-round ratios, and `ratioDefault` is the same for our default precision (fp32). A peer
+ * that fails fails the benchmark.
  */
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
+import { availablePrecisions } from "./gemm.js";
 import { PeerProcess, type PeerMessage } from "./peer-process.js";
 import { isMainModule, repoRoot, spread, takeQuick, writeBenchResult, type Spread } from "./support.js";
-import { gemmPrecision, getKernels, type GemmPrecision } from "../src/engine/kernels/index.js";
+import { getKernels, type GemmPrecision } from "../src/engine/kernels/index.js";
 import { nativeSimdInfo, nativeThreads } from "../src/engine/kernels/native.js";
 import { Rng } from "../src/engine/rng.js";
 import type { CandidateBatch } from "../src/features/batch.js";
@@ -76,32 +81,47 @@ export interface TrainBenchOptions {
 const FULL: TrainBenchOptions = { windows: 7, steps: 30, warmup: 5, pauseMs: 250 };
 const QUICK: TrainBenchOptions = { windows: 2, steps: 2, warmup: 1, pauseMs: 10 };
 
+/** PyTorch's precision: fp32, or the forward under torch.autocast("cpu", torch.bfloat16). */
+export type TorchAutocast = "off" | "bf16";
+
 export interface TorchSetting {
   readonly torchThreads: number;
   readonly openblasThreads: number;
+  readonly autocast: TorchAutocast;
   readonly torchVersion: string;
   readonly blas: readonly string[];
   readonly sparseGrads: boolean;
   readonly examplesPerSecond: Spread;
 }
 
+export interface WatchnextSetting {
+  readonly backend: string;
+  readonly threads: number;
+  readonly simd: string;
+  /** Precision of the layers' GEMMs (WATCHNEXT_GEMM=fp32|bf16). */
+  readonly gemm: GemmPrecision;
+  readonly examplesPerSecond: Spread;
+}
+
 export interface TrainBenchResult {
-  readonly watchnext: {
-    readonly backend: string;
-    readonly threads: number;
-    readonly simd: string;
-    /** Precision of the layers' GEMMs (WATCHNEXT_GEMM=fp32|bf16). */
-    readonly gemm: GemmPrecision;
-    readonly examplesPerSecond: Spread;
-  };
+  /** One entry per GEMM precision this CPU runs; the first is the default (fp32). */
+  readonly watchnext: readonly WatchnextSetting[];
+  /** Our best precision by median examples/s. */
+  readonly watchnextBest: { readonly gemm: GemmPrecision };
   readonly torch: readonly TorchSetting[];
   /** PyTorch's best setting by median examples/s. */
-  readonly torchBest: { readonly torchThreads: number; readonly openblasThreads: number };
-  /** watchnext's median over the best PyTorch setting's median. */
+  readonly torchBest: {
+    readonly torchThreads: number;
+    readonly openblasThreads: number;
+    readonly autocast: TorchAutocast;
+  };
+  /** Our best setting's median over the best PyTorch setting's median. */
   readonly ratio: number;
-  /** Range of the per-round ratios (our window over the best setting's window of the same round). */
+  /** Range of the per-round ratios (our best setting's window over PyTorch's best of the same round). */
   readonly ratioMin: number;
   readonly ratioMax: number;
+  /** Our default precision's (fp32) median over the best PyTorch setting's median. */
+  readonly ratioDefault: number;
 }
 
 /** Zipf(1.1) item draws through a cumulative table. */
@@ -152,7 +172,19 @@ class OurStep {
   private readonly batches: CandidateBatch[];
   private done = 0;
 
-  constructor() {
+  /** The layers read their GEMM precision from WATCHNEXT_GEMM when built, so it is set around that. */
+  static at(precision: GemmPrecision): OurStep {
+    const before = process.env.WATCHNEXT_GEMM;
+    process.env.WATCHNEXT_GEMM = precision;
+    try {
+      return new OurStep();
+    } finally {
+      if (before === undefined) delete process.env.WATCHNEXT_GEMM;
+      else process.env.WATCHNEXT_GEMM = before;
+    }
+  }
+
+  private constructor() {
     const schema: FeatureSchema = {
       tables: [
         { name: "item", rows: NUM_ITEMS + 1, dim: ITEM_DIM },
@@ -208,12 +240,27 @@ class OurStep {
 }
 
 /** The peer at one thread setting; resolves once it has warmed up and its configuration matched ours. */
-async function startPeer(torchThreads: number, blasThreads: number, warmup: number): Promise<PeerProcess> {
+async function startPeer(
+  torchThreads: number,
+  blasThreads: number,
+  autocast: TorchAutocast,
+  warmup: number,
+): Promise<PeerProcess> {
   const script = join(repoRoot(), "bench", "peers", "torch_candidate_step.py");
   const peer = new PeerProcess(
-    `PyTorch peer (${torchThreads} torch + ${blasThreads} OpenBLAS threads)`,
+    `PyTorch peer (${torchThreads} torch + ${blasThreads} OpenBLAS threads, autocast ${autocast})`,
     "/usr/bin/python3",
-    [script, "--warmup", String(warmup), "--torch-threads", String(torchThreads), "--sparse", "yes"],
+    [
+      script,
+      "--warmup",
+      String(warmup),
+      "--torch-threads",
+      String(torchThreads),
+      "--sparse",
+      "yes",
+      "--autocast",
+      autocast,
+    ],
     {
       ...process.env,
       OPENBLAS_NUM_THREADS: String(blasThreads),
@@ -222,6 +269,8 @@ async function startPeer(torchThreads: number, blasThreads: number, warmup: numb
   );
   const ready = await peer.ready;
   checkPeerConfig(peer.label, ready);
+  if (ready.autocast !== autocast)
+    throw new Error(`${peer.label} reports autocast ${JSON.stringify(ready.autocast)}, asked ${autocast}`);
   return peer;
 }
 
@@ -256,22 +305,26 @@ function num(message: PeerMessage, field: string, label: string): number {
 export async function benchTrain(options: TrainBenchOptions): Promise<TrainBenchResult> {
   const { windows, steps, warmup, pauseMs } = options;
   const maxThreads = Math.max(1, availableParallelism());
-  const settings: Array<[number, number]> = [];
-  for (let t = 1; t <= maxThreads; t++) for (let b = 1; b <= maxThreads; b++) settings.push([t, b]);
+  const settings: Array<[number, number, TorchAutocast]> = [];
+  for (const a of ["off", "bf16"] as const)
+    for (let t = 1; t <= maxThreads; t++) for (let b = 1; b <= maxThreads; b++) settings.push([t, b, a]);
 
   const peers: PeerProcess[] = [];
   try {
     // Start-up and warm-up are untimed; they run one peer at a time so none starves another.
-    for (const [t, b] of settings) peers.push(await startPeer(t, b, warmup));
+    for (const [t, b, a] of settings) peers.push(await startPeer(t, b, a, warmup));
     const ready = await Promise.all(peers.map((p) => p.ready));
-    const ours = new OurStep();
-    ours.run(warmup);
+    const precisions = getKernels().backend === "native" ? availablePrecisions() : (["fp32"] as const);
+    const ours = precisions.map((p) => OurStep.at(p));
+    for (const o of ours) o.run(warmup);
 
-    const ourRates: number[] = [];
+    const ourRates: number[][] = ours.map(() => []);
     const torchRates: number[][] = peers.map(() => []);
     for (let w = 0; w < windows; w++) {
-      await pause(pauseMs);
-      ourRates.push(ours.run(steps));
+      for (let o = 0; o < ours.length; o++) {
+        await pause(pauseMs);
+        ourRates[o].push(ours[o].run(steps));
+      }
       for (let p = 0; p < peers.length; p++) {
         await pause(pauseMs);
         const answer = await peers[p].request(`window ${steps}`);
@@ -284,6 +337,7 @@ export async function benchTrain(options: TrainBenchOptions): Promise<TrainBench
     const torch: TorchSetting[] = peers.map((_, p) => ({
       torchThreads: num(ready[p], "torch_threads", peers[p].label),
       openblasThreads: num(ready[p], "openblas_threads", peers[p].label),
+      autocast: settings[p][2],
       torchVersion: String(ready[p].torch_version),
       blas: ready[p].blas as string[],
       sparseGrads: ready[p].sparse_grads === true,
@@ -292,23 +346,33 @@ export async function benchTrain(options: TrainBenchOptions): Promise<TrainBench
     let best = 0;
     for (let p = 1; p < torch.length; p++)
       if (torch[p].examplesPerSecond.median > torch[best].examplesPerSecond.median) best = p;
-    const ourSpread = spread(ourRates);
-    const roundRatios = ourRates.map((r, w) => r / torchRates[best][w]);
-    const round3 = (x: number): number => Math.round(x * 1000) / 1000;
     const native = getKernels().backend === "native";
+    const watchnext: WatchnextSetting[] = precisions.map((gemm, o) => ({
+      backend: getKernels().backend,
+      threads: native ? nativeThreads() : 1,
+      simd: native ? nativeSimdInfo().level : "none",
+      gemm,
+      examplesPerSecond: spread(ourRates[o]),
+    }));
+    let ourBest = 0;
+    for (let o = 1; o < watchnext.length; o++)
+      if (watchnext[o].examplesPerSecond.median > watchnext[ourBest].examplesPerSecond.median) ourBest = o;
+    const torchMedian = torch[best].examplesPerSecond.median;
+    const roundRatios = ourRates[ourBest].map((r, w) => r / torchRates[best][w]);
+    const round3 = (x: number): number => Math.round(x * 1000) / 1000;
     return {
-      watchnext: {
-        backend: getKernels().backend,
-        threads: native ? nativeThreads() : 1,
-        simd: native ? nativeSimdInfo().level : "none",
-        gemm: gemmPrecision(),
-        examplesPerSecond: ourSpread,
-      },
+      watchnext,
+      watchnextBest: { gemm: watchnext[ourBest].gemm },
       torch,
-      torchBest: { torchThreads: torch[best].torchThreads, openblasThreads: torch[best].openblasThreads },
-      ratio: round3(ourSpread.median / torch[best].examplesPerSecond.median),
+      torchBest: {
+        torchThreads: torch[best].torchThreads,
+        openblasThreads: torch[best].openblasThreads,
+        autocast: torch[best].autocast,
+      },
+      ratio: round3(watchnext[ourBest].examplesPerSecond.median / torchMedian),
       ratioMin: round3(Math.min(...roundRatios)),
       ratioMax: round3(Math.max(...roundRatios)),
+      ratioDefault: round3(watchnext[0].examplesPerSecond.median / torchMedian),
     };
   } finally {
     await Promise.all(peers.map((p) => p.close()));
@@ -350,18 +414,20 @@ export async function run(args: string[]): Promise<TrainBenchResult> {
     },
     result,
   );
-  const w = result.watchnext.examplesPerSecond;
-  console.log(
-    `bench train: watchnext (${result.watchnext.backend}, ${result.watchnext.gemm}, ${result.watchnext.threads} threads) ${w.median} examples/s (windows ${w.min}-${w.max})`,
-  );
+  for (const o of result.watchnext) {
+    const w = o.examplesPerSecond;
+    console.log(
+      `bench train: watchnext (${o.backend}, ${o.gemm}, ${o.threads} threads) ${w.median} examples/s (windows ${w.min}-${w.max})`,
+    );
+  }
   for (const t of result.torch) {
     const s = t.examplesPerSecond;
     console.log(
-      `bench train: PyTorch ${t.torchVersion} ${t.torchThreads} torch + ${t.openblasThreads} OpenBLAS threads: ${s.median} examples/s (windows ${s.min}-${s.max})`,
+      `bench train: PyTorch ${t.torchVersion} ${t.torchThreads} torch + ${t.openblasThreads} OpenBLAS threads, autocast ${t.autocast}: ${s.median} examples/s (windows ${s.min}-${s.max})`,
     );
   }
   console.log(
-    `bench train: ratio ${result.ratio} (rounds ${result.ratioMin}-${result.ratioMax}); wrote ${path}`,
+    `bench train: ratio ${result.ratio} (watchnext ${result.watchnextBest.gemm} over PyTorch ${result.torchBest.torchThreads}+${result.torchBest.openblasThreads} autocast ${result.torchBest.autocast}; rounds ${result.ratioMin}-${result.ratioMax}); default fp32: ${result.ratioDefault}; wrote ${path}`,
   );
   return result;
 }

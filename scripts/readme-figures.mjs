@@ -112,16 +112,17 @@ function benchTable(load) {
   );
 
   const t = train.result;
-  const best = t.torch.find(
-    (s) => s.torchThreads === t.torchBest.torchThreads && s.openblasThreads === t.torchBest.openblasThreads,
-  );
-  if (!best) throw new FigureSourceError(`${train.file}: torchBest names no entry of result.torch`);
+  const { best, ours, fp32 } = trainBest(train);
   const c = train.config.step;
-  const w = t.watchnext.examplesPerSecond;
+  const w = ours.examplesPerSecond;
   const p = best.examplesPerSecond;
+  const fp32Part =
+    ours === fp32
+      ? ""
+      : `; at the default fp32 ${thousands(fp32.examplesPerSecond.median)}: ${fixed(t.ratioDefault, 2)}×`;
   lines.push(
     line(
-      `| candidate training step (${c.num_items / 1000}k items, batch ${c.batch}, ${c.tower.join("→")}, ${c.num_negatives.toLocaleString("en-US")} sampled negatives) | ${thousands(w.median)} examples/s (${thousands(w.min)}–${thousands(w.max)}) vs PyTorch ${best.torchVersion.replace(/^(\d+\.\d+).*/, "$1")} at its best setting (${best.torchThreads} torch + ${best.openblasThreads} OpenBLAS threads) ${thousands(p.median)} (${thousands(p.min)}–${thousands(p.max)}): **${fixed(t.ratio, 2)}×** (rounds ${fixed(t.ratioMin, 2)}–${fixed(t.ratioMax, 2)}×); medians of ${train.config.windows} interleaved windows of ${train.config.steps} steps | ${recorded(train)} | \`${train.command}\` |`,
+      `| candidate training step (${c.num_items / 1000}k items, batch ${c.batch}, ${c.tower.join("→")}, ${c.num_negatives.toLocaleString("en-US")} sampled negatives) | ${thousands(w.median)} examples/s at ${ours.gemm} GEMMs (${thousands(w.min)}–${thousands(w.max)}) vs PyTorch ${best.torchVersion.replace(/^(\d+\.\d+).*/, "$1")} at its best setting (${torchSetting(best)}) ${thousands(p.median)} (${thousands(p.min)}–${thousands(p.max)}): **${fixed(t.ratio, 2)}×** (rounds ${fixed(t.ratioMin, 2)}–${fixed(t.ratioMax, 2)}×${fp32Part}); medians of ${train.config.windows} interleaved windows of ${train.config.steps} steps | ${recorded(train)} | \`${train.command}\` |`,
       "candidate training step",
       train.file,
     ),
@@ -239,35 +240,66 @@ function ablationTables(load) {
   return lines;
 }
 
+/** PyTorch's setting in words: threads, and its bf16 autocast when on. */
+function torchSetting(s) {
+  return `${s.torchThreads} torch + ${s.openblasThreads} OpenBLAS threads${s.autocast === "bf16" ? ", bf16 autocast" : ""}`;
+}
+
+/** The best PyTorch setting, our best setting and our default (fp32) setting of a train.json. */
+function trainBest(train) {
+  const t = train.result;
+  const best = t.torch.find(
+    (s) =>
+      s.torchThreads === t.torchBest.torchThreads &&
+      s.openblasThreads === t.torchBest.openblasThreads &&
+      s.autocast === t.torchBest.autocast,
+  );
+  if (!best) throw new FigureSourceError(`${train.file}: torchBest names no entry of result.torch`);
+  const ours = t.watchnext.find((o) => o.gemm === t.watchnextBest.gemm);
+  if (!ours) throw new FigureSourceError(`${train.file}: watchnextBest names no entry of result.watchnext`);
+  const fp32 = t.watchnext.find((o) => o.gemm === "fp32");
+  if (!fp32) throw new FigureSourceError(`${train.file}: result.watchnext has no fp32 entry`);
+  return { best, ours, fp32 };
+}
+
 function trainTable(load) {
   const train = load("train.json");
   const t = train.result;
-  const settings = t.torch.map((s) => `${s.torchThreads}×${s.openblasThreads}`);
+  const { best } = trainBest(train);
+  const columns = [
+    ...t.watchnext.map((o) => ({
+      name: `watchnext ${o.gemm}`,
+      s: o.examplesPerSecond,
+      best: o.gemm === t.watchnextBest.gemm,
+    })),
+    ...t.torch.map((s) => ({
+      name: `PyTorch ${s.torchThreads}×${s.openblasThreads}${s.autocast === "bf16" ? " bf16" : ""}`,
+      s: s.examplesPerSecond,
+      best: s === best,
+    })),
+  ];
   const lines = [
-    line(
-      `| | watchnext (${t.watchnext.backend}, ${t.watchnext.threads} threads) | ${settings.map((s) => `PyTorch ${s}`).join(" | ")} | ratio to PyTorch's best |`,
-    ),
-    line(`|---|---:|${settings.map(() => "---:|").join("")}---:|`),
+    line(`| | ${columns.map((c) => c.name).join(" | ")} | ratio, best to best |`),
+    line(`|---|${columns.map(() => "---:|").join("")}---:|`),
   ];
   const n = (x) => Math.round(x).toLocaleString("en-US");
-  const cell = (s) => n(s.median);
-  const span = (s) => `${n(s.min)}–${n(s.max)}`;
-  const isBest = (s) =>
-    s.torchThreads === t.torchBest.torchThreads && s.openblasThreads === t.torchBest.openblasThreads;
+  const cell = (c) => (c.best ? `**${n(c.s.median)}**` : n(c.s.median));
+  const span = (c) => `${n(c.s.min)}–${n(c.s.max)}`;
+  const o = t.watchnext[0];
   lines.push(
     line(
-      `| median examples/s | ${cell(t.watchnext.examplesPerSecond)} | ${t.torch.map((s) => (isBest(s) ? `**${cell(s.examplesPerSecond)}**` : cell(s.examplesPerSecond))).join(" | ")} | **${fixed(t.ratio, 2)}** |`,
+      `| median examples/s | ${columns.map(cell).join(" | ")} | **${fixed(t.ratio, 2)}** (fp32: ${fixed(t.ratioDefault, 2)}) |`,
       "training step medians",
       train.file,
     ),
     line(
-      `| window range | ${span(t.watchnext.examplesPerSecond)} | ${t.torch.map((s) => span(s.examplesPerSecond)).join(" | ")} | ${fixed(t.ratioMin, 2)}–${fixed(t.ratioMax, 2)} |`,
+      `| window range | ${columns.map(span).join(" | ")} | ${fixed(t.ratioMin, 2)}–${fixed(t.ratioMax, 2)} |`,
       "training step ranges",
       train.file,
     ),
     line(""),
     line(
-      `PyTorch ${t.torch[0]?.torchVersion} through ${t.torch[0]?.blas.find((b) => b.includes("libopenblas")) ?? "?"}, sparse embedding gradients + SparseAdam; settings are torch × OpenBLAS threads; ${train.config.windows} interleaved windows of ${train.config.steps} steps per side after ${train.config.warmup} warm-up steps.`,
+      `watchnext on the ${o.backend} engine (${o.simd}, ${o.threads} threads) at each GEMM precision this CPU runs (bf16 is opt-in: \`WATCHNEXT_GEMM=bf16\`). PyTorch ${t.torch[0]?.torchVersion} through ${t.torch[0]?.blas.find((b) => b.includes("libopenblas")) ?? "?"}, sparse embedding gradients + SparseAdam; settings are torch × OpenBLAS threads, "bf16" = the forward under \`torch.autocast("cpu", torch.bfloat16)\`; ${train.config.windows} interleaved windows of ${train.config.steps} steps per setting after ${train.config.warmup} warm-up steps.`,
     ),
     line(provenance([train])),
   );

@@ -55,6 +55,12 @@ def parse_args():
         default="auto",
         help="sparse embedding gradients with SparseAdam (auto = yes: measured 1.6x faster than dense)",
     )
+    p.add_argument(
+        "--autocast",
+        choices=("off", "bf16"),
+        default="off",
+        help="bf16: forward under torch.autocast('cpu', torch.bfloat16) (oneDNN bf16 matmuls), loss in fp32",
+    )
     p.add_argument("--seed", type=int, default=1)
     return p.parse_args()
 
@@ -134,6 +140,7 @@ def main():
     torch.set_num_threads(args.torch_threads)
     torch.manual_seed(args.seed)
     sparse = args.sparse != "no"
+    autocast = args.autocast == "bf16"
 
     # Synthetic data: Zipf-like item popularity; bags, labels, demographics, example age.
     popularity = 1.0 / torch.arange(1, NUM_ITEMS + 1, dtype=torch.float64) ** 1.1
@@ -170,12 +177,13 @@ def main():
     def step(i):
         bag, offsets, labels, demo, age = batches[i % DATA_BATCHES]
         neg = torch.multinomial(proposal, NUM_NEG, replacement=True)
-        x = torch.cat([history(bag, offsets)] + [t(demo[:, j]) for j, t in enumerate(demo_tables)] + [age], 1)
-        user = tower(x)
-        true_logit = (user * output(labels)).sum(1, keepdim=True) - log_q[labels].unsqueeze(1)
-        neg_logits = user @ output(neg).t() - log_q[neg]
-        neg_logits = neg_logits.masked_fill(neg.unsqueeze(0) == labels.unsqueeze(1), float("-inf"))
-        logits = torch.cat([true_logit, neg_logits], 1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            x = torch.cat([history(bag, offsets)] + [t(demo[:, j]) for j, t in enumerate(demo_tables)] + [age], 1)
+            user = tower(x)
+            true_logit = (user * output(labels)).sum(1, keepdim=True) - log_q[labels].unsqueeze(1)
+            neg_logits = user @ output(neg).t() - log_q[neg]
+            neg_logits = neg_logits.masked_fill(neg.unsqueeze(0) == labels.unsqueeze(1), float("-inf"))
+            logits = torch.cat([true_logit, neg_logits], 1).float()
         loss = F.cross_entropy(logits, torch.zeros(BATCH, dtype=torch.long))
         for opt in optimizers:
             opt.zero_grad(set_to_none=True)
@@ -225,6 +233,7 @@ def main():
                 "torch_threads": torch.get_num_threads(),
                 "openblas_threads": blas_threads,
                 "sparse_grads": sparse,
+                "autocast": args.autocast,
                 "warmup": args.warmup,
                 "blas": blas,
                 "sgemm": sgemm,
