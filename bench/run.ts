@@ -16,6 +16,7 @@
 const BENCHMARKS: readonly string[] = [
   "gemm",
   "train",
+  "train-phases",
   "spd-inverse",
   "load",
   "retrieval",

@@ -166,9 +166,11 @@ function syntheticBatch(rng: Rng, draw: () => number): CandidateBatch {
 }
 
 /** Our training step on the benchmark configuration, built once; `run(n)` times n steps. */
-class OurStep {
+export class OurStep {
   private readonly rng = new Rng(1);
-  private readonly net: CandidateNetwork;
+  /** The network and its negative sampler (bench/train-phases.ts times their parts). */
+  readonly net: CandidateNetwork;
+  readonly sampler: NegativeSampler;
   private readonly batches: CandidateBatch[];
   private done = 0;
 
@@ -221,6 +223,7 @@ class OurStep {
     const counts = new Float64Array(NUM_ITEMS);
     for (let i = 0; i < NUM_ITEMS; i++) counts[i] = 1e6 / (i + 1) ** 1.1;
     const sampler = new NegativeSampler(counts, SAMPLING_ALPHA, NUM_NEG);
+    this.sampler = sampler;
     this.net = new CandidateNetwork(
       getKernels(),
       config,
