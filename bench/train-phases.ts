@@ -8,9 +8,8 @@
  */
 import { parseArgs } from "node:util";
 
-import { availablePrecisions } from "./gemm.js";
 import { isMainModule, takeQuick, writeBenchResult } from "./support.js";
-import { OurStep, STEP_CONFIG } from "./train.js";
+import { OurStep, STEP_CONFIG, stepPrecisions } from "./train.js";
 import { getKernels, type GemmPrecision } from "../src/engine/kernels/index.js";
 import { nativeThreads } from "../src/engine/kernels/native.js";
 
@@ -112,9 +111,7 @@ export async function run(args: string[]): Promise<PhaseTimes[]> {
   if (!Number.isInteger(steps) || steps < 1)
     throw new Error(`bench train-phases: --steps expects an integer >= 1, got "${values.steps}"`);
   const warmup = quick ? 1 : 10;
-  const precisions =
-    getKernels().backend === "native" ? availablePrecisions() : (["fp32"] as GemmPrecision[]);
-  const result = precisions.map((p) => timePhases(p, steps, warmup));
+  const result = stepPrecisions().map((p) => timePhases(p, steps, warmup));
   const path = writeBenchResult(
     { benchmark: "train-phases", args: rest, quick, config: { steps, warmup, step: STEP_CONFIG } },
     result,

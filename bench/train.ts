@@ -165,6 +165,11 @@ function syntheticBatch(rng: Rng, draw: () => number): CandidateBatch {
   };
 }
 
+/** The GEMM precisions our step runs at: fp32, plus bf16 on the native engine with AVX512_BF16. */
+export function stepPrecisions(): GemmPrecision[] {
+  return getKernels().backend === "native" ? availablePrecisions() : ["fp32"];
+}
+
 /** Our training step on the benchmark configuration, built once; `run(n)` times n steps. */
 export class OurStep {
   private readonly rng = new Rng(1);
@@ -317,7 +322,7 @@ export async function benchTrain(options: TrainBenchOptions): Promise<TrainBench
     // Start-up and warm-up are untimed; they run one peer at a time so none starves another.
     for (const [t, b, a] of settings) peers.push(await startPeer(t, b, a, warmup));
     const ready = await Promise.all(peers.map((p) => p.ready));
-    const precisions = getKernels().backend === "native" ? availablePrecisions() : (["fp32"] as const);
+    const precisions = stepPrecisions();
     const ours = precisions.map((p) => OurStep.at(p));
     for (const o of ours) o.run(warmup);
 
