@@ -212,6 +212,7 @@ export class OurStep {
       network: {
         widths: TOWER,
         outputDim: TOWER[TOWER.length - 1],
+        tieOutput: false, // the PyTorch peer's 256-d output table of its own
         finalRelu: true,
         itemBias: false,
         dropout: 0,

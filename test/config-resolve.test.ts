@@ -106,6 +106,17 @@ describe("the candidate configs share it", () => {
     expect(() => resolveCandidateModelConfig({ network: { widths: [32, 16] } })).toThrow(
       /^config\.network\.widths: expected a last width equal to network\.outputDim \(64\), got \[32,16\]$/,
     );
+    // The default tied output table needs the user vector as wide as the item table's rows.
+    expect(() => resolveCandidateModelConfig({ network: { outputDim: 32 } }, "--config")).toThrow(
+      /^--config\.network\.outputDim: expected features\.embeddingDim\.item \(64\), since network\.tieOutput \(default true\).*network\.tieOutput false.*, got 32$/,
+    );
+    expect(
+      resolveCandidateModelConfig({ network: { outputDim: 32, tieOutput: false } }).network.outputDim,
+    ).toBe(32);
+    expect(
+      resolveCandidateModelConfig({ network: { outputDim: 32 }, features: { embeddingDim: { item: 32 } } })
+        .network.tieOutput,
+    ).toBe(true);
     expect(() => mergeCandidateConfig({ embeddingDim: { minOther: 8, maxOther: 4 } })).toThrow(
       /^features\.embeddingDim\.maxOther: expected an integer >= embeddingDim\.minOther \(8\), got 4$/,
     );

@@ -18,7 +18,7 @@ import type { ResultFile } from "../src/experiments/result-file.js";
 import { byClass, parseXml, textOf } from "./support/xml.js";
 
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
-const TINY = '{"train":{"epochs":2,"patience":1},"network":{"outputDim":16}}';
+const TINY = '{"train":{"epochs":2,"patience":1},"network":{"outputDim":16,"tieOutput":false}}';
 let dir: string;
 let data: string;
 
@@ -177,7 +177,7 @@ describe("watchnext experiment", { timeout: 300_000 }, () => {
     const { stdout } = await experiment([
       ...args,
       "--candidates-config",
-      '{"train":{"epochs":1},"network":{"outputDim":16}}',
+      '{"train":{"epochs":1},"network":{"outputDim":16,"tieOutput":false}}',
     ]);
     expect(stdout).toContain("20 cell(s) run");
     const { result, md, html } = read(out);
@@ -200,7 +200,7 @@ describe("watchnext experiment", { timeout: 300_000 }, () => {
     const again = await experiment([
       ...args,
       "--candidates-config",
-      '{"train":{"epochs":1},"network":{"outputDim":16}}',
+      '{"train":{"epochs":1},"network":{"outputDim":16,"tieOutput":false}}',
     ]);
     expect(again.stdout).toContain("0 cell(s) run, 20 kept");
   });

@@ -152,7 +152,7 @@ describe("pre-trained tables in the candidate model", () => {
   const ds = makeDataset({ numUsers: 30, numItems: 20, events, tags });
   const base = {
     features: { demographics: { enabled: false }, itemSideInfo: { enabled: false } },
-    network: { depth: 0, outputDim: 8 },
+    network: { depth: 0, outputDim: 8, tieOutput: false },
     train: { epochs: 1, batchSize: 16 },
   };
 

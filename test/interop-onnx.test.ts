@@ -26,7 +26,7 @@ const run = promisify(execFile);
 const main = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
 const ml100k = fileURLToPath(new URL("../../shared/data/ml-100k", import.meta.url));
 const candidatesConfig = JSON.stringify({
-  network: { depth: 2, outputDim: 32 },
+  network: { depth: 2, outputDim: 32, tieOutput: false },
   train: { epochs: 2, batchSize: 256 },
 });
 const rankerConfig = JSON.stringify({

@@ -186,6 +186,14 @@ export function resolveCandidateModelConfig(
       describeValue(n.widths),
     );
   }
+  // The tied output table is the item input table, so the user vector must be as wide as its rows.
+  if (n.tieOutput && n.outputDim !== c.features.embeddingDim.item) {
+    throw new ConfigError(
+      configPath(where, "network.outputDim"),
+      `features.embeddingDim.item (${c.features.embeddingDim.item}), since network.tieOutput (default true) scores with the item input table: set both, or network.tieOutput false for an output table of its own`,
+      describeValue(n.outputDim),
+    );
+  }
   return c;
 }
 
