@@ -123,7 +123,14 @@ function gradCheck(net: CandidateNetwork, batch: CandidateBatch): number {
 
 describe("candidate network gradients", () => {
   const base: CandidateConfigInput = {
-    network: { depth: 2, outputDim: 4, finalRelu: false, embeddingInitStd: 0.5, dropout: 0.3 },
+    network: {
+      depth: 2,
+      outputDim: 4,
+      tieOutput: false,
+      finalRelu: false,
+      embeddingInitStd: 0.5,
+      dropout: 0.3,
+    },
   };
   it("full softmax with shared slots, categorical, continuous, recency inputs and dropout", () => {
     const net = build(base, "full");
@@ -138,7 +145,10 @@ describe("candidate network gradients", () => {
   for (const mode of ["full", "sampled"] as const) {
     it(`tied output embeddings at depth 0 (${mode} softmax)`, () => {
       const net = build(
-        { network: { depth: 0, outputDim: 4, tieOutput: true, embeddingInitStd: 0.5, dropout: 0 } },
+        {
+          network: { depth: 0, outputDim: 4, tieOutput: true, embeddingInitStd: 0.5, dropout: 0 },
+          features: { embeddingDim: { item: 4 } }, // the hand-made schema's item table is 4 wide
+        },
         mode,
       );
       // The item table is both input and output: listed once, row i + 1 = item i.
@@ -159,7 +169,7 @@ describe("candidate network gradients", () => {
 
 describe("candidate network training step", () => {
   it("lowers the loss of a fixed batch", () => {
-    const net = build({ network: { depth: 1, outputDim: 8 }, train: { lr: 0.01 } }, "full");
+    const net = build({ network: { depth: 1, outputDim: 8, tieOutput: false }, train: { lr: 0.01 } }, "full");
     const batch = makeBatch(new Rng(9), 8);
     const first = net.trainStep(batch, new Rng(1));
     let last = first;

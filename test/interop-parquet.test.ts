@@ -84,7 +84,10 @@ describe("watchnext export examples --format parquet", () => {
     const schema = JSON.parse(meta[KV_SCHEMA]) as ExamplesSchema;
     expect(schema.format).toBe("watchnext-examples");
     expect(schema.numItems).toBe(1682);
-    expect(schema.tensors["output.embeddings"]).toEqual([1682, 64]);
+    // The default output is tied to the item input table: no table of its own, item i at row i + 1.
+    expect(schema.tensors["output.embeddings"]).toBeUndefined();
+    expect(schema.tensors["input.item"]).toEqual([1683, 64]);
+    expect(schema.outputFirstRow).toBe(1);
     expect(meta[KV_MANIFEST].startsWith('{"format":"watchnext-model"')).toBe(true);
 
     // The same features, config and seed in process: every exported row equals the packed batch.
@@ -189,7 +192,10 @@ describe("watchnext export examples --ranker", () => {
   it("writes the ranker's training and validation lists, one row per candidate packed as the ranker packs it", async () => {
     const data = join(dir, "synth");
     await writeSynthetic(data, { users: 120, items: 150, events: 4000, seed: 7 });
-    const candidates = { network: { depth: 1, outputDim: 16 }, train: { epochs: 2, batchSize: 128 } };
+    const candidates = {
+      network: { depth: 1, outputDim: 16, tieOutput: false },
+      train: { epochs: 2, batchSize: 128 },
+    };
     const ranker = { train: { negativesPerList: 10 } };
     const out = join(dir, "ranker-ex");
     const r = await run(

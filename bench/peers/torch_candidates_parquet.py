@@ -13,7 +13,9 @@ The network, as watchnext builds it (src/models/candidates/network.ts, input-lay
 - item output embeddings (own table ~ N(0, embeddingInitStd^2), or tied to the item input table)
   and an optional item bias; full softmax cross-entropy;
 - Adam on the dense parameters, lazy Adam on the embedding tables (torch's SparseAdam on sparse
-  embedding gradients), lr * lrDecay^(epoch-1), early stopping on validation NDCG@10 (seen items
+  embedding gradients) except a tied item table, which the full softmax gives a gradient in every
+  row at every step (lazy Adam over all rows = Adam: dense gradients, Adam at the embedding lr),
+  lr * lrDecay^(epoch-1), early stopping on validation NDCG@10 (seen items
   filtered, ties counted against the target) with the best epoch's weights kept.
 The sampled softmax, weight decay and the embedding L2 are not implemented here: a config that
 asks for them is refused.
@@ -154,8 +156,9 @@ def main():
         layers.append((w, b, relu))
     dim = layers[-1][0].shape[1]
     first_row = schema["outputFirstRow"]
-    if net_cfg["tieOutput"]:
-        output = tables["item"]
+    tied = "item" if net_cfg["tieOutput"] else None
+    if tied is not None:
+        output = tables[tied]
     else:
         output = torch.nn.Parameter(torch.randn(num_items, dim) * std)
         params["output.embeddings"] = output
@@ -199,9 +202,10 @@ def main():
             total = None
             for f in slots[key]:
                 table = tables[f["table"]]
+                sparse = f["table"] != tied
                 if f["kind"] == "categorical":
                     ids = torch.from_numpy(cols[f["name"]][rows].astype(np.int64))
-                    v = F.embedding(ids, table, sparse=True)
+                    v = F.embedding(ids, table, sparse=sparse)
                 else:
                     off, vals = cols[f["name"]]
                     flat, bag_off = gather_lists(off, vals, rows)
@@ -210,9 +214,9 @@ def main():
                     if f["name"] in weighted:
                         woff, wvals = cols[f"{f['name']}_weights"]
                         wflat, _ = gather_lists(woff, wvals, rows)
-                        v = F.embedding_bag(ids, table, offsets, mode="sum", sparse=True, per_sample_weights=torch.from_numpy(wflat.astype(np.float32)))
+                        v = F.embedding_bag(ids, table, offsets, mode="sum", sparse=sparse, per_sample_weights=torch.from_numpy(wflat.astype(np.float32)))
                     else:
-                        v = F.embedding_bag(ids, table, offsets, mode="mean", sparse=True)
+                        v = F.embedding_bag(ids, table, offsets, mode="mean", sparse=sparse)
                 total = v if total is None else total + v
             parts.append(total)
         if dense_width > 0:
@@ -255,12 +259,16 @@ def main():
             ndcg = torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), torch.zeros_like(hit))
             return {"HR@10": float(hit.mean()), "NDCG@10": float(ndcg.mean())}
 
+    tied_key = f"input.{tied}"
     dense_params = [p for n, p in params.items() if not n.startswith("input.")]
-    sparse_params = [p for n, p in params.items() if n.startswith("input.")]
+    sparse_params = [p for n, p in params.items() if n.startswith("input.") and n != tied_key]
     lr = train_cfg["lr"]
     emb_lr = train_cfg["embeddingLr"] if train_cfg["embeddingLr"] is not None else lr
     betas = (train_cfg["beta1"], train_cfg["beta2"])
-    adam = torch.optim.Adam(dense_params, lr=lr, betas=betas, eps=train_cfg["eps"])
+    groups = [{"params": dense_params, "base_lr": lr}]
+    if tied is not None:
+        groups.append({"params": [params[tied_key]], "base_lr": emb_lr})
+    adam = torch.optim.Adam(groups, lr=lr, betas=betas, eps=train_cfg["eps"])
     sparse_adam = torch.optim.SparseAdam(sparse_params, lr=emb_lr, betas=betas, eps=train_cfg["eps"])
 
     epochs = args.epochs if args.epochs is not None else train_cfg["epochs"]
@@ -277,7 +285,7 @@ def main():
     for epoch in range(1, epochs + 1):
         scale = train_cfg["lrDecay"] ** (epoch - 1)
         for g in adam.param_groups:
-            g["lr"] = lr * scale
+            g["lr"] = g["base_lr"] * scale
         for g in sparse_adam.param_groups:
             g["lr"] = emb_lr * scale
         # Epoch e trains on the export's sample of epoch ((e - 1) mod exported) + 1.
