@@ -57,33 +57,27 @@ def parse_args():
 def read_events(data_dir):
     """(user, item, timestamp) rows in file order, from the release's own layout."""
     rows = []
-    if os.path.exists(os.path.join(data_dir, "u.data")):
-        path = os.path.join(data_dir, "u.data")
-        with open(path) as f:
+    # ml-100k's u.data (tab) and ml-1m/10m's ratings.dat ("::"): user, item, rating, timestamp.
+    for name, sep, encoding in (("u.data", "\t", "utf-8"), ("ratings.dat", "::", "latin-1")):
+        path = os.path.join(data_dir, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding=encoding) as f:
             for n, line in enumerate(f, 1):
-                parts = line.rstrip("\n").split("\t")
+                parts = line.rstrip("\n").split(sep)
                 if len(parts) != 4:
-                    sys.exit(f"{path}:{n}: expected 4 tab-separated fields, got {len(parts)}")
+                    sys.exit(f"{path}:{n}: expected 4 {sep!r}-separated fields, got {len(parts)}")
                 rows.append((parts[0], parts[1], int(parts[3])))
-    elif os.path.exists(os.path.join(data_dir, "ratings.dat")):
-        path = os.path.join(data_dir, "ratings.dat")
-        with open(path, encoding="latin-1") as f:
-            for n, line in enumerate(f, 1):
-                parts = line.rstrip("\n").split("::")
-                if len(parts) != 4:
-                    sys.exit(f"{path}:{n}: expected 4 '::'-separated fields, got {len(parts)}")
-                rows.append((parts[0], parts[1], int(parts[3])))
-    elif os.path.exists(os.path.join(data_dir, "ratings.csv")):
-        path = os.path.join(data_dir, "ratings.csv")
-        with open(path, newline="") as f:
-            r = csv.DictReader(f)
-            for n, row in enumerate(r, 2):
-                try:
-                    rows.append((row["userId"], row["movieId"], int(row["timestamp"])))
-                except (KeyError, ValueError) as e:
-                    sys.exit(f"{path}:{n}: bad row ({e}); expected userId,movieId,rating,timestamp")
-    else:
+        return rows
+    path = os.path.join(data_dir, "ratings.csv")
+    if not os.path.exists(path):
         sys.exit(f"{data_dir}: no u.data, ratings.dat or ratings.csv")
+    with open(path, newline="") as f:
+        for n, row in enumerate(csv.DictReader(f), 2):
+            try:
+                rows.append((row["userId"], row["movieId"], int(row["timestamp"])))
+            except (KeyError, ValueError) as e:
+                sys.exit(f"{path}:{n}: bad row ({e}); expected userId,movieId,rating,timestamp")
     return rows
 
 
