@@ -259,7 +259,7 @@ def main():
             ndcg = torch.where(rank <= 10, 1.0 / torch.log2(rank.double() + 1), torch.zeros_like(hit))
             return {"HR@10": float(hit.mean()), "NDCG@10": float(ndcg.mean())}
 
-    tied_key = f"input.{tied}"
+    tied_key = f"input.{tied}" if tied is not None else None
     dense_params = [p for n, p in params.items() if not n.startswith("input.")]
     sparse_params = [p for n, p in params.items() if n.startswith("input.") and n != tied_key]
     lr = train_cfg["lr"]

@@ -155,6 +155,9 @@ def main():
             )
             self.encoder = nn.TransformerEncoder(layer, args.blocks)
             self.norm = nn.LayerNorm(d)
+            # The causal pattern and the diagonal are the same for every batch: built once.
+            self.causal = torch.ones(L, L, dtype=torch.bool).tril().unsqueeze(0)
+            self.diagonal = torch.eye(L, dtype=torch.bool).unsqueeze(0)
             # Xavier as in the SASRec reference code: torch's default N(0, 1) rows make the tied
             # output logits ~8 sd wide at the start and training stalls.
             for w in (self.items.weight, self.pos.weight):
@@ -171,8 +174,7 @@ def main():
             x = x * real.unsqueeze(-1)
             # Query i may attend to key j <= i that is a real event; a padding query attends to
             # itself only (its output is never used), so no row is fully masked.
-            causal = torch.ones(L, L, dtype=torch.bool).tril()
-            allowed = causal.unsqueeze(0) & (real.unsqueeze(1) | torch.eye(L, dtype=torch.bool).unsqueeze(0))
+            allowed = self.causal & (real.unsqueeze(1) | self.diagonal)
             mask = torch.zeros(B, L, L).masked_fill(~allowed, float("-inf"))
             mask = mask.repeat_interleave(args.heads, dim=0)
             return self.norm(self.encoder(x, mask=mask))
